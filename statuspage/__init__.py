@@ -1,0 +1,40 @@
+"""statuspage: the status page and ticket-deflection site."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from statuspage import config
+from statuspage.config import PROJECT_ROOT
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.from_mapping(config.load(Path(app.instance_path), test_config))
+    app.jinja_env.add_extension("jinja2.ext.do")
+
+    from statuspage import cli, errors, filters, i18n
+    from statuspage.extensions import csrf, db, migrate
+    from statuspage.services import versioning
+    from statuspage.views import public
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
+    csrf.init_app(app)
+    i18n.init_app(app)
+    filters.init_app(app)
+    errors.init_app(app)
+    cli.init_app(app)
+    with app.app_context():
+        versioning.listen(db.session)
+
+    app.register_blueprint(public.bp)
+    return app

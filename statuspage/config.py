@@ -1,0 +1,71 @@
+"""Configuration: defaults, then `STATUSPAGE_*` environment variables, then the test mapping."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+DEFAULTS: dict[str, Any] = {
+    "DATABASE_URL": None,  # SQLAlchemy URL; None: SQLite file under instance/
+    "SECRET_KEY": None,  # None: generated once into instance/secret_key
+    "BASE_URL": "http://127.0.0.1:8000",  # absolute links in feeds and mail
+    "SITE_NAME": "Status",
+    "DEFAULT_LANGUAGE": "en",  # en or fr: when neither ?lang=, cookie nor browser says
+    "CONTENT_DIR": str(PROJECT_ROOT / "content"),
+    "PAGE_CACHE_SECONDS": 60,  # longest life of a rendered public page when nothing changes
+    "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
+    "HTTP_MAX_AGE": 10,  # Cache-Control max-age for public pages (CDN, browsers)
+    "HISTORY_PAGE_SIZE": 3,  # months per page of /history
+}
+
+LANGUAGES = ("en", "fr")
+
+
+def _coerce(value: str, default: Any) -> Any:
+    if isinstance(default, bool):
+        return value.strip().lower() in ("1", "true", "yes", "on")
+    if isinstance(default, int):
+        return int(value)
+    return value
+
+
+def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict[str, Any]:
+    settings = dict(DEFAULTS)
+    for key, default in DEFAULTS.items():
+        env = os.environ.get(f"STATUSPAGE_{key}")
+        if env is not None and env != "":
+            settings[key] = _coerce(env, default)
+    if test_config:
+        settings.update(test_config)
+
+    if not settings["DATABASE_URL"]:
+        settings["DATABASE_URL"] = f"sqlite:///{instance_path / 'statuspage.db'}"
+    if not settings["SECRET_KEY"]:
+        settings["SECRET_KEY"] = _instance_secret(instance_path)
+    if settings["DEFAULT_LANGUAGE"] not in LANGUAGES:
+        raise ValueError("STATUSPAGE_DEFAULT_LANGUAGE must be 'en' or 'fr'")
+    settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
+
+    settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
+    settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]
+    settings["BABEL_DEFAULT_TIMEZONE"] = "UTC"
+    settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "statuspage" / "translations")
+    return settings
+
+
+def _instance_secret(instance_path: Path) -> str:
+    """A key generated on first run and kept in instance/, so sessions survive restarts."""
+    path = instance_path / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_hex(32)
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(fd, "w") as handle:
+        handle.write(key)
+    return key

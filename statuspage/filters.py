@@ -1,0 +1,66 @@
+"""Template filters and globals: dates in the reader's language, Markdown, durations."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from flask import Flask, current_app, request, url_for
+from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
+from markupsafe import Markup, escape
+
+from statuspage.markup import plain_text, render_markdown
+
+
+def time_tag(moment: datetime | None, fmt: str = "medium") -> Markup:
+    """A localised UTC time inside `<time datetime>`, readable by people and machines."""
+    if moment is None:
+        return Markup("")
+    iso = moment.isoformat().replace("+00:00", "Z")
+    text = format_datetime(moment, fmt) if fmt != "date" else format_date(moment, "long")
+    suffix = " UTC" if fmt != "date" else ""
+    return Markup('<time datetime="{}">{}{}</time>').format(iso, text, suffix)
+
+
+def duration(delta: timedelta | None) -> str:
+    if delta is None:
+        return ""
+    minutes = max(int(delta.total_seconds() // 60), 0)
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = []
+    if days:
+        parts.append(ngettext("%(num)d day", "%(num)d days", days))
+    if hours:
+        parts.append(ngettext("%(num)d hour", "%(num)d hours", hours))
+    if minutes or not parts:
+        parts.append(ngettext("%(num)d minute", "%(num)d minutes", minutes))
+    return " ".join(parts)
+
+
+def url_for_lang(lang: str) -> str:
+    """The current page in another language."""
+    args = dict(request.args)
+    args["lang"] = lang
+    if request.endpoint is None:
+        return url_for("public.index", lang=lang)
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def absolute_url(endpoint: str, **values) -> str:
+    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
+
+
+def init_app(app: Flask) -> None:
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["plain"] = plain_text
+    app.jinja_env.filters["duration"] = duration
+    app.jinja_env.globals.update(
+        time_tag=time_tag,
+        url_for_lang=url_for_lang,
+        absolute_url=absolute_url,
+        gettext=gettext,
+        escape=escape,
+        format_date=format_date,
+        format_decimal=format_decimal,
+        has_endpoint=lambda name: name in app.view_functions,
+    )

@@ -1,0 +1,84 @@
+"""Languages: `?lang=`, then the cookie, then the browser's `Accept-Language`."""
+
+from __future__ import annotations
+
+from flask import Flask, current_app, request
+from flask_babel import get_locale
+from flask_babel import lazy_gettext as _l
+
+from statuspage.config import LANGUAGES
+from statuspage.domain import status as st
+from statuspage.extensions import babel
+
+COOKIE = "lang"
+COOKIE_MAX_AGE = 365 * 24 * 3600
+
+
+def select_locale() -> str:
+    asked = request.args.get("lang")
+    if asked in LANGUAGES:
+        return asked
+    cookie = request.cookies.get(COOKIE)
+    if cookie in LANGUAGES:
+        return cookie
+    return request.accept_languages.best_match(
+        LANGUAGES, default=current_app.config["DEFAULT_LANGUAGE"]
+    )
+
+
+def current_language() -> str:
+    return str(get_locale() or "en")
+
+
+def _remember_language(response):
+    asked = request.args.get("lang")
+    if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
+        response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.after_request(_remember_language)
+
+    app.jinja_env.globals.update(labels=LABELS, languages=LANGUAGES)
+
+    @app.context_processor
+    def _language():
+        return {"lang": current_language()}
+
+
+LABELS = {
+    "component": {
+        st.ComponentStatus.OPERATIONAL: _l("Operational"),
+        st.ComponentStatus.DEGRADED_PERFORMANCE: _l("Degraded performance"),
+        st.ComponentStatus.PARTIAL_OUTAGE: _l("Partial outage"),
+        st.ComponentStatus.MAJOR_OUTAGE: _l("Major outage"),
+        st.ComponentStatus.UNDER_MAINTENANCE: _l("Under maintenance"),
+    },
+    "incident": {
+        st.IncidentStatus.INVESTIGATING: _l("Investigating"),
+        st.IncidentStatus.IDENTIFIED: _l("Identified"),
+        st.IncidentStatus.MONITORING: _l("Monitoring"),
+        st.IncidentStatus.RESOLVED: _l("Resolved"),
+        st.IncidentStatus.POSTMORTEM: _l("Postmortem"),
+        st.IncidentStatus.SCHEDULED: _l("Scheduled"),
+        st.IncidentStatus.IN_PROGRESS: _l("In progress"),
+        st.IncidentStatus.VERIFYING: _l("Verifying"),
+        st.IncidentStatus.COMPLETED: _l("Completed"),
+    },
+    "impact": {
+        st.Impact.NONE: _l("No impact"),
+        st.Impact.MINOR: _l("Minor"),
+        st.Impact.MAJOR: _l("Major"),
+        st.Impact.CRITICAL: _l("Critical"),
+        st.Impact.MAINTENANCE: _l("Maintenance"),
+    },
+    "indicator": {
+        st.Indicator.NONE: _l("All Systems Operational"),
+        st.Indicator.MINOR: _l("Minor Service Outage"),
+        st.Indicator.MAJOR: _l("Partial System Outage"),
+        st.Indicator.CRITICAL: _l("Major Service Outage"),
+        st.Indicator.MAINTENANCE: _l("Service Under Maintenance"),
+    },
+}

@@ -1,0 +1,166 @@
+"""A lived-in history for newcomers: `make demo` only, never by itself."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from statuspage.domain import status as st
+from statuspage.models import Component, Incident
+from statuspage.services.incidents import create_incident, post_update
+
+S = st.IncidentStatus
+C = st.ComponentStatus
+
+# name, impact, {component key: status}, [(status, minutes after start, body)]
+SCENARIOS = [
+    (
+        "Delays in receiving email",
+        st.Impact.MINOR,
+        {"smtp-in": C.DEGRADED_PERFORMANCE},
+        [
+            (S.INVESTIGATING, 0, "Incoming email is delayed by up to 20 minutes. Messages are "
+             "queued, not lost."),
+            (S.IDENTIFIED, 25, "A spam wave is slowing down our filters. We are adding capacity."),
+            (S.MONITORING, 70, "Queues are draining; delivery times are back to normal."),
+            (S.RESOLVED, 110, "All queued messages have been delivered."),
+        ],
+    ),
+    (
+        "LiveDNS resolution errors",
+        st.Impact.CRITICAL,
+        {"livedns": C.MAJOR_OUTAGE},
+        [
+            (S.INVESTIGATING, 0, "Queries for some zones return **SERVFAIL**. Websites and "
+             "incoming email of the domains concerned may be unreachable."),
+            (S.IDENTIFIED, 14, "A faulty configuration reached part of our anycast fleet. We are "
+             "rolling it back node by node."),
+            (S.MONITORING, 48, "The rollback is complete; resolution works again everywhere."),
+            (S.RESOLVED, 95, "No further errors for 45 minutes. Record changes made during the "
+             "incident have been published."),
+        ],
+    ),
+    (
+        "Websites unavailable on web hosting Paris",
+        st.Impact.MAJOR,
+        {"web-hosting-paris": C.PARTIAL_OUTAGE},
+        [
+            (S.INVESTIGATING, 0, "Some websites hosted in Paris return **502** errors."),
+            (S.IDENTIFIED, 20, "A storage node failed; instances are being moved to healthy "
+             "nodes."),
+            (S.RESOLVED, 85, "All instances run on healthy nodes. Files and databases were never "
+             "at risk."),
+        ],
+    ),
+    (
+        "Slow control panel",
+        st.Impact.MINOR,
+        {"control-panel": C.DEGRADED_PERFORMANCE},
+        [
+            (S.INVESTIGATING, 0, "Pages of the control panel take a long time to load."),
+            (S.RESOLVED, 40, "A slow database query has been fixed; pages load normally."),
+        ],
+    ),
+    (
+        "Card payments refused",
+        st.Impact.MAJOR,
+        {"payments": C.PARTIAL_OUTAGE},
+        [
+            (S.INVESTIGATING, 0, "Some card payments are refused. No card is charged twice."),
+            (S.IDENTIFIED, 30, "Our payment provider has an incident; we are in touch with them."),
+            (S.RESOLVED, 150, "Our provider has fixed the issue; payments go through again."),
+        ],
+    ),
+    (
+        "Outgoing mail rejected by some providers",
+        st.Impact.MINOR,
+        {"smtp-out": C.DEGRADED_PERFORMANCE},
+        [
+            (S.INVESTIGATING, 0, "Mail sent through our relay to some large providers bounces."),
+            (S.MONITORING, 90, "The listing of one of our IP addresses has been lifted."),
+            (S.RESOLVED, 240, "Delivery to every provider is back to normal."),
+        ],
+    ),
+    (
+        "Cloud servers unreachable in Luxembourg",
+        st.Impact.CRITICAL,
+        {"cloud-servers-luxembourg": C.MAJOR_OUTAGE},
+        [
+            (S.INVESTIGATING, 0, "Cloud servers in Luxembourg are unreachable."),
+            (S.IDENTIFIED, 12, "A core router failed; traffic is being moved to its twin."),
+            (S.RESOLVED, 55, "The network is back; servers were never stopped."),
+        ],
+    ),
+    (
+        "Domain transfers delayed for .fr",
+        st.Impact.MINOR,
+        {"domain-transfers": C.DEGRADED_PERFORMANCE},
+        [
+            (S.INVESTIGATING, 0, "Incoming transfers of **.fr** domains are stuck pending."),
+            (S.RESOLVED, 300, "The registry has processed the backlog of transfers."),
+        ],
+    ),
+]
+
+MAINTENANCES = [
+    ("Web hosting Luxembourg: storage migration", {"web-hosting-luxembourg": C.UNDER_MAINTENANCE},
+     "While each instance is migrated (about 10 minutes), its file system is read-only.", 120),
+    ("Webmail upgrade", {"webmail": C.UNDER_MAINTENANCE},
+     "Webmail will be unavailable for a few minutes during the upgrade.", 60),
+    ("Network maintenance in Paris", {"cloud-servers-paris": C.UNDER_MAINTENANCE,
+                                      "web-hosting-paris": C.UNDER_MAINTENANCE},
+     "Short network interruptions (under a minute) are possible during the window.", 180),
+]
+
+
+class DemoRefused(Exception):
+    pass
+
+
+def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
+    if session.execute(select(func.count(Incident.id))).scalar():
+        raise DemoRefused("incidents already exist: the demo loads only into an empty history")
+    components = {c.key: c.id for c in session.execute(select(Component)).scalars()}
+    if not components:
+        raise DemoRefused("the catalogue is empty: run `flask --app wsgi init` first")
+    rng = random.Random(seed)
+    count = 0
+    for day in sorted(rng.sample(range(1, days), k=min(len(SCENARIOS) * 2, days - 1))):
+        name, impact, affected, steps = SCENARIOS[count % len(SCENARIOS)]
+        start = (now - timedelta(days=day)).replace(
+            hour=rng.randrange(6, 22), minute=rng.randrange(60), second=0, microsecond=0
+        )
+        ids = {components[k]: v for k, v in affected.items() if k in components}
+        status, _, body = steps[0]
+        incident = create_incident(
+            session, name=name, kind=st.IncidentKind.INCIDENT, status=status, impact=impact,
+            body=body, components=ids, now=start, started_at=start,
+        )
+        for status, minutes, body in steps[1:]:
+            at = start + timedelta(minutes=minutes)
+            changes = {cid: C.OPERATIONAL for cid in ids} if status is S.MONITORING else None
+            post_update(
+                session, incident, status=status, body=body, components=changes, now=at,
+                display_at=at,
+            )
+        count += 1
+    for index, (name, affected, body, minutes) in enumerate(MAINTENANCES):
+        ids = {components[k]: v for k, v in affected.items() if k in components}
+        if index == len(MAINTENANCES) - 1:
+            start = (now + timedelta(days=3)).replace(hour=1, minute=0, second=0, microsecond=0)
+        else:
+            start = (now - timedelta(days=rng.randrange(5, days))).replace(
+                hour=1, minute=0, second=0, microsecond=0
+            )
+        announced = min(now, start - timedelta(days=7))
+        create_incident(
+            session, name=name, kind=st.IncidentKind.MAINTENANCE, status=S.SCHEDULED,
+            impact=st.Impact.MAINTENANCE, body=body, components=ids, now=announced,
+            scheduled_for=start, scheduled_until=start + timedelta(minutes=minutes),
+            display_at=announced,
+        )
+        count += 1
+    return count

@@ -1,0 +1,121 @@
+"""Writing incidents and their updates (used by the demo loader, the console and the API)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.domain import status as st
+from statuspage.models import ComponentChange, Incident, IncidentUpdate
+
+
+def current_states(session: Session, now: datetime) -> dict[str, st.ComponentState]:
+    """Components held by unresolved incidents and maintenances right now."""
+    open_incidents = session.execute(
+        select(Incident).where(Incident.resolved_at.is_(None))
+    ).scalars()
+    return st.current_component_states((i.facts() for i in open_incidents), now)
+
+
+def create_incident(
+    session: Session,
+    *,
+    name: str,
+    kind: st.IncidentKind,
+    status: st.IncidentStatus,
+    impact: st.Impact,
+    body: str,
+    components: Mapping[str, st.ComponentStatus],
+    now: datetime,
+    started_at: datetime | None = None,
+    scheduled_for: datetime | None = None,
+    scheduled_until: datetime | None = None,
+    keywords: Iterable[str] = (),
+    display_at: datetime | None = None,
+) -> Incident:
+    if kind is st.IncidentKind.MAINTENANCE:
+        started_at = started_at or scheduled_for
+    else:
+        started_at = started_at or now
+    incident = Incident(
+        kind=kind,
+        name=name.strip(),
+        status=status,
+        impact=impact,
+        started_at=started_at,
+        scheduled_for=scheduled_for,
+        scheduled_until=scheduled_until,
+        keywords=[k.strip() for k in keywords if k.strip()],
+        created_at=now,
+        updated_at=now,
+    )
+    session.add(incident)
+    post_update(
+        session,
+        incident,
+        status=status,
+        body=body,
+        components=components,
+        now=now,
+        display_at=display_at or (started_at if kind is st.IncidentKind.INCIDENT else now),
+    )
+    return incident
+
+
+def post_update(
+    session: Session,
+    incident: Incident,
+    *,
+    status: st.IncidentStatus,
+    body: str,
+    components: Mapping[str, st.ComponentStatus] | None,
+    now: datetime,
+    display_at: datetime | None = None,
+    deliver_notifications: bool = True,
+) -> IncidentUpdate:
+    """Adds an update; resolving returns every component the incident holds to operational."""
+    display_at = display_at or now
+    held = st.affected_components(incident.facts())
+    others = current_states(session, now)
+    wanted = dict(components or {})
+    if status in st.CLOSED_STATUSES:
+        for component_id, component_status in held.items():
+            if component_status is not st.ComponentStatus.OPERATIONAL:
+                wanted.setdefault(component_id, st.ComponentStatus.OPERATIONAL)
+
+    update = IncidentUpdate(
+        status=status,
+        body=body.strip(),
+        display_at=display_at,
+        deliver_notifications=deliver_notifications,
+        created_at=now,
+        updated_at=now,
+    )
+    for component_id, new_status in wanted.items():
+        before = others.get(component_id)
+        old_status = before.status if before else st.ComponentStatus.OPERATIONAL
+        update.changes.append(
+            ComponentChange(
+                component_id=component_id,
+                old_status=old_status,
+                new_status=st.ComponentStatus(new_status),
+            )
+        )
+    incident.updates.append(update)
+
+    latest = max(incident.updates, key=lambda u: u.display_at)
+    incident.status = latest.status
+    if status is st.IncidentStatus.MONITORING:
+        incident.monitoring_at = display_at
+    if status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED):
+        incident.resolved_at = display_at
+    if status is st.IncidentStatus.IN_PROGRESS and (
+        incident.started_at is None or display_at < incident.started_at
+    ):
+        incident.started_at = display_at
+    incident.updated_at = now
+    session.flush()
+    return update

@@ -1,0 +1,79 @@
+"""The public status pages: thin views over `services.overview`, cached per data version."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, render_template, request
+
+from statuspage.cache import cached_page, expires_at, now
+from statuspage.content import pages_cached
+from statuspage.domain.ids import is_public_id
+from statuspage.extensions import db
+from statuspage.i18n import current_language
+from statuspage.models import Component
+from statuspage.services import overview as ov
+
+bp = Blueprint("public", __name__)
+
+
+def _overview() -> ov.Overview:
+    result = ov.build_overview(db.session, now(), current_app.config["PAGE_CACHE_SECONDS"])
+    expires_at(result.valid_until)
+    return result
+
+
+@bp.get("/")
+@cached_page
+def index():
+    return render_template("public/index.html", overview=_overview())
+
+
+@bp.get("/incidents/<incident_id>")
+@cached_page
+def incident(incident_id: str):
+    if not is_public_id(incident_id):
+        abort(404)
+    view = ov.incident_page(db.session, incident_id, now())
+    if view is None:
+        abort(404)
+    overview = _overview()
+    return render_template("public/incident.html", view=view, overview=overview)
+
+
+@bp.get("/components/<component_id>")
+@cached_page
+def component(component_id: str):
+    if not is_public_id(component_id):
+        abort(404)
+    item = db.session.get(Component, component_id)
+    if item is None or item.hidden:
+        abort(404)
+    overview = _overview()
+    node = overview.node(component_id)
+    if node is None:
+        abort(404)
+    incidents = ov.component_incidents(db.session, item, now())
+    return render_template(
+        "public/component.html", node=node, incidents=incidents, overview=overview
+    )
+
+
+@bp.get("/history")
+@cached_page
+def history():
+    page = request.args.get("page", "1")
+    if not page.isdigit() or not 1 <= int(page) <= 1000:
+        abort(404)
+    result = ov.history(
+        db.session, now(), int(page), current_app.config["HISTORY_PAGE_SIZE"]
+    )
+    return render_template("public/history.html", history=result)
+
+
+@bp.get("/about")
+@cached_page
+def about():
+    page = pages_cached(current_app.config["CONTENT_DIR"]).get("about")
+    if page is None:
+        abort(404)
+    lang = current_language()
+    return render_template("public/text.html", title=page.titles[lang], body=page.bodies[lang])
