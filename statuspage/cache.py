@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask import Response, current_app, g, request
+from flask import Response, current_app, request
 
 from statuspage.extensions import db
 from statuspage.i18n import current_language
@@ -70,14 +70,16 @@ def page_cache() -> PageCache:
 
 def now() -> datetime:
     """The request's `now`, read once so a page is consistent with itself."""
-    if "now" not in g:
-        g.now = utcnow()
-    return g.now
+    environ = request.environ
+    if "statuspage.now" not in environ:
+        environ["statuspage.now"] = current_app.config.get("CLOCK", utcnow)()
+    return environ["statuspage.now"]
 
 
 def expires_at(moment: datetime) -> None:
     """A view says its page turns stale at `moment` even if no data changes."""
-    g.page_expires_at = min(moment, g.get("page_expires_at", moment))
+    previous = request.environ.get("statuspage.expires_at", moment)
+    request.environ["statuspage.expires_at"] = min(moment, previous)
 
 
 def _respond(entry: Entry) -> Response:
@@ -109,7 +111,7 @@ def cached_page(view: Callable) -> Callable:
                 return result
             body = result.get_data()
             limit = moment.timestamp() + current_app.config["PAGE_CACHE_SECONDS"]
-            expiry = g.get("page_expires_at")
+            expiry = request.environ.get("statuspage.expires_at")
             deadline = datetime.fromtimestamp(limit, tz=moment.tzinfo)
             if expiry is not None and expiry < deadline:
                 deadline = expiry

@@ -101,8 +101,7 @@ def load_catalogue(root: Path) -> list[CatalogueEntry]:
                 names=_by_language(meta, "name", path),
                 descriptions=_by_language(meta, "description", path),
                 aliases={
-                    lang: _split_csv(_one(meta, f"aliases_{lang}", path, ""))
-                    for lang in LANGUAGES
+                    lang: _split_csv(_one(meta, f"aliases_{lang}", path, "")) for lang in LANGUAGES
                 },
                 hidden=_one(meta, "hidden", path, "false").lower() in ("true", "yes", "1"),
             )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 
 from flask import Flask, current_app, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from markupsafe import Markup, escape
 
 from statuspage.markup import plain_text, render_markdown
@@ -58,7 +58,6 @@ def init_app(app: Flask) -> None:
         time_tag=time_tag,
         url_for_lang=url_for_lang,
         absolute_url=absolute_url,
-        gettext=gettext,
         escape=escape,
         format_date=format_date,
         format_decimal=format_decimal,

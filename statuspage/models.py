@@ -168,8 +168,7 @@ class IncidentUpdate(db.Model):
             status=self.status,
             display_at=self.display_at,
             changes=tuple(
-                st.ComponentChange(c.component_id, c.old_status, c.new_status)
-                for c in self.changes
+                st.ComponentChange(c.component_id, c.old_status, c.new_status) for c in self.changes
             ),
         )
 
@@ -182,9 +181,7 @@ class ComponentChange(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     update_id: Mapped[str] = mapped_column(ForeignKey("incident_update.id"), index=True)
     component_id: Mapped[str] = mapped_column(ForeignKey("component.id"), index=True)
-    old_status: Mapped[st.ComponentStatus | None] = mapped_column(
-        StrEnumType(st.ComponentStatus)
-    )
+    old_status: Mapped[st.ComponentStatus | None] = mapped_column(StrEnumType(st.ComponentStatus))
     new_status: Mapped[st.ComponentStatus] = mapped_column(StrEnumType(st.ComponentStatus))
 
     update: Mapped[IncidentUpdate] = relationship(back_populates="changes")

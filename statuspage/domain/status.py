@@ -318,9 +318,7 @@ def page_status(
 ) -> PageStatus:
     readings = [_INDICATOR_OF_COMPONENT[s] for s in component_statuses]
     readings += [
-        _INDICATOR_OF_IMPACT[i.impact]
-        for i in active_incidents
-        if i.kind is IncidentKind.INCIDENT
+        _INDICATOR_OF_IMPACT[i.impact] for i in active_incidents if i.kind is IncidentKind.INCIDENT
     ]
     indicator = max(readings, key=INDICATOR_RANK.__getitem__, default=Indicator.NONE)
     return PageStatus(indicator, INDICATOR_DESCRIPTIONS[indicator])

@@ -22,8 +22,11 @@ SCENARIOS = [
         st.Impact.MINOR,
         {"smtp-in": C.DEGRADED_PERFORMANCE},
         [
-            (S.INVESTIGATING, 0, "Incoming email is delayed by up to 20 minutes. Messages are "
-             "queued, not lost."),
+            (
+                S.INVESTIGATING,
+                0,
+                "Incoming email is delayed by up to 20 minutes. Messages are queued, not lost.",
+            ),
             (S.IDENTIFIED, 25, "A spam wave is slowing down our filters. We are adding capacity."),
             (S.MONITORING, 70, "Queues are draining; delivery times are back to normal."),
             (S.RESOLVED, 110, "All queued messages have been delivered."),
@@ -34,13 +37,25 @@ SCENARIOS = [
         st.Impact.CRITICAL,
         {"livedns": C.MAJOR_OUTAGE},
         [
-            (S.INVESTIGATING, 0, "Queries for some zones return **SERVFAIL**. Websites and "
-             "incoming email of the domains concerned may be unreachable."),
-            (S.IDENTIFIED, 14, "A faulty configuration reached part of our anycast fleet. We are "
-             "rolling it back node by node."),
+            (
+                S.INVESTIGATING,
+                0,
+                "Queries for some zones return **SERVFAIL**. Websites and "
+                "incoming email of the domains concerned may be unreachable.",
+            ),
+            (
+                S.IDENTIFIED,
+                14,
+                "A faulty configuration reached part of our anycast fleet. We are "
+                "rolling it back node by node.",
+            ),
             (S.MONITORING, 48, "The rollback is complete; resolution works again everywhere."),
-            (S.RESOLVED, 95, "No further errors for 45 minutes. Record changes made during the "
-             "incident have been published."),
+            (
+                S.RESOLVED,
+                95,
+                "No further errors for 45 minutes. Record changes made during the "
+                "incident have been published.",
+            ),
         ],
     ),
     (
@@ -49,10 +64,16 @@ SCENARIOS = [
         {"web-hosting-paris": C.PARTIAL_OUTAGE},
         [
             (S.INVESTIGATING, 0, "Some websites hosted in Paris return **502** errors."),
-            (S.IDENTIFIED, 20, "A storage node failed; instances are being moved to healthy "
-             "nodes."),
-            (S.RESOLVED, 85, "All instances run on healthy nodes. Files and databases were never "
-             "at risk."),
+            (
+                S.IDENTIFIED,
+                20,
+                "A storage node failed; instances are being moved to healthy nodes.",
+            ),
+            (
+                S.RESOLVED,
+                85,
+                "All instances run on healthy nodes. Files and databases were never at risk.",
+            ),
         ],
     ),
     (
@@ -106,13 +127,24 @@ SCENARIOS = [
 ]
 
 MAINTENANCES = [
-    ("Web hosting Luxembourg: storage migration", {"web-hosting-luxembourg": C.UNDER_MAINTENANCE},
-     "While each instance is migrated (about 10 minutes), its file system is read-only.", 120),
-    ("Webmail upgrade", {"webmail": C.UNDER_MAINTENANCE},
-     "Webmail will be unavailable for a few minutes during the upgrade.", 60),
-    ("Network maintenance in Paris", {"cloud-servers-paris": C.UNDER_MAINTENANCE,
-                                      "web-hosting-paris": C.UNDER_MAINTENANCE},
-     "Short network interruptions (under a minute) are possible during the window.", 180),
+    (
+        "Web hosting Luxembourg: storage migration",
+        {"web-hosting-luxembourg": C.UNDER_MAINTENANCE},
+        "While each instance is migrated (about 10 minutes), its file system is read-only.",
+        120,
+    ),
+    (
+        "Webmail upgrade",
+        {"webmail": C.UNDER_MAINTENANCE},
+        "Webmail will be unavailable for a few minutes during the upgrade.",
+        60,
+    ),
+    (
+        "Network maintenance in Paris",
+        {"cloud-servers-paris": C.UNDER_MAINTENANCE, "web-hosting-paris": C.UNDER_MAINTENANCE},
+        "Short network interruptions (under a minute) are possible during the window.",
+        180,
+    ),
 ]
 
 
@@ -126,7 +158,7 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
     components = {c.key: c.id for c in session.execute(select(Component)).scalars()}
     if not components:
         raise DemoRefused("the catalogue is empty: run `flask --app wsgi init` first")
-    rng = random.Random(seed)
+    rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not a secret
     count = 0
     for day in sorted(rng.sample(range(1, days), k=min(len(SCENARIOS) * 2, days - 1))):
         name, impact, affected, steps = SCENARIOS[count % len(SCENARIOS)]
@@ -136,14 +168,26 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
         ids = {components[k]: v for k, v in affected.items() if k in components}
         status, _, body = steps[0]
         incident = create_incident(
-            session, name=name, kind=st.IncidentKind.INCIDENT, status=status, impact=impact,
-            body=body, components=ids, now=start, started_at=start,
+            session,
+            name=name,
+            kind=st.IncidentKind.INCIDENT,
+            status=status,
+            impact=impact,
+            body=body,
+            components=ids,
+            now=start,
+            started_at=start,
         )
         for status, minutes, body in steps[1:]:
             at = start + timedelta(minutes=minutes)
-            changes = {cid: C.OPERATIONAL for cid in ids} if status is S.MONITORING else None
+            changes = dict.fromkeys(ids, C.OPERATIONAL) if status is S.MONITORING else None
             post_update(
-                session, incident, status=status, body=body, components=changes, now=at,
+                session,
+                incident,
+                status=status,
+                body=body,
+                components=changes,
+                now=at,
                 display_at=at,
             )
         count += 1
@@ -157,9 +201,16 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
             )
         announced = min(now, start - timedelta(days=7))
         create_incident(
-            session, name=name, kind=st.IncidentKind.MAINTENANCE, status=S.SCHEDULED,
-            impact=st.Impact.MAINTENANCE, body=body, components=ids, now=announced,
-            scheduled_for=start, scheduled_until=start + timedelta(minutes=minutes),
+            session,
+            name=name,
+            kind=st.IncidentKind.MAINTENANCE,
+            status=S.SCHEDULED,
+            impact=st.Impact.MAINTENANCE,
+            body=body,
+            components=ids,
+            now=announced,
+            scheduled_for=start,
+            scheduled_until=start + timedelta(minutes=minutes),
             display_at=announced,
         )
         count += 1

@@ -90,8 +90,10 @@ def view_incident(incident: Incident, now: datetime) -> IncidentView:
     components_by_id = {c.component_id: c.component for u in incident.updates for c in u.changes}
     components = sorted(
         ((components_by_id[cid], status) for cid, status in shown.items()),
-        key=lambda pair: (pair[0].group.position if pair[0].group else pair[0].position,
-                          pair[0].position),
+        key=lambda pair: (
+            pair[0].group.position if pair[0].group else pair[0].position,
+            pair[0].position,
+        ),
     )
     return IncidentView(
         incident=incident,
@@ -147,11 +149,7 @@ def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overvi
     for component in components:
         if component.group_id is not None:
             continue
-        children = [
-            node_of(child, [])
-            for child in components
-            if child.group_id == component.id
-        ]
+        children = [node_of(child, []) for child in components if child.group_id == component.id]
         nodes.append(node_of(component, children))
 
     active_views = sorted(

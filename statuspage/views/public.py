@@ -63,9 +63,7 @@ def history():
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= 1000:
         abort(404)
-    result = ov.history(
-        db.session, now(), int(page), current_app.config["HISTORY_PAGE_SIZE"]
-    )
+    result = ov.history(db.session, now(), int(page), current_app.config["HISTORY_PAGE_SIZE"])
     return render_template("public/history.html", history=result)
 
 

@@ -1,0 +1,131 @@
+"""Fixtures: a real SQLite file per test, or the PostgreSQL server named by
+STATUSPAGE_TEST_DATABASE_URL (schema created once, tables emptied between tests)."""
+
+from __future__ import annotations
+
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from statuspage import create_app
+from statuspage.content import load_catalogue
+from statuspage.extensions import db
+from statuspage.models import Component
+from statuspage.services.catalogue import sync_catalogue
+
+PG_URL = os.environ.get("STATUSPAGE_TEST_DATABASE_URL")
+CONTENT = Path(__file__).resolve().parent.parent / "content"
+_pg_schema_ready = False
+
+
+class Clock:
+    """The app's clock in tests: set it, never sleep."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+@pytest.fixture
+def clock() -> Clock:
+    return Clock(datetime(2026, 3, 10, 12, 0, tzinfo=UTC))
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    return PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
+
+
+def _reset_schema() -> None:
+    global _pg_schema_ready
+    if db.engine.dialect.name != "postgresql":
+        db.create_all()
+        return
+    if not _pg_schema_ready:
+        db.drop_all()
+        db.create_all()
+        _pg_schema_ready = True
+        return
+    tables = ", ".join(f'"{t.name}"' for t in db.metadata.sorted_tables)
+    db.session.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    db.session.commit()
+
+
+@pytest.fixture
+def app(database_url: str, clock: Clock, tmp_path: Path):
+    app = create_app(
+        {
+            "TESTING": True,
+            "DATABASE_URL": database_url,
+            "SECRET_KEY": "test-secret",
+            "BASE_URL": "https://status.example.test",
+            "SITE_NAME": "Example Status",
+            "CLOCK": clock,
+        }
+    )
+    with app.app_context():
+        _reset_schema()
+        sync_catalogue(db.session, load_catalogue(CONTENT), clock.now)
+        db.session.commit()
+    # No context stays pushed: each client request gets its own, as in production.
+    yield app
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def session(app):
+    """The database session, for tests that do not make requests."""
+    with app.app_context():
+        yield db.session
+
+
+@pytest.fixture
+def data(app):
+    """`with data() as session:` writes between requests, committed at the end of the block."""
+
+    @contextmanager
+    def block():
+        with app.app_context():
+            yield db.session
+            db.session.commit()
+
+    return block
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@dataclass(frozen=True)
+class ComponentInfo:
+    id: str
+    key: str
+    name_en: str
+    name_fr: str
+
+    def name(self, lang: str) -> str:
+        return self.name_fr if lang == "fr" else self.name_en
+
+
+@pytest.fixture
+def components(app) -> dict[str, ComponentInfo]:
+    """Catalogue components by content key (plain values, usable outside any context)."""
+    with app.app_context():
+        rows = db.session.execute(db.select(Component)).scalars()
+        return {c.key: ComponentInfo(c.id, c.key, c.name_en, c.name_fr) for c in rows}
