@@ -18,9 +18,9 @@ from datetime import datetime
 
 from flask import Response, current_app, request
 
+from statuspage.clock import app_now
 from statuspage.extensions import db
 from statuspage.i18n import current_language
-from statuspage.models import utcnow
 from statuspage.services.versioning import current_version
 
 
@@ -72,7 +72,7 @@ def now() -> datetime:
     """The request's `now`, read once so a page is consistent with itself."""
     environ = request.environ
     if "statuspage.now" not in environ:
-        environ["statuspage.now"] = current_app.config.get("CLOCK", utcnow)()
+        environ["statuspage.now"] = app_now()
     return environ["statuspage.now"]
 
 
