@@ -25,7 +25,7 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed translations
 
 translations: | $(BIN)/python
-	$(BIN)/pybabel compile -q -d statuspage/translations
+	$(BIN)/pybabel compile --statistics -d statuspage/translations
 
 run: install
 	$(BIN)/flask --app wsgi init
