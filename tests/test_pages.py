@@ -317,3 +317,17 @@ def test_maintenance_turns_by_itself_on_the_page(client, data, clock, components
     html = client.get("/?lang=en").get_data(as_text=True)
     assert texts(html, "h1") == ["All Systems Operational"]
     assert "Storage migration" in html.split('id="recent-heading"')[1]
+
+
+def test_a_server_error_is_a_500_page_in_the_site_style(app, client):
+    def boom():
+        raise RuntimeError("secret internals")
+
+    app.add_url_rule("/boom", "boom", boom)
+    app.config["PROPAGATE_EXCEPTIONS"] = False
+    response = client.get("/boom?lang=fr")
+    assert response.status_code == 500
+    html = response.get_data(as_text=True)
+    assert "Une erreur s'est produite de notre côté" in html
+    assert "secret internals" not in html
+    assert "Traceback" not in html

@@ -104,6 +104,14 @@ def view_incident(incident: Incident, now: datetime) -> IncidentView:
     )
 
 
+def next_change(incident: Incident, now: datetime) -> datetime:
+    """When time alone will change what the rules say of this incident (far future: never)."""
+    moments = (incident.started_at, incident.scheduled_for, incident.scheduled_until)
+    return min(
+        (m for m in moments if m is not None and m > now), default=datetime.max.replace(tzinfo=UTC)
+    )
+
+
 def _next_midnight(now: datetime) -> datetime:
     return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
 
@@ -178,10 +186,7 @@ def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overvi
     )
 
     boundaries = [now + timedelta(seconds=max_age), _next_midnight(now)]
-    for incident in incidents:
-        for moment in (incident.started_at, incident.scheduled_for, incident.scheduled_until):
-            if moment is not None and moment > now:
-                boundaries.append(moment)
+    boundaries += [next_change(incident, now) for incident in incidents]
     return Overview(
         now=now,
         page=page,

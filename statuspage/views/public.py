@@ -32,11 +32,12 @@ def index():
 def incident(incident_id: str):
     if not is_public_id(incident_id):
         abort(404)
-    view = ov.incident_page(db.session, incident_id, now())
+    moment = now()
+    view = ov.incident_page(db.session, incident_id, moment)
     if view is None:
         abort(404)
-    overview = _overview()
-    return render_template("public/incident.html", view=view, overview=overview)
+    expires_at(ov.next_change(view.incident, moment))
+    return render_template("public/incident.html", view=view, now=moment)
 
 
 @bp.get("/components/<component_id>")
