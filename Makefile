@@ -29,6 +29,7 @@ translations: | $(BIN)/python
 
 run: install
 	$(BIN)/flask --app wsgi init
+	$(BIN)/flask --app wsgi staff hint
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread \
 		--threads $(THREADS) --access-logfile - wsgi:app
 

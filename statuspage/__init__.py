@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from statuspage import cli, errors, filters, i18n
     from statuspage.extensions import csrf, db, migrate
     from statuspage.services import versioning
-    from statuspage.views import public
+    from statuspage.views import api, public, staff
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -36,5 +36,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         versioning.listen(db.session)
 
+    staff.init_app(app)
     app.register_blueprint(public.bp)
+    app.register_blueprint(staff.bp)
+    app.register_blueprint(api.bp)
     return app

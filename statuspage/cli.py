@@ -8,11 +8,13 @@ import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
-from statuspage.services import demo
+from statuspage.models import ApiToken, StaffRole, StaffUser
+from statuspage.services import demo, staff
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.versioning import bump
 
@@ -49,6 +51,87 @@ def demo_command(days: int, seed: int) -> None:
     click.echo(f"demo: {count} incidents and maintenances loaded over {days} days")
 
 
+@click.group("staff")
+def staff_group() -> None:
+    """Staff accounts of the console."""
+
+
+@staff_group.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(["admin", "responder"]), default="responder")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@with_appcontext
+def staff_create(email: str, role: str, password_stdin: bool) -> None:
+    """Create a staff account; without --password-stdin, print a generated password once."""
+    password = click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin else None
+    try:
+        user, secret = staff.create_staff(
+            db.session, email, StaffRole(role), app_now(), password=password
+        )
+    except staff.StaffError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created {user.role.value} {user.email}")
+    if not password_stdin:
+        click.echo(f"password (shown once): {secret}")
+
+
+@staff_group.command("list")
+@with_appcontext
+def staff_list() -> None:
+    """List staff accounts."""
+    for user in db.session.execute(select(StaffUser).order_by(StaffUser.email)).scalars():
+        state = "active" if user.active else "inactive"
+        click.echo(f"{user.email}\t{user.role.value}\t{state}")
+
+
+@staff_group.command("hint")
+@with_appcontext
+def staff_hint() -> None:
+    """Say how to create the first account when there is none (used by `make run`)."""
+    if not db.session.execute(select(StaffUser.id).limit(1)).first():
+        click.echo(
+            "No staff account yet. Create the first admin with:\n"
+            "  .venv/bin/flask --app wsgi staff create you@example.com --role admin"
+        )
+
+
+@click.group("token")
+def token_group() -> None:
+    """API tokens of the staff API."""
+
+
+@token_group.command("create")
+@click.option("--name", required=True)
+@click.option("--role", type=click.Choice(["admin", "responder"]), default="responder")
+@with_appcontext
+def token_create(name: str, role: str) -> None:
+    """Create a bearer token; the token alone is printed on the last line."""
+    try:
+        token, secret = staff.create_token(db.session, name, StaffRole(role), "cli", app_now())
+    except staff.StaffError as error:
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
+    click.echo(f"created {token.role.value} token '{token.name}' (shown once):")
+    click.echo(secret)
+
+
+@token_group.command("revoke")
+@click.option("--name", required=True)
+@with_appcontext
+def token_revoke(name: str) -> None:
+    """Revoke every live token with this name."""
+    rows = db.session.execute(
+        select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
+    ).scalars()
+    count = 0
+    for token in rows:
+        staff.revoke_token(db.session, token, "cli", app_now())
+        count += 1
+    db.session.commit()
+    click.echo(f"revoked {count} token(s)")
+
+
 def init_app(app: Flask) -> None:
-    app.cli.add_command(init_command)
-    app.cli.add_command(demo_command)
+    for command in (init_command, demo_command, staff_group, token_group):
+        app.cli.add_command(command)

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
+
+from statuspage.domain.ids import ALPHABET
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -20,6 +24,8 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
     "HTTP_MAX_AGE": 10,  # Cache-Control max-age for public pages (CDN, browsers)
     "HISTORY_PAGE_SIZE": 3,  # months per page of /history
+    "STAFF_SESSION_HOURS": 12,  # a console session ends after this long
+    "PAGE_ID": None,  # Statuspage page id in the APIs; None: derived from BASE_URL
 }
 
 LANGUAGES = ("en", "fr")
@@ -50,6 +56,14 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
         raise ValueError("STATUSPAGE_DEFAULT_LANGUAGE must be 'en' or 'fr'")
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
 
+    if not settings["PAGE_ID"]:
+        digest = hashlib.sha256(settings["BASE_URL"].encode()).digest()
+        settings["PAGE_ID"] = "".join(ALPHABET[b % len(ALPHABET)] for b in digest[:12])
+    settings["PERMANENT_SESSION_LIFETIME"] = timedelta(hours=settings["STAFF_SESSION_HOURS"])
+    settings["SESSION_COOKIE_HTTPONLY"] = True
+    settings["SESSION_COOKIE_SAMESITE"] = "Lax"
+    settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
+    settings["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]

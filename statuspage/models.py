@@ -123,7 +123,7 @@ class Incident(db.Model):
 
     updates: Mapped[list[IncidentUpdate]] = relationship(
         back_populates="incident",
-        order_by="IncidentUpdate.display_at.desc()",
+        order_by="(IncidentUpdate.display_at.desc(), IncidentUpdate.position.desc())",
         cascade="all, delete-orphan",
     )
 
@@ -154,6 +154,8 @@ class IncidentUpdate(db.Model):
     status: Mapped[st.IncidentStatus] = mapped_column(StrEnumType(st.IncidentStatus))
     body: Mapped[str] = mapped_column(Text, default="")
     display_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    #: order of writing within the incident: breaks ties between updates dated alike
+    position: Mapped[int] = mapped_column(Integer, default=0)
     deliver_notifications: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
@@ -167,6 +169,7 @@ class IncidentUpdate(db.Model):
         return st.UpdateFacts(
             status=self.status,
             display_at=self.display_at,
+            position=self.position,
             changes=tuple(
                 st.ComponentChange(c.component_id, c.old_status, c.new_status) for c in self.changes
             ),
@@ -222,3 +225,122 @@ def incidents_between(start: datetime, end: datetime) -> Select[tuple[Incident]]
     """Incidents and maintenances that began in [start, end), newest first."""
     begins = db.func.coalesce(Incident.started_at, Incident.scheduled_for)
     return select(Incident).where(begins >= start, begins < end).order_by(begins.desc())
+
+
+class StaffRole(StrEnum):
+    ADMIN = "admin"
+    RESPONDER = "responder"
+
+
+class StaffUser(db.Model):
+    """A responder or admin of the console. Passwords are stored as werkzeug scrypt hashes."""
+
+    __tablename__ = "staff_user"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[StaffRole] = mapped_column(StrEnumType(StaffRole))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: bumped on password change or deactivation, so old sessions stop working
+    session_version: Mapped[int] = mapped_column(Integer, default=1)
+
+    # Flask-Login's protocol
+    @property
+    def is_authenticated(self) -> bool:
+        return True
+
+    @property
+    def is_active(self) -> bool:
+        return self.active
+
+    @property
+    def is_anonymous(self) -> bool:
+        return False
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_version}"
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+
+class ApiToken(db.Model):
+    """A bearer token of the staff API; only its SHA-256 is kept."""
+
+    __tablename__ = "api_token"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    prefix: Mapped[str] = mapped_column(String(16))  #: shown in lists, to tell tokens apart
+    role: Mapped[StaffRole] = mapped_column(StrEnumType(StaffRole))
+    created_by: Mapped[str] = mapped_column(String(254), default="")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    last_used_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.role is StaffRole.ADMIN
+
+
+class AuditEntry(db.Model):
+    """Who did what, when, with the values before and after."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    actor: Mapped[str] = mapped_column(String(254))  #: a staff email, or "token:<name>"
+    action: Mapped[str] = mapped_column(String(64))
+    target_type: Mapped[str] = mapped_column(String(32), default="")
+    target_id: Mapped[str] = mapped_column(String(64), default="", index=True)
+    before: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    after: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+
+
+class Setting(db.Model):
+    """Settings changed at run time by admins (chat snippet, Backlog Killer, delays)."""
+
+    __tablename__ = "setting"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSON)
+
+
+class BacklogKillerEvent(db.Model):
+    """Each time Backlog Killer mode turned on or off, and why."""
+
+    __tablename__ = "backlog_killer_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    active: Mapped[bool] = mapped_column(Boolean)
+    mode: Mapped[str] = mapped_column(String(16))  #: auto, on or off
+    reason: Mapped[str] = mapped_column(String(255))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+
+
+class LoginFailure(db.Model):
+    """Failed sign-ins, kept in the database so the throttle holds across instances."""
+
+    __tablename__ = "login_failure"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    address: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+def leaf_components() -> Select[tuple[Component]]:
+    """Components that incidents can name (not groups), visible ones only."""
+    return select(Component).where(Component.is_group.is_(False), Component.hidden.is_(False))
+
+
+def catalogue_order(component: Component) -> tuple[int, int]:
+    group = component.group
+    return (group.position, component.position) if group else (component.position, 0)

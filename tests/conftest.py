@@ -4,6 +4,7 @@ STATUSPAGE_TEST_DATABASE_URL (schema created once, tables emptied between tests)
 from __future__ import annotations
 
 import os
+import re
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -15,8 +16,9 @@ from sqlalchemy import text
 from statuspage import create_app
 from statuspage.content import load_catalogue
 from statuspage.extensions import db
-from statuspage.models import Component
+from statuspage.models import Component, StaffRole
 from statuspage.services.catalogue import sync_catalogue
+from statuspage.services.staff import create_staff, create_token
 
 PG_URL = os.environ.get("STATUSPAGE_TEST_DATABASE_URL")
 CONTENT = Path(__file__).resolve().parent.parent / "content"
@@ -129,3 +131,64 @@ def components(app) -> dict[str, ComponentInfo]:
     with app.app_context():
         rows = db.session.execute(db.select(Component)).scalars()
         return {c.key: ComponentInfo(c.id, c.key, c.name_en, c.name_fr) for c in rows}
+
+
+CSRF = re.compile(
+    r'name="csrf_token" type="hidden" value="([^"]+)"|name="csrf_token" value="([^"]+)"'
+)
+PASSWORD = "correct horse battery staple"
+
+
+def csrf_token(client, url: str) -> str:
+    """The CSRF token of the form on `url`, as a browser would find it."""
+    html = client.get(url).get_data(as_text=True)
+    match = CSRF.search(html)
+    assert match, f"no CSRF token on {url}"
+    return match.group(1) or match.group(2)
+
+
+@pytest.fixture
+def staff_accounts(app, clock):
+    """An admin and a responder, with the password PASSWORD."""
+    with app.app_context():
+        for email, role in (
+            ("admin@example.com", StaffRole.ADMIN),
+            ("responder@example.com", StaffRole.RESPONDER),
+        ):
+            create_staff(db.session, email, role, clock.now, password=PASSWORD)
+        db.session.commit()
+    return {"admin": "admin@example.com", "responder": "responder@example.com"}
+
+
+def sign_in(client, email: str, password: str = PASSWORD):
+    token = csrf_token(client, "/staff/login")
+    return client.post(
+        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+@pytest.fixture
+def responder(client, staff_accounts):
+    """A client signed in as a responder."""
+    assert sign_in(client, staff_accounts["responder"]).status_code == 302
+    return client
+
+
+@pytest.fixture
+def admin(app, staff_accounts):
+    """A client of its own, signed in as an admin."""
+    client = app.test_client()
+    assert sign_in(client, staff_accounts["admin"]).status_code == 302
+    return client
+
+
+@pytest.fixture
+def tokens(app, clock):
+    """Bearer secrets of an admin token and a responder token."""
+    with app.app_context():
+        _, admin_secret = create_token(db.session, "ops-admin", StaffRole.ADMIN, "test", clock.now)
+        _, responder_secret = create_token(
+            db.session, "chatops", StaffRole.RESPONDER, "test", clock.now
+        )
+        db.session.commit()
+    return {"admin": admin_secret, "responder": responder_secret}

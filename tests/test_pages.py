@@ -42,7 +42,7 @@ def outage(data, clock, components):
             components=None,
             now=start + timedelta(minutes=15),
         )
-        updates = sorted(incident.updates, key=lambda u: u.display_at, reverse=True)
+        updates = sorted(incident.updates, key=lambda u: (u.display_at, u.position), reverse=True)
         return Outage(incident.id, [u.id for u in updates])
 
 

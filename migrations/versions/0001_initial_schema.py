@@ -78,6 +78,7 @@ def upgrade():
     sa.Column('status', sa.String(length=32), nullable=False),
     sa.Column('body', sa.Text(), nullable=False),
     sa.Column('display_at', sa.DateTime(), nullable=False),
+    sa.Column('position', sa.Integer(), nullable=False),
     sa.Column('deliver_notifications', sa.Boolean(), nullable=False),
     sa.Column('created_at', sa.DateTime(), nullable=False),
     sa.Column('updated_at', sa.DateTime(), nullable=False),

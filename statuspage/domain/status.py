@@ -148,6 +148,11 @@ class UpdateFacts:
     status: IncidentStatus
     display_at: datetime
     changes: tuple[ComponentChange, ...] = ()
+    position: int = 0  #: order of writing: breaks ties between updates dated alike
+
+    @property
+    def order(self) -> tuple[datetime, int]:
+        return (self.display_at, self.position)
 
 
 @dataclass(frozen=True)
@@ -246,7 +251,7 @@ def is_upcoming(incident: IncidentFacts, now: datetime) -> bool:
 def affected_components(incident: IncidentFacts) -> dict[str, ComponentStatus]:
     """Each component the incident names, with the status of its latest change."""
     latest: dict[str, ComponentStatus] = {}
-    for update in sorted(incident.updates, key=lambda u: u.display_at):
+    for update in sorted(incident.updates, key=lambda u: u.order):
         for change in update.changes:
             latest[change.component_id] = change.new_status
     return latest
@@ -272,7 +277,7 @@ def segments(incident: IncidentFacts, now: datetime) -> list[Segment]:
         return []
     win_start, win_end = window
     changes: dict[str, list[tuple[datetime, ComponentStatus]]] = {}
-    for update in sorted(incident.updates, key=lambda u: u.display_at):
+    for update in sorted(incident.updates, key=lambda u: u.order):
         for change in update.changes:
             changes.setdefault(change.component_id, []).append(
                 (update.display_at, change.new_status)

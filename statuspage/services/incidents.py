@@ -87,6 +87,7 @@ def post_update(
                 wanted.setdefault(component_id, st.ComponentStatus.OPERATIONAL)
 
     update = IncidentUpdate(
+        position=max((u.position for u in incident.updates), default=-1) + 1,
         status=status,
         body=body.strip(),
         display_at=display_at,
@@ -106,12 +107,14 @@ def post_update(
         )
     incident.updates.append(update)
 
-    latest = max(incident.updates, key=lambda u: u.display_at)
+    latest = max(incident.updates, key=lambda u: (u.display_at, u.position))
     incident.status = latest.status
     if status is st.IncidentStatus.MONITORING:
         incident.monitoring_at = display_at
     if status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED):
         incident.resolved_at = display_at
+        if incident.scheduled_until is not None and display_at > incident.scheduled_until:
+            incident.resolved_at = incident.scheduled_until  # a note after the window closed
     if status is st.IncidentStatus.IN_PROGRESS and (
         incident.started_at is None or display_at < incident.started_at
     ):

@@ -6,15 +6,17 @@ from sqlalchemy import event, insert, select, update
 from sqlalchemy.orm import Session
 
 from statuspage.models import (
+    BacklogKillerEvent,
     Component,
     ComponentChange,
     Incident,
     IncidentUpdate,
+    Setting,
     SiteState,
     utcnow,
 )
 
-PUBLIC_MODELS = (Component, Incident, IncidentUpdate, ComponentChange)
+PUBLIC_MODELS = (Component, Incident, IncidentUpdate, ComponentChange, Setting, BacklogKillerEvent)
 
 
 def current_version(session: Session) -> int:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, render_template, request
+from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
 
 from statuspage.cache import cached_page, expires_at, now
 from statuspage.content import pages_cached
@@ -10,9 +10,23 @@ from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import current_language
 from statuspage.models import Component
+from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
 
 bp = Blueprint("public", __name__)
+
+
+@bp.context_processor
+def _live_chat():
+    """The chat widget shows unless Backlog Killer mode is on (computed once per render)."""
+
+    def live_chat() -> str:
+        snippet = settings.get(db.session, "chat_snippet")
+        if not snippet or backlog.current(db.session, now()).active:
+            return ""
+        return snippet
+
+    return {"live_chat": live_chat}
 
 
 def _overview() -> ov.Overview:
@@ -38,6 +52,14 @@ def incident(incident_id: str):
         abort(404)
     expires_at(ov.next_change(view.incident, moment))
     return render_template("public/incident.html", view=view, now=moment)
+
+
+@bp.get("/i/<incident_id>")
+def shortlink(incident_id: str):
+    """The short link that the share panel hands out."""
+    if not is_public_id(incident_id):
+        abort(404)
+    return redirect(url_for("public.incident", incident_id=incident_id), 301)
 
 
 @bp.get("/components/<component_id>")

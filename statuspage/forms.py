@@ -1,0 +1,265 @@
+"""Console forms: field validation only; the rules of the trade are checked by the services."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import UTC, datetime
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    EmailField,
+    IntegerField,
+    PasswordField,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+    SubmitField,
+    TextAreaField,
+)
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import (
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+    ValidationError,
+)
+from wtforms.widgets import CheckboxInput, ListWidget
+
+from statuspage.domain import lifecycle
+from statuspage.domain import status as st
+from statuspage.domain.backlog import Mode
+from statuspage.i18n import LABELS
+from statuspage.models import Component, StaffRole
+
+DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
+ROLE_CHOICES = [
+    SelectChoice(StaffRole.RESPONDER.value, _l("Responder")),
+    SelectChoice(StaffRole.ADMIN.value, _l("Admin")),
+]
+COMPONENT_PREFIX = "component_"
+
+
+def utc(moment: datetime | None) -> datetime | None:
+    """`datetime-local` fields carry no zone: the console works in UTC, as it says."""
+    return None if moment is None else moment.replace(tzinfo=UTC)
+
+
+def local(moment: datetime | None) -> datetime | None:
+    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
+
+
+def keywords_list(text: str | None) -> list[str]:
+    return [word.strip() for word in (text or "").split(",") if word.strip()]
+
+
+class ConfirmForm(FlaskForm):
+    """A button that changes something: CSRF and nothing else."""
+
+    submit = SubmitField(_l("Confirm"))
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
+    password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=512)])
+    submit = SubmitField(_l("Sign in"))
+
+
+class _WithComponents(FlaskForm):
+    """A form with one select per component, added by `with_components`."""
+
+    component_ids: list[str] = []
+
+    def component_values(self) -> dict[str, str]:
+        values = {}
+        for component_id in self.component_ids:
+            value = self[COMPONENT_PREFIX + component_id].data
+            if value:
+                values[component_id] = value
+        return values
+
+    def component_fields(self):
+        return [self[COMPONENT_PREFIX + cid] for cid in self.component_ids]
+
+
+def with_components(form_class, components: Iterable[Component], lang: str, blank_label):
+    """A subclass of `form_class` with a status select for each component, in catalogue order."""
+    choices = [SelectChoice("", blank_label)] + [
+        SelectChoice(s.value, LABELS["component"][s]) for s in st.ComponentStatus
+    ]
+    attributes = {"component_ids": []}
+    for component in components:
+        label = component.name(lang)
+        if component.group is not None:
+            label = f"{component.group.name(lang)} › {label}"
+        attributes[COMPONENT_PREFIX + component.id] = SelectField(
+            label, choices=choices, default="", validate_choice=True
+        )
+        attributes["component_ids"].append(component.id)
+    return type(form_class.__name__, (form_class,), attributes)
+
+
+def status_choices(statuses):
+    return [SelectChoice(s.value, LABELS["incident"][s]) for s in statuses]
+
+
+def impact_choices(kind: st.IncidentKind):
+    impacts = (
+        [st.Impact.MAINTENANCE]
+        if kind is st.IncidentKind.MAINTENANCE
+        else [st.Impact.NONE, st.Impact.MINOR, st.Impact.MAJOR, st.Impact.CRITICAL]
+    )
+    return [SelectChoice(i.value, LABELS["impact"][i]) for i in impacts]
+
+
+class IncidentForm(_WithComponents):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    impact = SelectField(_l("Impact"), choices=impact_choices(st.IncidentKind.INCIDENT))
+    status = SelectField(
+        _l("Status"), choices=status_choices(lifecycle.initial_statuses(st.IncidentKind.INCIDENT))
+    )
+    body = TextAreaField(
+        _l("First update (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
+    )
+    started_at = DateTimeLocalField(
+        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+    keywords = StringField(
+        _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
+        validators=[Length(max=1000)],
+    )
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Open the incident"))
+
+
+class MaintenanceForm(_WithComponents):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    scheduled_for = DateTimeLocalField(
+        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+    )
+    scheduled_until = DateTimeLocalField(
+        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+    )
+    body = TextAreaField(
+        _l("Announcement (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
+    )
+    keywords = StringField(
+        _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
+        validators=[Length(max=1000)],
+    )
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Schedule the maintenance"))
+
+    def validate_scheduled_until(self, field) -> None:
+        if self.scheduled_for.data and field.data and field.data <= self.scheduled_for.data:
+            raise ValidationError(_l("The window must end after it starts."))
+
+
+class UpdateForm(_WithComponents):
+    status = SelectField(_l("Status"), choices=[])
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    display_at = DateTimeLocalField(
+        _l("Dated (UTC, leave empty for now)"), format=DATETIME_FORMAT, validators=[Optional()]
+    )
+    notify = BooleanField(_l("Notify subscribers and attached customers"), default=True)
+    preview = SubmitField(_l("Preview"))
+    submit = SubmitField(_l("Post the update"))
+
+
+class ResolveForm(FlaskForm):
+    body = TextAreaField(
+        _l("Resolution message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
+    )
+    submit = SubmitField(_l("Resolve"))
+
+
+class ReopenForm(FlaskForm):
+    status = SelectField(_l("Status"), choices=status_choices(lifecycle.OPEN_INCIDENT))
+    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+    submit = SubmitField(_l("Reopen"))
+
+
+class EditIncidentForm(FlaskForm):
+    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+    impact = SelectField(_l("Impact"), choices=[])
+    keywords = StringField(_l("Keywords"), validators=[Length(max=1000)])
+    submit = SubmitField(_l("Save"))
+
+
+class EditUpdateForm(FlaskForm):
+    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    submit = SubmitField(_l("Save"))
+
+
+class PostmortemForm(FlaskForm):
+    body = TextAreaField(
+        _l("Postmortem (Markdown)"), validators=[DataRequired(), Length(max=50_000)]
+    )
+    publish = BooleanField(_l("Publish on the incident page"), default=True)
+    submit = SubmitField(_l("Save the postmortem"))
+
+
+class ExtendForm(FlaskForm):
+    until = DateTimeLocalField(
+        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+    )
+    body = TextAreaField(_l("Message (Markdown, optional)"), validators=[Length(max=20_000)])
+    submit = SubmitField(_l("Extend"))
+
+
+class BacklogForm(FlaskForm):
+    mode = SelectField(
+        _l("Backlog Killer"),
+        choices=[
+            SelectChoice(Mode.AUTO.value, _l("Automatic")),
+            SelectChoice(Mode.ON.value, _l("Forced on")),
+            SelectChoice(Mode.OFF.value, _l("Forced off")),
+        ],
+    )
+    submit = SubmitField(_l("Apply"))
+
+
+class StaffForm(FlaskForm):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    role = SelectField(
+        _l("Role"),
+        choices=ROLE_CHOICES,
+    )
+    submit = SubmitField(_l("Create the account"))
+
+
+class TokenForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
+    role = SelectField(
+        _l("Role"),
+        choices=ROLE_CHOICES,
+    )
+    submit = SubmitField(_l("Create the token"))
+
+
+class MultiCheckboxField(SelectMultipleField):
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class SettingsForm(FlaskForm):
+    chat_snippet = TextAreaField(
+        _l("Live chat snippet (HTML given by the chat vendor)"), validators=[Length(max=10_000)]
+    )
+    overdue_minutes = IntegerField(
+        _l("Flag an active incident without update after (minutes)"),
+        validators=[InputRequired(), NumberRange(min=5, max=24 * 60)],
+    )
+    backlog_trigger = MultiCheckboxField(
+        _l("Impacts that turn Backlog Killer on by itself"),
+        choices=[
+            SelectChoice(i.value, LABELS["impact"][i])
+            for i in (st.Impact.MINOR, st.Impact.MAJOR, st.Impact.CRITICAL)
+        ],
+    )
+    submit = SubmitField(_l("Save"))

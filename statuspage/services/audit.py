@@ -1,0 +1,44 @@
+"""The audit log: every staff action, with who, what, when, and the values before and after."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from statuspage.models import AuditEntry
+
+
+def record(
+    session: Session,
+    *,
+    actor: str,
+    action: str,
+    now: datetime,
+    target_type: str = "",
+    target_id: str = "",
+    before: dict[str, Any] | None = None,
+    after: dict[str, Any] | None = None,
+) -> AuditEntry:
+    entry = AuditEntry(
+        at=now,
+        actor=actor,
+        action=action,
+        target_type=target_type,
+        target_id=str(target_id),
+        before=before,
+        after=after,
+    )
+    session.add(entry)
+    return entry
+
+
+def latest(action: str | None = None, target_id: str | None = None) -> Select[tuple[AuditEntry]]:
+    query = select(AuditEntry).order_by(AuditEntry.at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action == action)
+    if target_id:
+        query = query.where(AuditEntry.target_id == target_id)
+    return query

@@ -1,0 +1,406 @@
+"""What responders do to incidents, checked against the lifecycle rules and written to the audit
+log. The console and the API both call these; they flush, the request commits."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.domain import lifecycle
+from statuspage.domain import status as st
+from statuspage.models import Component, Incident, IncidentUpdate
+from statuspage.services import audit, backlog
+from statuspage.services.incidents import create_incident, post_update
+
+MAX_NAME = 255
+MAX_BODY = 20_000
+MAX_KEYWORDS = 30
+
+
+class InvalidInput(ValueError):
+    """A value the caller gave is wrong; `field` names it for forms and the API."""
+
+    def __init__(self, field: str, message: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+@dataclass(frozen=True)
+class IncidentInput:
+    name: str
+    kind: st.IncidentKind
+    status: st.IncidentStatus
+    impact: st.Impact
+    body: str
+    components: Mapping[str, st.ComponentStatus]
+    started_at: datetime | None = None
+    scheduled_for: datetime | None = None
+    scheduled_until: datetime | None = None
+    keywords: tuple[str, ...] = ()
+
+
+def snapshot(incident: Incident) -> dict[str, Any]:
+    """What the audit log keeps of an incident."""
+    return {
+        "name": incident.name,
+        "status": incident.status.value,
+        "impact": incident.impact.value,
+        "keywords": list(incident.keywords or []),
+        "scheduled_for": _iso(incident.scheduled_for),
+        "scheduled_until": _iso(incident.scheduled_until),
+        "resolved_at": _iso(incident.resolved_at),
+    }
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return None if moment is None else moment.isoformat()
+
+
+def clean_keywords(keywords: Iterable[str]) -> tuple[str, ...]:
+    cleaned = []
+    for word in keywords:
+        word = " ".join(str(word).split()).lower()
+        if word and word not in cleaned:
+            if len(word) > 64:
+                raise InvalidInput("keywords", "a keyword has at most 64 characters")
+            cleaned.append(word)
+    if len(cleaned) > MAX_KEYWORDS:
+        raise InvalidInput("keywords", f"at most {MAX_KEYWORDS} keywords")
+    return tuple(cleaned)
+
+
+def check_components(session: Session, components: Mapping[str, Any]) -> dict[str, Any]:
+    if not components:
+        return {}
+    known = set(
+        session.execute(
+            select(Component.id).where(
+                Component.id.in_(list(components)), Component.is_group.is_(False)
+            )
+        ).scalars()
+    )
+    unknown = sorted(set(components) - known)
+    if unknown:
+        raise InvalidInput("components", f"unknown component(s): {', '.join(unknown)}")
+    result = {}
+    for component_id, value in components.items():
+        try:
+            result[component_id] = st.ComponentStatus(value)
+        except ValueError:
+            raise InvalidInput("components", f"'{value}' is not a component status") from None
+    return result
+
+
+def _check_text(name: str, body: str, *, body_required: bool = True) -> None:
+    if not name.strip():
+        raise InvalidInput("name", "a name is needed")
+    if len(name) > MAX_NAME:
+        raise InvalidInput("name", f"the name has at most {MAX_NAME} characters")
+    _check_body(body, required=body_required)
+
+
+def _check_body(body: str, required: bool = True) -> None:
+    if required and not body.strip():
+        raise InvalidInput("body", "a message is needed")
+    if len(body) > MAX_BODY:
+        raise InvalidInput("body", f"the message has at most {MAX_BODY} characters")
+
+
+def open_incident(session: Session, data: IncidentInput, actor: str, now: datetime) -> Incident:
+    _check_text(data.name, data.body)
+    try:
+        lifecycle.check_initial(data.kind, data.status)
+    except lifecycle.LifecycleError as error:
+        raise InvalidInput("status", str(error)) from None
+    components = check_components(session, data.components)
+    keywords = clean_keywords(data.keywords)
+    started_at = data.started_at
+    if data.kind is st.IncidentKind.MAINTENANCE:
+        if data.scheduled_for is None or data.scheduled_until is None:
+            raise InvalidInput("scheduled_for", "a maintenance needs its window")
+        if data.scheduled_until <= data.scheduled_for:
+            raise InvalidInput("scheduled_until", "the window must end after it starts")
+        if data.impact is not st.Impact.MAINTENANCE and data.impact is not st.Impact.NONE:
+            raise InvalidInput("impact", "a maintenance has the impact 'maintenance'")
+        if data.status is st.IncidentStatus.IN_PROGRESS:
+            started_at = min(now, data.scheduled_for)
+        display_at = now
+    else:
+        if data.impact is st.Impact.MAINTENANCE:
+            raise InvalidInput("impact", "an incident's impact is none, minor, major or critical")
+        if started_at is not None and started_at > now + timedelta(minutes=5):
+            raise InvalidInput("started_at", "an incident cannot start in the future")
+        started_at = started_at or now
+        display_at = started_at
+    incident = create_incident(
+        session,
+        name=data.name,
+        kind=data.kind,
+        status=data.status,
+        impact=data.impact,
+        body=data.body,
+        components=components,
+        now=now,
+        started_at=started_at,
+        scheduled_for=data.scheduled_for,
+        scheduled_until=data.scheduled_until,
+        keywords=keywords,
+        display_at=display_at,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{data.kind.value}.open",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        after={**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
+    )
+    backlog.refresh(session, now, actor)
+    return incident
+
+
+def current_status(incident: Incident, now: datetime) -> st.IncidentStatus:
+    return st.effective_status(incident.facts(), now)
+
+
+def add_update(
+    session: Session,
+    incident: Incident,
+    *,
+    status: st.IncidentStatus,
+    body: str,
+    components: Mapping[str, Any] | None,
+    actor: str,
+    now: datetime,
+    display_at: datetime | None = None,
+    deliver_notifications: bool = True,
+) -> IncidentUpdate:
+    _check_body(body, required=status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED))
+    if not body.strip() and not components and status is current_status(incident, now):
+        raise InvalidInput("body", "an update needs a message or a change")
+    current = current_status(incident, now)
+    if current is st.IncidentStatus.COMPLETED and incident.status is not current:
+        # the window closed by itself: a closing note is still welcome
+        current = incident.status if status is st.IncidentStatus.COMPLETED else current
+    lifecycle.check_update(incident.kind, current, status, body)
+    if display_at is not None and display_at > now + timedelta(minutes=5):
+        raise InvalidInput("display_at", "an update cannot be dated in the future")
+    checked = check_components(session, components or {})
+    before = snapshot(incident)
+    update = post_update(
+        session,
+        incident,
+        status=status,
+        body=body,
+        components=checked,
+        now=now,
+        display_at=display_at,
+        deliver_notifications=deliver_notifications,
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{incident.kind.value}.update",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        before=before,
+        after={
+            **snapshot(incident),
+            "update": update.id,
+            "components": {k: v.value for k, v in checked.items()},
+        },
+    )
+    backlog.refresh(session, now, actor)
+    return update
+
+
+def resolve(
+    session: Session,
+    incident: Incident,
+    body: str,
+    actor: str,
+    now: datetime,
+    display_at: datetime | None = None,
+) -> IncidentUpdate:
+    final = (
+        st.IncidentStatus.COMPLETED
+        if incident.kind is st.IncidentKind.MAINTENANCE
+        else st.IncidentStatus.RESOLVED
+    )
+    return add_update(
+        session,
+        incident,
+        status=final,
+        body=body,
+        components=None,
+        actor=actor,
+        now=now,
+        display_at=display_at,
+    )
+
+
+def reopen(
+    session: Session,
+    incident: Incident,
+    status: st.IncidentStatus,
+    body: str,
+    components: Mapping[str, Any] | None,
+    actor: str,
+    now: datetime,
+) -> IncidentUpdate:
+    lifecycle.check_reopen(incident.kind, incident.status, status)
+    _check_body(body)
+    checked = check_components(session, components or {})
+    before = snapshot(incident)
+    incident.resolved_at = None
+    update = post_update(session, incident, status=status, body=body, components=checked, now=now)
+    audit.record(
+        session,
+        actor=actor,
+        action="incident.reopen",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        before=before,
+        after=snapshot(incident),
+    )
+    backlog.refresh(session, now, actor)
+    return update
+
+
+def edit_update_body(
+    session: Session, update: IncidentUpdate, body: str, actor: str, now: datetime
+) -> None:
+    _check_body(
+        body, required=update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    )
+    before = {"body": update.body}
+    update.body = body.strip()
+    update.updated_at = now
+    update.incident.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="update.edit",
+        now=now,
+        target_type="incident",
+        target_id=update.incident_id,
+        before={**before, "update": update.id},
+        after={"body": update.body, "update": update.id},
+    )
+    session.flush()
+
+
+def edit_incident(
+    session: Session,
+    incident: Incident,
+    actor: str,
+    now: datetime,
+    *,
+    name: str | None = None,
+    impact: st.Impact | None = None,
+    keywords: Iterable[str] | None = None,
+) -> None:
+    before = snapshot(incident)
+    if name is not None:
+        _check_text(name, "", body_required=False)
+        incident.name = name.strip()
+    if impact is not None:
+        if (impact is st.Impact.MAINTENANCE) != (incident.kind is st.IncidentKind.MAINTENANCE):
+            raise InvalidInput("impact", f"'{impact}' is not an impact of a {incident.kind}")
+        incident.impact = impact
+    if keywords is not None:
+        incident.keywords = list(clean_keywords(keywords))
+    incident.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action=f"{incident.kind.value}.edit",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        before=before,
+        after=snapshot(incident),
+    )
+    session.flush()
+    backlog.refresh(session, now, actor)
+
+
+def publish_postmortem(
+    session: Session,
+    incident: Incident,
+    body: str,
+    actor: str,
+    now: datetime,
+    publish: bool = True,
+) -> None:
+    lifecycle.check_postmortem(incident.kind, incident.status)
+    _check_body(body)
+    before = {
+        "postmortem": incident.postmortem_body,
+        "published": _iso(incident.postmortem_published_at),
+    }
+    incident.postmortem_body = body.strip()
+    if publish:
+        incident.postmortem_published_at = incident.postmortem_published_at or now
+        incident.status = st.IncidentStatus.POSTMORTEM
+    incident.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="incident.postmortem",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        before=before,
+        after={
+            "postmortem": incident.postmortem_body,
+            "published": _iso(incident.postmortem_published_at),
+        },
+    )
+    session.flush()
+
+
+def extend_maintenance(
+    session: Session, incident: Incident, until: datetime, body: str, actor: str, now: datetime
+) -> IncidentUpdate | None:
+    if incident.kind is not st.IncidentKind.MAINTENANCE:
+        raise InvalidInput("scheduled_until", "only a maintenance has a window")
+    status = current_status(incident, now)
+    if status is st.IncidentStatus.COMPLETED and incident.resolved_at is not None:
+        raise lifecycle.LifecycleError("closed", "this maintenance is completed")
+    start = incident.started_at or incident.scheduled_for
+    if start is not None and until <= max(start, now):
+        raise InvalidInput("scheduled_until", "the new end must be later than now and the start")
+    before = snapshot(incident)
+    incident.scheduled_until = until
+    incident.updated_at = now
+    audit.record(
+        session,
+        actor=actor,
+        action="maintenance.extend",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        before=before,
+        after=snapshot(incident),
+    )
+    session.flush()
+    if body.strip():
+        return add_update(
+            session,
+            incident,
+            status=current_status(incident, now),
+            body=body,
+            components=None,
+            actor=actor,
+            now=now,
+        )
+    return None

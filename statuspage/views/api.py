@@ -1,0 +1,419 @@
+"""The staff API (`/api/v1/`): bearer tokens, JSON in and out, JSON errors only."""
+
+from __future__ import annotations
+
+import functools
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Blueprint, g, jsonify, request
+from sqlalchemy import func, select
+from werkzeug.exceptions import HTTPException
+
+from statuspage import serializers
+from statuspage.clock import app_now
+from statuspage.domain import lifecycle
+from statuspage.domain import status as st
+from statuspage.extensions import csrf, db
+from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole
+from statuspage.openapi import document
+from statuspage.services import operations, staff
+from statuspage.services.incidents import current_states
+
+bp = Blueprint("api", __name__, url_prefix="/api/v1")
+csrf.exempt(bp)
+
+MAX_LIST = 100
+
+
+class ApiError(Exception):
+    def __init__(self, status: int, code: str, message: str, field: str | None = None) -> None:
+        super().__init__(message)
+        self.status, self.code, self.message, self.field = status, code, message, field
+
+
+def _error_body(status: int, code: str, message: str, field: str | None = None):
+    error: dict[str, Any] = {"code": code, "message": message}
+    if field:
+        error["field"] = field
+    return jsonify({"error": error}), status
+
+
+@bp.errorhandler(ApiError)
+def _api_error(error: ApiError):
+    db.session.rollback()
+    return _error_body(error.status, error.code, error.message, error.field)
+
+
+@bp.errorhandler(HTTPException)
+def _http_error(error: HTTPException):
+    code = (error.name or "error").lower().replace(" ", "_")
+    return _error_body(error.code or 500, code, error.description or error.name)
+
+
+def token_required(role: StaffRole = StaffRole.RESPONDER):
+    """Bearer token auth; cookies are ignored here. `admin` routes refuse responder tokens."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapper(*args, **kwargs):
+            header = request.headers.get("Authorization", "")
+            scheme, _, secret = header.partition(" ")
+            if scheme.lower() != "bearer" or not secret.strip():
+                raise ApiError(401, "unauthorized", "a bearer token is needed")
+            token = staff.find_token(db.session, secret.strip())
+            if token is None:
+                raise ApiError(401, "unauthorized", "unknown or revoked token")
+            if role is StaffRole.ADMIN and not token.is_admin:
+                raise ApiError(403, "forbidden", "this endpoint needs an admin token")
+            token.last_used_at = app_now()
+            g.api_token = token
+            return view(*args, **kwargs)
+
+        wrapper.required_role = role  # type: ignore[attr-defined]
+        return wrapper
+
+    return decorator
+
+
+def actor() -> str:
+    return f"token:{g.api_token.name}"
+
+
+def _json() -> dict[str, Any]:
+    data = request.get_json(silent=True)
+    if not isinstance(data, dict):
+        raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return data
+
+
+def _string(data: dict, key: str, required: bool = False, default: str = "") -> str:
+    value = data.get(key)
+    if value is None:
+        if required:
+            raise ApiError(422, "missing_field", f"'{key}' is required", key)
+        return default
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_field", f"'{key}' must be a string", key)
+    return value
+
+
+def _enum(enum_cls, data: dict, key: str, default=None):
+    value = data.get(key)
+    if value is None:
+        if default is None:
+            raise ApiError(422, "missing_field", f"'{key}' is required", key)
+        return default
+    try:
+        return enum_cls(value)
+    except ValueError:
+        allowed = ", ".join(e.value for e in enum_cls)
+        raise ApiError(422, "invalid_field", f"'{key}' must be one of: {allowed}", key) from None
+
+
+def _time(data: dict, key: str) -> datetime | None:
+    value = data.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, str):
+        raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
+    try:
+        moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    except ValueError:
+        raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC)
+
+
+def _components(data: dict) -> dict[str, str]:
+    value = data.get("components") or {}
+    if not isinstance(value, dict) or not all(
+        isinstance(k, str) and isinstance(v, str) for k, v in value.items()
+    ):
+        raise ApiError(
+            422, "invalid_field", "'components' maps component ids to statuses", "components"
+        )
+    return value
+
+
+def _keywords(data: dict) -> tuple[str, ...] | None:
+    value = data.get("keywords")
+    if value is None:
+        return None
+    if not isinstance(value, list) or not all(isinstance(k, str) for k in value):
+        raise ApiError(422, "invalid_field", "'keywords' is a list of strings", "keywords")
+    return tuple(value)
+
+
+def _incident_json(incident: Incident, now: datetime) -> dict[str, Any]:
+    states = {k: v.status for k, v in current_states(db.session, now).items()}
+    data = serializers.incident(incident, now, states)
+    data["kind"] = incident.kind.value
+    data["keywords"] = list(incident.keywords or [])
+    return data
+
+
+def _load(incident_id: str) -> Incident:
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        raise ApiError(404, "not_found", f"no incident '{incident_id}'")
+    return incident
+
+
+def _service_call(call):
+    try:
+        return call()
+    except operations.InvalidInput as error:
+        raise ApiError(422, "invalid_field", str(error), error.field) from None
+    except lifecycle.LifecycleError as error:
+        raise ApiError(409, error.code, str(error), "status") from None
+
+
+@bp.get("/openapi.json")
+def openapi():
+    return jsonify(document())
+
+
+@bp.get("/components")
+@token_required()
+def components():
+    now = app_now()
+    states = {k: v.status for k, v in current_states(db.session, now).items()}
+    rows = db.session.execute(
+        select(Component).where(Component.hidden.is_(False)).order_by(Component.position)
+    ).scalars()
+    result = []
+    for item in rows:
+        if item.is_group:
+            status = st.worst(
+                states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in item.children
+            )
+        else:
+            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
+        result.append(serializers.component(item, status))
+    return jsonify({"components": result})
+
+
+@bp.get("/incidents")
+@token_required()
+def list_incidents():
+    which = request.args.get("status", "unresolved")
+    if which not in ("unresolved", "all"):
+        raise ApiError(422, "invalid_field", "'status' is unresolved or all", "status")
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+        raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
+    now = app_now()
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    query = select(Incident).order_by(begins.desc())
+    if which == "unresolved":
+        query = query.where(Incident.resolved_at.is_(None))
+    rows = db.session.execute(query.limit(int(limit))).scalars()
+    items = [
+        i
+        for i in rows
+        if which == "all" or st.effective_status(i.facts(), now) not in st.CLOSED_STATUSES
+    ]
+    return jsonify({"incidents": [_incident_json(i, now) for i in items]})
+
+
+@bp.post("/incidents")
+@token_required()
+def create_incident():
+    data = _json()
+    now = app_now()
+    kind = _enum(st.IncidentKind, data, "kind", st.IncidentKind.INCIDENT)
+    maintenance = kind is st.IncidentKind.MAINTENANCE
+    status = _enum(
+        st.IncidentStatus,
+        data,
+        "status",
+        st.IncidentStatus.SCHEDULED if maintenance else st.IncidentStatus.INVESTIGATING,
+    )
+    impact = _enum(
+        st.Impact, data, "impact", st.Impact.MAINTENANCE if maintenance else st.Impact.NONE
+    )
+    payload = operations.IncidentInput(
+        name=_string(data, "name", required=True),
+        kind=kind,
+        status=status,
+        impact=impact,
+        body=_string(data, "body", required=True),
+        components=_components(data),
+        started_at=_time(data, "started_at"),
+        scheduled_for=_time(data, "scheduled_for"),
+        scheduled_until=_time(data, "scheduled_until"),
+        keywords=_keywords(data) or (),
+    )
+    incident = _service_call(lambda: operations.open_incident(db.session, payload, actor(), now))
+    db.session.commit()
+    response = jsonify(_incident_json(incident, now))
+    response.status_code = 201
+    response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
+    return response
+
+
+@bp.get("/incidents/<incident_id>")
+@token_required()
+def get_incident(incident_id: str):
+    return jsonify(_incident_json(_load(incident_id), app_now()))
+
+
+@bp.patch("/incidents/<incident_id>")
+@token_required()
+def patch_incident(incident_id: str):
+    incident = _load(incident_id)
+    data = _json()
+    unknown = set(data) - {"name", "impact", "keywords"}
+    if unknown:
+        raise ApiError(
+            422,
+            "invalid_field",
+            "only name, impact and keywords can be changed here",
+            sorted(unknown)[0],
+        )
+    name = _string(data, "name") if "name" in data else None
+    impact = _enum(st.Impact, data, "impact") if "impact" in data else None
+    now = app_now()
+    _service_call(
+        lambda: operations.edit_incident(
+            db.session,
+            incident,
+            actor(),
+            now,
+            name=name,
+            impact=impact,
+            keywords=_keywords(data),
+        )
+    )
+    db.session.commit()
+    return jsonify(_incident_json(incident, now))
+
+
+@bp.post("/incidents/<incident_id>/updates")
+@token_required()
+def add_update(incident_id: str):
+    incident = _load(incident_id)
+    data = _json()
+    now = app_now()
+    status = _enum(st.IncidentStatus, data, "status")
+    notify = data.get("deliver_notifications", True)
+    if not isinstance(notify, bool):
+        raise ApiError(
+            422, "invalid_field", "'deliver_notifications' is a boolean", "deliver_notifications"
+        )
+    _service_call(
+        lambda: operations.add_update(
+            db.session,
+            incident,
+            status=status,
+            body=_string(data, "body"),
+            components=_components(data),
+            actor=actor(),
+            now=now,
+            display_at=_time(data, "display_at"),
+            deliver_notifications=notify,
+        )
+    )
+    db.session.commit()
+    response = jsonify(_incident_json(incident, now))
+    response.status_code = 201
+    return response
+
+
+@bp.post("/incidents/<incident_id>/resolve")
+@token_required()
+def resolve(incident_id: str):
+    incident = _load(incident_id)
+    data = _json()
+    now = app_now()
+    body = _string(data, "body", required=True)
+    display_at = _time(data, "display_at")
+    _service_call(lambda: operations.resolve(db.session, incident, body, actor(), now, display_at))
+    db.session.commit()
+    return jsonify(_incident_json(incident, now))
+
+
+def _token_json(token: ApiToken) -> dict[str, Any]:
+    return {
+        "id": token.id,
+        "name": token.name,
+        "role": token.role.value,
+        "prefix": token.prefix,
+        "created_by": token.created_by,
+        "created_at": serializers.timestamp(token.created_at),
+        "last_used_at": serializers.timestamp(token.last_used_at),
+        "revoked_at": serializers.timestamp(token.revoked_at),
+    }
+
+
+@bp.get("/tokens")
+@token_required(StaffRole.ADMIN)
+def list_tokens():
+    rows = db.session.execute(select(ApiToken).order_by(ApiToken.id)).scalars()
+    return jsonify({"tokens": [_token_json(t) for t in rows]})
+
+
+@bp.post("/tokens")
+@token_required(StaffRole.ADMIN)
+def create_token():
+    data = _json()
+    role = _enum(StaffRole, data, "role", StaffRole.RESPONDER)
+    try:
+        token, secret = staff.create_token(
+            db.session, _string(data, "name", required=True), role, actor(), app_now()
+        )
+    except staff.StaffError as error:
+        raise ApiError(422, "invalid_field", str(error), "name") from None
+    db.session.commit()
+    response = jsonify({**_token_json(token), "token": secret})
+    response.status_code = 201
+    return response
+
+
+@bp.delete("/tokens/<int:token_id>")
+@token_required(StaffRole.ADMIN)
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        raise ApiError(404, "not_found", f"no token {token_id}")
+    staff.revoke_token(db.session, token, actor(), app_now())
+    db.session.commit()
+    return jsonify(_token_json(token))
+
+
+@bp.get("/audit")
+@token_required(StaffRole.ADMIN)
+def audit_log():
+    limit = request.args.get("limit", "50")
+    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+        raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
+    rows = db.session.execute(
+        select(AuditEntry).order_by(AuditEntry.id.desc()).limit(int(limit))
+    ).scalars()
+    return jsonify(
+        {
+            "entries": [
+                {
+                    "id": e.id,
+                    "at": serializers.timestamp(e.at),
+                    "actor": e.actor,
+                    "action": e.action,
+                    "target_type": e.target_type,
+                    "target_id": e.target_id,
+                    "before": e.before,
+                    "after": e.after,
+                }
+                for e in rows
+            ]
+        }
+    )
+
+
+@bp.after_request
+def _commit_token_use(response):
+    """Records `last_used_at` even on read-only calls."""
+    if "api_token" in g and response.status_code < 400:
+        db.session.commit()
+    return response

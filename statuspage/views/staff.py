@@ -1,0 +1,697 @@
+"""The staff console: thin views over `services.operations`; every route needs a signed-in user."""
+
+from __future__ import annotations
+
+import functools
+from pathlib import Path
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_user, logout_user
+from sqlalchemy import func, select
+
+from statuspage import forms as f
+from statuspage.clock import app_now
+from statuspage.content import load_incident_templates
+from statuspage.domain import lifecycle
+from statuspage.domain import status as st
+from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.extensions import db, login_manager
+from statuspage.i18n import current_language
+from statuspage.markup import render_markdown
+from statuspage.models import (
+    ApiToken,
+    Component,
+    Incident,
+    IncidentUpdate,
+    StaffRole,
+    StaffUser,
+    catalogue_order,
+    leaf_components,
+)
+from statuspage.services import audit, backlog, operations, settings, staff
+from statuspage.services import overview as ov
+from statuspage.services.incidents import current_states
+from statuspage.sharing import panel
+
+bp = Blueprint("staff", __name__, url_prefix="/staff")
+
+
+@login_manager.user_loader
+def _load_user(user_id: str) -> StaffUser | None:
+    return staff.load_user(db.session, user_id)
+
+
+@bp.before_request
+def _require_login():
+    """Every console route needs a signed-in user, except the sign-in page itself."""
+    if request.endpoint == "staff.login":
+        return None
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    return None
+
+
+def admin_required(view):
+    @functools.wraps(view)
+    def wrapper(*args, **kwargs):
+        if not current_user.is_admin:
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def actor() -> str:
+    return current_user.email
+
+
+def _components() -> list[Component]:
+    return sorted(db.session.execute(leaf_components()).scalars(), key=catalogue_order)
+
+
+def _incident_or_404(incident_id: str) -> Incident:
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        abort(404)
+    return incident
+
+
+def _apply_errors(form, error: Exception) -> None:
+    """Maps a service's refusal onto the form field it concerns."""
+    field = getattr(error, "field", None)
+    if field and field in form:
+        form[field].errors = [*form[field].errors, str(error)]
+    else:
+        form.form_errors.append(str(error))
+
+
+# -- sign-in ---------------------------------------------------------------------------------
+
+
+@bp.route("/login", methods=["GET", "POST"])
+def login():
+    if current_user.is_authenticated:
+        return redirect(url_for("staff.dashboard"))
+    form = f.LoginForm()
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user = staff.authenticate(
+                db.session,
+                form.email.data,
+                form.password.data,
+                request.remote_addr or "",
+                app_now(),
+            )
+        except staff.StaffError as error:
+            db.session.commit()  # the failure counts for the throttle
+            if error.code == "throttled":
+                form.form_errors.append(_("Too many failed sign-ins. Wait 15 minutes."))
+                status = 429
+            else:
+                form.form_errors.append(_("Wrong email or password."))
+                status = 401
+        else:
+            db.session.commit()
+            session.permanent = True
+            login_user(user)
+            target = request.args.get("next", "")
+            if not target.startswith("/staff/") or target.startswith("//"):
+                target = url_for("staff.dashboard")
+            return redirect(target)
+    elif request.method == "POST":
+        status = 422
+    return render_template("staff/login.html", form=form), status
+
+
+@bp.post("/logout")
+def logout():
+    form = f.ConfirmForm()
+    if form.validate_on_submit():
+        logout_user()
+        session.clear()
+    return redirect(url_for("staff.login"))
+
+
+# -- dashboard -------------------------------------------------------------------------------
+
+
+@bp.get("/")
+def dashboard():
+    now = app_now()
+    overview = ov.build_overview(db.session, now)
+    overdue_minutes = settings.get(db.session, "overdue_minutes")
+    rows = []
+    for view in [*overview.active, *overview.upcoming]:
+        latest = view.latest_update
+        age = (now - latest.created_at) if latest else None
+        minutes = age.total_seconds() / 60 if age else 0
+        rows.append(
+            {
+                "view": view,
+                "age": age,
+                "overdue": view.active
+                and view.incident.kind is st.IncidentKind.INCIDENT
+                and is_overdue(minutes, overdue_minutes),
+            }
+        )
+    state = backlog.current(db.session, now)
+    return render_template(
+        "staff/dashboard.html",
+        rows=rows,
+        overview=overview,
+        backlog_state=state,
+        backlog_history=backlog.history(db.session),
+        backlog_form=f.BacklogForm(mode=state.mode.value),
+        overdue_minutes=overdue_minutes,
+        templates=_templates(),
+    )
+
+
+@bp.post("/backlog-killer")
+def backlog_killer():
+    form = f.BacklogForm()
+    if form.validate_on_submit():
+        backlog.set_mode(db.session, Mode(form.mode.data), actor(), app_now())
+        db.session.commit()
+        flash(_("Backlog Killer mode updated."), "success")
+    return redirect(url_for("staff.dashboard"))
+
+
+# -- incidents -------------------------------------------------------------------------------
+
+
+def _templates():
+    return load_incident_templates(Path(current_app.config["CONTENT_DIR"]))
+
+
+@bp.get("/incidents")
+def incidents():
+    page = request.args.get("page", 1, type=int)
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    pagination = db.paginate(
+        select(Incident).order_by(begins.desc()), page=page, per_page=30, error_out=False
+    )
+    now = app_now()
+    return render_template(
+        "staff/incidents.html",
+        pagination=pagination,
+        views=[ov.view_incident(i, now) for i in pagination.items],
+    )
+
+
+@bp.route("/incidents/new", methods=["GET", "POST"])
+def new_incident():
+    components = _components()
+    form_class = f.with_components(
+        f.IncidentForm, components, current_language(), _("Not affected")
+    )
+    template = _templates().get(request.args.get("template", ""))
+    lang = request.args.get("lang_content", current_language())
+    if request.method == "GET" and template is not None:
+        by_key = {c.key: c.id for c in components}
+        data = {
+            "name": template.names.get(lang, template.names["en"]),
+            "impact": template.impact.value,
+            "body": template.bodies.get(lang, template.bodies["en"]),
+            "keywords": ", ".join(template.keywords),
+        }
+        for key, status in template.components.items():
+            if key in by_key:
+                data[f.COMPONENT_PREFIX + by_key[key]] = status.value
+        form = form_class(data=data)
+    else:
+        form = form_class()
+    if request.method == "GET" and not form.started_at.data:
+        form.started_at.data = f.local(app_now())
+    preview = None
+    status = 200
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data)
+        else:
+            data = operations.IncidentInput(
+                name=form.name.data,
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus(form.status.data),
+                impact=st.Impact(form.impact.data),
+                body=form.body.data,
+                components=form.component_values(),
+                started_at=f.utc(form.started_at.data),
+                keywords=tuple(f.keywords_list(form.keywords.data)),
+            )
+            try:
+                incident = operations.open_incident(db.session, data, actor(), app_now())
+            except operations.InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash(_("Incident opened and published."), "success")
+                return redirect(url_for("staff.incident", incident_id=incident.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "staff/incident_form.html",
+        form=form,
+        preview=preview,
+        templates=_templates(),
+        kind="incident",
+    ), status
+
+
+@bp.route("/maintenances/new", methods=["GET", "POST"])
+def new_maintenance():
+    components = _components()
+    form = f.with_components(f.MaintenanceForm, components, current_language(), _("Not affected"))()
+    preview = None
+    status = 200
+    if form.validate_on_submit():
+        if form.preview.data:
+            preview = render_markdown(form.body.data)
+        else:
+            values = {
+                cid: st.ComponentStatus.UNDER_MAINTENANCE.value if value else value
+                for cid, value in form.component_values().items()
+            }
+            data = operations.IncidentInput(
+                name=form.name.data,
+                kind=st.IncidentKind.MAINTENANCE,
+                status=st.IncidentStatus.SCHEDULED,
+                impact=st.Impact.MAINTENANCE,
+                body=form.body.data,
+                components={k: v for k, v in values.items() if v},
+                scheduled_for=f.utc(form.scheduled_for.data),
+                scheduled_until=f.utc(form.scheduled_until.data),
+                keywords=tuple(f.keywords_list(form.keywords.data)),
+            )
+            try:
+                incident = operations.open_incident(db.session, data, actor(), app_now())
+            except operations.InvalidInput as error:
+                db.session.rollback()
+                _apply_errors(form, error)
+                status = 422
+            else:
+                db.session.commit()
+                flash(_("Maintenance scheduled and published."), "success")
+                return redirect(url_for("staff.incident", incident_id=incident.id))
+    elif request.method == "POST":
+        status = 422
+    return render_template(
+        "staff/incident_form.html",
+        form=form,
+        preview=preview,
+        templates={},
+        kind="maintenance",
+    ), status
+
+
+def _update_form(incident: Incident, now, formdata=None):
+    components = _components()
+    form = f.with_components(f.UpdateForm, components, current_language(), _("Unchanged"))(
+        formdata=formdata
+    )
+    current = operations.current_status(incident, now)
+    if current is st.IncidentStatus.COMPLETED and incident.status is not current:
+        allowed = (st.IncidentStatus.COMPLETED,)
+    elif current in st.CLOSED_STATUSES:
+        allowed = ()
+    else:
+        allowed = lifecycle.allowed_next(incident.kind, current)
+    form.status.choices = f.status_choices(allowed)
+    if formdata is None:
+        following = {
+            st.IncidentStatus.SCHEDULED: st.IncidentStatus.IN_PROGRESS,
+        }.get(current, current)
+        if following in allowed:
+            form.status.data = following.value
+    return form
+
+
+def _edit_form(incident: Incident, formdata=None):
+    form = f.EditIncidentForm(
+        formdata=formdata,
+        data={
+            "name": incident.name,
+            "impact": incident.impact.value,
+            "keywords": ", ".join(incident.keywords or []),
+        },
+    )
+    form.impact.choices = f.impact_choices(incident.kind)
+    return form
+
+
+def _render_incident(incident: Incident, status: int = 200, **forms):
+    now = app_now()
+    view = ov.view_incident(incident, now)
+    held = st.affected_components(incident.facts())
+    forms.setdefault("update_form", _update_form(incident, now))
+    forms.setdefault("resolve_form", f.ResolveForm())
+    forms.setdefault("reopen_form", f.ReopenForm())
+    forms.setdefault(
+        "postmortem_form", f.PostmortemForm(data={"body": incident.postmortem_body or ""})
+    )
+    forms.setdefault("edit_form", _edit_form(incident))
+    forms.setdefault(
+        "extend_form",
+        f.ExtendForm(data={"until": f.local(incident.scheduled_until)}),
+    )
+    updates = sorted(incident.updates, key=lambda u: (u.display_at, u.position), reverse=True)
+    history = db.session.execute(audit.latest(target_id=incident.id).limit(50)).scalars()
+    return render_template(
+        "staff/incident.html",
+        incident=incident,
+        view=view,
+        held=held,
+        updates=updates,
+        shares={u.id: panel(incident, u) for u in updates},
+        history=list(history),
+        states=current_states(db.session, now),
+        **forms,
+    ), status
+
+
+@bp.get("/incidents/<incident_id>")
+def incident(incident_id: str):
+    return _render_incident(_incident_or_404(incident_id))
+
+
+def _refused(incident: Incident, form_name: str, form, error: Exception):
+    db.session.rollback()
+    incident = _incident_or_404(incident.id)
+    _apply_errors(form, error)
+    code = 409 if isinstance(error, lifecycle.LifecycleError) else 422
+    return _render_incident(incident, code, **{form_name: form})
+
+
+@bp.post("/incidents/<incident_id>/updates")
+def post_update(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    now = app_now()
+    form = _update_form(incident, now, formdata=request.form)
+    if not form.validate_on_submit():
+        if not form.status.choices:
+            form.form_errors.append(_("This incident is closed: reopen it to update it."))
+            return _render_incident(incident, 409, update_form=form)
+        return _render_incident(incident, 422, update_form=form)
+    if form.preview.data:
+        return _render_incident(
+            incident, update_form=form, update_preview=render_markdown(form.body.data)
+        )
+    try:
+        operations.add_update(
+            db.session,
+            incident,
+            status=st.IncidentStatus(form.status.data),
+            body=form.body.data or "",
+            components=form.component_values(),
+            actor=actor(),
+            now=now,
+            display_at=f.utc(form.display_at.data),
+            deliver_notifications=form.notify.data,
+        )
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, "update_form", form, error)
+    db.session.commit()
+    flash(_("Update posted."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/resolve")
+def resolve(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = f.ResolveForm()
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, resolve_form=form)
+    try:
+        operations.resolve(db.session, incident, form.body.data, actor(), app_now())
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, "resolve_form", form, error)
+    db.session.commit()
+    flash(_("Resolved: every affected service is back to operational."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/reopen")
+def reopen(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = f.ReopenForm()
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, reopen_form=form)
+    try:
+        operations.reopen(
+            db.session,
+            incident,
+            st.IncidentStatus(form.status.data),
+            form.body.data,
+            None,
+            actor(),
+            app_now(),
+        )
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, "reopen_form", form, error)
+    db.session.commit()
+    flash(_("Incident reopened."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/postmortem")
+def postmortem(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = f.PostmortemForm()
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, postmortem_form=form)
+    try:
+        operations.publish_postmortem(
+            db.session, incident, form.body.data, actor(), app_now(), publish=form.publish.data
+        )
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, "postmortem_form", form, error)
+    db.session.commit()
+    flash(_("Postmortem saved."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/edit")
+def edit_incident(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = _edit_form(incident, formdata=request.form)
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, edit_form=form)
+    try:
+        operations.edit_incident(
+            db.session,
+            incident,
+            actor(),
+            app_now(),
+            name=form.name.data,
+            impact=st.Impact(form.impact.data),
+            keywords=f.keywords_list(form.keywords.data),
+        )
+    except operations.InvalidInput as error:
+        return _refused(incident, "edit_form", form, error)
+    db.session.commit()
+    flash(_("Saved."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.post("/incidents/<incident_id>/extend")
+def extend(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = f.ExtendForm()
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, extend_form=form)
+    try:
+        operations.extend_maintenance(
+            db.session,
+            incident,
+            f.utc(form.until.data),
+            form.body.data or "",
+            actor(),
+            app_now(),
+        )
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, "extend_form", form, error)
+    db.session.commit()
+    flash(_("Maintenance window extended."), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
+@bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])
+def edit_update(update_id: str):
+    update = db.session.get(IncidentUpdate, update_id)
+    if update is None:
+        abort(404)
+    form = f.EditUpdateForm(data={"body": update.body})
+    status = 200
+    if form.validate_on_submit():
+        try:
+            operations.edit_update_body(
+                db.session, update, form.body.data or "", actor(), app_now()
+            )
+        except operations.InvalidInput as error:
+            db.session.rollback()
+            _apply_errors(form, error)
+            status = 422
+        else:
+            db.session.commit()
+            flash(_("Update edited; the previous text is kept in the audit log."), "success")
+            return redirect(url_for("staff.incident", incident_id=update.incident_id))
+    elif request.method == "POST":
+        status = 422
+    return render_template("staff/edit_update.html", form=form, update=update), status
+
+
+# -- admin -----------------------------------------------------------------------------------
+
+
+@bp.get("/audit")
+@admin_required
+def audit_log():
+    page = request.args.get("page", 1, type=int)
+    pagination = db.paginate(
+        audit.latest(request.args.get("action") or None), page=page, per_page=50, error_out=False
+    )
+    return render_template("staff/audit.html", pagination=pagination)
+
+
+@bp.route("/accounts", methods=["GET", "POST"])
+@admin_required
+def accounts():
+    form = f.StaffForm()
+    created = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            user, password = staff.create_staff(
+                db.session, form.email.data, StaffRole(form.role.data), app_now(), actor=actor()
+            )
+        except staff.StaffError as error:
+            db.session.rollback()
+            form.email.errors = [*form.email.errors, str(error)]
+            status = 422
+        else:
+            db.session.commit()
+            created = (user.email, password)
+            form = f.StaffForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    users = db.session.execute(select(StaffUser).order_by(StaffUser.email)).scalars()
+    return render_template(
+        "staff/accounts.html",
+        form=form,
+        users=list(users),
+        created=created,
+        confirm=f.ConfirmForm(),
+    ), status
+
+
+@bp.post("/accounts/<int:user_id>/<any(activate, deactivate):action>")
+@admin_required
+def account_active(user_id: int, action: str):
+    user = db.session.get(StaffUser, user_id)
+    if user is None:
+        abort(404)
+    form = f.ConfirmForm()
+    if form.validate_on_submit():
+        if user.id == current_user.id:
+            flash(_("You cannot deactivate your own account."), "error")
+        else:
+            staff.set_active(db.session, user, action == "activate", actor(), app_now())
+            db.session.commit()
+    return redirect(url_for("staff.accounts"))
+
+
+@bp.route("/tokens", methods=["GET", "POST"])
+@admin_required
+def tokens():
+    form = f.TokenForm()
+    created = None
+    status = 200
+    if form.validate_on_submit():
+        try:
+            token, secret = staff.create_token(
+                db.session, form.name.data, StaffRole(form.role.data), actor(), app_now()
+            )
+        except staff.StaffError as error:
+            db.session.rollback()
+            form.name.errors = [*form.name.errors, str(error)]
+            status = 422
+        else:
+            db.session.commit()
+            created = (token.name, secret)
+            form = f.TokenForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    rows = db.session.execute(select(ApiToken).order_by(ApiToken.created_at.desc())).scalars()
+    return render_template(
+        "staff/tokens.html",
+        form=form,
+        tokens=list(rows),
+        created=created,
+        confirm=f.ConfirmForm(),
+    ), status
+
+
+@bp.post("/tokens/<int:token_id>/revoke")
+@admin_required
+def revoke_token(token_id: int):
+    token = db.session.get(ApiToken, token_id)
+    if token is None:
+        abort(404)
+    if f.ConfirmForm().validate_on_submit():
+        staff.revoke_token(db.session, token, actor(), app_now())
+        db.session.commit()
+        flash(_("Token revoked."), "success")
+    return redirect(url_for("staff.tokens"))
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_required
+def site_settings():
+    values = settings.get_all(db.session)
+    form = f.SettingsForm(data=values)
+    status = 200
+    if form.validate_on_submit():
+        changes = {
+            "chat_snippet": (form.chat_snippet.data or "").strip(),
+            "overdue_minutes": form.overdue_minutes.data,
+            "backlog_trigger": list(form.backlog_trigger.data or []),
+        }
+        for key, value in changes.items():
+            settings.put(db.session, key, value)
+        audit.record(
+            db.session,
+            actor=actor(),
+            action="settings.change",
+            now=app_now(),
+            target_type="settings",
+            before={k: values[k] for k in changes},
+            after=changes,
+        )
+        backlog.refresh(db.session, app_now(), actor())
+        db.session.commit()
+        flash(_("Settings saved."), "success")
+        return redirect(url_for("staff.site_settings"))
+    if request.method == "POST":
+        status = 422
+    return render_template("staff/settings.html", form=form), status
+
+
+def init_app(app) -> None:
+    login_manager.init_app(app)
+    login_manager.login_view = "staff.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
