@@ -1,14 +1,14 @@
 from statuspage.domain.backlog import DEFAULT_TRIGGER, Mode, is_overdue, state
 from statuspage.domain.status import Impact, IncidentKind
 
-I, M = IncidentKind.INCIDENT, IncidentKind.MAINTENANCE
+INC, M = IncidentKind.INCIDENT, IncidentKind.MAINTENANCE
 
 
 def test_auto_turns_on_with_a_major_or_critical_incident_only():
     assert not state(Mode.AUTO, []).active
-    assert not state(Mode.AUTO, [(I, Impact.MINOR), (I, Impact.NONE)]).active
-    assert state(Mode.AUTO, [(I, Impact.MINOR), (I, Impact.MAJOR)]).active
-    assert state(Mode.AUTO, [(I, Impact.CRITICAL)]).active
+    assert not state(Mode.AUTO, [(INC, Impact.MINOR), (INC, Impact.NONE)]).active
+    assert state(Mode.AUTO, [(INC, Impact.MINOR), (INC, Impact.MAJOR)]).active
+    assert state(Mode.AUTO, [(INC, Impact.CRITICAL)]).active
 
 
 def test_maintenance_never_triggers_it():
@@ -16,14 +16,14 @@ def test_maintenance_never_triggers_it():
 
 
 def test_trigger_is_configurable():
-    assert state(Mode.AUTO, [(I, Impact.MINOR)], frozenset({Impact.MINOR})).active
-    assert not state(Mode.AUTO, [(I, Impact.CRITICAL)], frozenset()).active
+    assert state(Mode.AUTO, [(INC, Impact.MINOR)], frozenset({Impact.MINOR})).active
+    assert not state(Mode.AUTO, [(INC, Impact.CRITICAL)], frozenset()).active
     assert frozenset({Impact.MAJOR, Impact.CRITICAL}) == DEFAULT_TRIGGER
 
 
 def test_forced_modes_hold_whatever_the_incidents():
     assert state(Mode.ON, []).active
-    assert not state(Mode.OFF, [(I, Impact.CRITICAL)]).active
+    assert not state(Mode.OFF, [(INC, Impact.CRITICAL)]).active
 
 
 def test_overdue_after_the_limit():

@@ -4,16 +4,16 @@ from statuspage.domain import lifecycle
 from statuspage.domain.status import IncidentKind, IncidentStatus
 
 S = IncidentStatus
-I, M = IncidentKind.INCIDENT, IncidentKind.MAINTENANCE
+INC, M = IncidentKind.INCIDENT, IncidentKind.MAINTENANCE
 
 
 @pytest.mark.parametrize(
     ("kind", "current", "new"),
     [
-        (I, S.INVESTIGATING, S.IDENTIFIED),
-        (I, S.IDENTIFIED, S.INVESTIGATING),  # back to investigating: a fix did not hold
-        (I, S.MONITORING, S.MONITORING),  # a note without a status change
-        (I, S.INVESTIGATING, S.RESOLVED),
+        (INC, S.INVESTIGATING, S.IDENTIFIED),
+        (INC, S.IDENTIFIED, S.INVESTIGATING),  # back to investigating: a fix did not hold
+        (INC, S.MONITORING, S.MONITORING),  # a note without a status change
+        (INC, S.INVESTIGATING, S.RESOLVED),
         (M, S.SCHEDULED, S.IN_PROGRESS),
         (M, S.SCHEDULED, S.COMPLETED),  # cancelled before it began
         (M, S.IN_PROGRESS, S.VERIFYING),
@@ -29,11 +29,11 @@ def test_allowed_transitions(kind, current, new):
 @pytest.mark.parametrize(
     ("kind", "current", "new", "code"),
     [
-        (I, S.RESOLVED, S.INVESTIGATING, "closed"),  # reopen first
-        (I, S.RESOLVED, S.RESOLVED, "closed"),
-        (I, S.POSTMORTEM, S.MONITORING, "closed"),
-        (I, S.INVESTIGATING, S.POSTMORTEM, "transition"),  # only by publishing a postmortem
-        (I, S.INVESTIGATING, S.IN_PROGRESS, "wrong_kind"),
+        (INC, S.RESOLVED, S.INVESTIGATING, "closed"),  # reopen first
+        (INC, S.RESOLVED, S.RESOLVED, "closed"),
+        (INC, S.POSTMORTEM, S.MONITORING, "closed"),
+        (INC, S.INVESTIGATING, S.POSTMORTEM, "transition"),  # only by publishing a postmortem
+        (INC, S.INVESTIGATING, S.IN_PROGRESS, "wrong_kind"),
         (M, S.IN_PROGRESS, S.IDENTIFIED, "wrong_kind"),
         (M, S.COMPLETED, S.IN_PROGRESS, "closed"),
         (M, S.IN_PROGRESS, S.SCHEDULED, "transition"),
@@ -48,33 +48,34 @@ def test_refused_transitions(kind, current, new, code):
 
 def test_resolution_needs_a_message():
     with pytest.raises(lifecycle.LifecycleError, match="needs a message"):
-        lifecycle.check_update(I, S.MONITORING, S.RESOLVED, "  ")
+        lifecycle.check_update(INC, S.MONITORING, S.RESOLVED, "  ")
     with pytest.raises(lifecycle.LifecycleError, match="needs a message"):
         lifecycle.check_update(M, S.IN_PROGRESS, S.COMPLETED, "")
 
 
 def test_reopen_only_a_resolved_incident_to_an_open_status():
-    lifecycle.check_reopen(I, S.RESOLVED, S.IDENTIFIED)
-    lifecycle.check_reopen(I, S.POSTMORTEM, S.INVESTIGATING)
+    lifecycle.check_reopen(INC, S.RESOLVED, S.IDENTIFIED)
+    lifecycle.check_reopen(INC, S.POSTMORTEM, S.INVESTIGATING)
     with pytest.raises(lifecycle.LifecycleError):
-        lifecycle.check_reopen(I, S.MONITORING, S.INVESTIGATING)
+        lifecycle.check_reopen(INC, S.MONITORING, S.INVESTIGATING)
     with pytest.raises(lifecycle.LifecycleError):
-        lifecycle.check_reopen(I, S.RESOLVED, S.RESOLVED)
+        lifecycle.check_reopen(INC, S.RESOLVED, S.RESOLVED)
     with pytest.raises(lifecycle.LifecycleError):
         lifecycle.check_reopen(M, S.COMPLETED, S.IN_PROGRESS)
 
 
 def test_initial_statuses():
-    lifecycle.check_initial(I, S.INVESTIGATING)
+    lifecycle.check_initial(INC, S.INVESTIGATING)
     lifecycle.check_initial(M, S.SCHEDULED)
-    for kind, status in ((I, S.RESOLVED), (I, S.SCHEDULED), (M, S.COMPLETED), (M, S.IDENTIFIED)):
+    refused = ((INC, S.RESOLVED), (INC, S.SCHEDULED), (M, S.COMPLETED), (M, S.IDENTIFIED))
+    for kind, status in refused:
         with pytest.raises(lifecycle.LifecycleError):
             lifecycle.check_initial(kind, status)
 
 
 def test_postmortem_only_on_a_resolved_incident():
-    lifecycle.check_postmortem(I, S.RESOLVED)
+    lifecycle.check_postmortem(INC, S.RESOLVED)
     with pytest.raises(lifecycle.LifecycleError):
-        lifecycle.check_postmortem(I, S.MONITORING)
+        lifecycle.check_postmortem(INC, S.MONITORING)
     with pytest.raises(lifecycle.LifecycleError):
         lifecycle.check_postmortem(M, S.COMPLETED)
