@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 
 import click
@@ -63,7 +64,7 @@ def staff_group() -> None:
 @with_appcontext
 def staff_create(email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account; without --password-stdin, print a generated password once."""
-    password = click.get_text_stream("stdin").readline().rstrip("\n") if password_stdin else None
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         user, secret = staff.create_staff(
             db.session, email, StaffRole(role), app_now(), password=password

@@ -16,7 +16,7 @@ from statuspage import create_app
 from statuspage.extensions import db
 from statuspage.models import Component, Incident
 
-from .conftest import PG_URL
+from .conftest import PG_URL, sign_in
 
 
 @pytest.fixture
@@ -90,3 +90,49 @@ def test_demo_loads_a_lived_in_history_once(fresh_app):
     assert home.status_code == 200
     history = client.get("/history?lang=en").get_data(as_text=True)
     assert "Delays in receiving email" in history or "LiveDNS resolution errors" in history
+
+
+def test_staff_create_prints_a_generated_password_once(runner, client):
+    result = runner.invoke(args=["staff", "create", "Alice@Example.com", "--role", "admin"])
+    assert result.exit_code == 0, result.output
+    password = result.output.strip().splitlines()[-1].split(": ", 1)[1]
+    assert len(password) >= 20
+    assert sign_in(client, "alice@example.com", password).status_code == 302
+    again = runner.invoke(args=["staff", "create", "alice@example.com"])
+    assert again.exit_code == 1
+    assert "already has an account" in again.output
+
+
+def test_staff_create_reads_the_password_from_stdin(runner, client):
+    result = runner.invoke(
+        args=["staff", "create", "bob@example.com", "--password-stdin"],
+        input="a long enough password\n",
+    )
+    assert result.exit_code == 0, result.output
+    assert "a long enough password" not in result.output
+    assert sign_in(client, "bob@example.com", "a long enough password").status_code == 302
+    short = runner.invoke(
+        args=["staff", "create", "eve@example.com", "--password-stdin"], input="short\n"
+    )
+    assert short.exit_code == 1
+    assert "at least 12 characters" in short.output
+
+
+def test_staff_hint_only_when_nobody_can_sign_in(runner):
+    assert "No staff account yet" in runner.invoke(args=["staff", "hint"]).output
+    runner.invoke(args=["staff", "create", "a@example.com"])
+    assert runner.invoke(args=["staff", "hint"]).output == ""
+
+
+def test_token_create_prints_the_token_alone_on_its_last_line(runner, client):
+    result = runner.invoke(args=["token", "create", "--name", "chatops"])
+    assert result.exit_code == 0, result.output
+    token = result.output.strip().splitlines()[-1]
+    assert token.startswith("sp_")
+    assert " " not in token
+    headers = {"Authorization": f"Bearer {token}"}
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 200
+    assert client.get("/api/v1/tokens", headers=headers).status_code == 403
+    revoked = runner.invoke(args=["token", "revoke", "--name", "chatops"])
+    assert "revoked 1 token(s)" in revoked.output
+    assert client.get("/api/v1/incidents", headers=headers).status_code == 401

@@ -220,7 +220,9 @@ def test_full_lifecycle_and_the_public_page_follows(responder, client, component
     assert response.status_code == 302
     assert "Partial System Outage" in text(client.get("/?lang=en"))
 
-    response = form_post(responder, page, f"{page}/resolve", {"body": "All mail delivered."})
+    response = form_post(
+        responder, page, f"{page}/resolve", {"resolve-body": "All mail delivered."}
+    )
     assert response.status_code == 302, text(response)
     home = text(client.get("/?lang=en"))
     assert "All Systems Operational" in home
@@ -249,7 +251,7 @@ def test_full_lifecycle_and_the_public_page_follows(responder, client, component
 def test_updating_a_resolved_incident_needs_reopening(responder, components, client):
     incident_id = open_incident(responder, components)
     page = f"/staff/incidents/{incident_id}"
-    form_post(responder, page, f"{page}/resolve", {"body": "Fixed."})
+    form_post(responder, page, f"{page}/resolve", {"resolve-body": "Fixed."})
     response = form_post(
         responder,
         page,
@@ -262,23 +264,26 @@ def test_updating_a_resolved_incident_needs_reopening(responder, components, cli
         responder,
         page,
         f"{page}/reopen",
-        {"status": "investigating", "body": "The problem is back."},
+        {"reopen-status": "investigating", "reopen-body": "The problem is back."},
     )
     assert response.status_code == 302
     assert "The problem is back." in text(client.get(f"/incidents/{incident_id}"))
-    response = form_post(responder, page, f"{page}/resolve", {"body": ""})
+    response = form_post(responder, page, f"{page}/resolve", {"resolve-body": ""})
     assert response.status_code == 422  # the resolution message is required
 
 
 def test_postmortem_is_published_on_the_incident_page(responder, components, client):
     incident_id = open_incident(responder, components)
     page = f"/staff/incidents/{incident_id}"
-    form_post(responder, page, f"{page}/resolve", {"body": "Fixed."})
+    form_post(responder, page, f"{page}/resolve", {"resolve-body": "Fixed."})
     response = form_post(
         responder,
         page,
         f"{page}/postmortem",
-        {"body": "## What happened\nA filter **overloaded**.", "publish": "y"},
+        {
+            "postmortem-body": "## What happened\nA filter **overloaded**.",
+            "postmortem-publish": "y",
+        },
     )
     assert response.status_code == 302
     public = text(client.get(f"/incidents/{incident_id}?lang=en"))
@@ -383,12 +388,12 @@ def test_maintenance_started_extended_and_completed_by_hand(
         responder,
         page,
         f"{page}/extend",
-        {"until": new_end.strftime("%Y-%m-%dT%H:%M"), "body": "Taking longer."},
+        {"extend-until": new_end.strftime("%Y-%m-%dT%H:%M"), "extend-body": "Taking longer."},
     )
     assert response.status_code == 302
     clock.now = start + timedelta(hours=3)
     assert "Service Under Maintenance" in text(client.get("/?lang=en"))
-    response = form_post(responder, page, f"{page}/resolve", {"body": "Done."})
+    response = form_post(responder, page, f"{page}/resolve", {"resolve-body": "Done."})
     assert response.status_code == 302
     assert "All Systems Operational" in text(client.get("/?lang=en"))
     with data() as session:
@@ -439,7 +444,7 @@ def test_backlog_killer_follows_major_incidents_and_hides_the_chat(admin, client
     dashboard = text(admin.get("/staff/"))
     assert "On: the live chat is hidden" in dashboard
     page = f"/staff/incidents/{major}"
-    form_post(admin, page, f"{page}/resolve", {"body": "Fixed."})
+    form_post(admin, page, f"{page}/resolve", {"resolve-body": "Fixed."})
     assert "chat.example.com/widget.js" in text(client.get("/"))
     assert "Off: the live chat is shown." in text(admin.get("/staff/"))
     # forced on, even with only a minor incident

@@ -342,6 +342,7 @@ def _update_form(incident: Incident, now, formdata=None):
 
 def _edit_form(incident: Incident, formdata=None):
     form = f.EditIncidentForm(
+        prefix="edit",
         formdata=formdata,
         data={
             "name": incident.name,
@@ -358,15 +359,16 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
     view = ov.view_incident(incident, now)
     held = st.affected_components(incident.facts())
     forms.setdefault("update_form", _update_form(incident, now))
-    forms.setdefault("resolve_form", f.ResolveForm())
-    forms.setdefault("reopen_form", f.ReopenForm())
+    forms.setdefault("resolve_form", f.ResolveForm(prefix="resolve"))
+    forms.setdefault("reopen_form", f.ReopenForm(prefix="reopen"))
     forms.setdefault(
-        "postmortem_form", f.PostmortemForm(data={"body": incident.postmortem_body or ""})
+        "postmortem_form",
+        f.PostmortemForm(prefix="postmortem", data={"body": incident.postmortem_body or ""}),
     )
     forms.setdefault("edit_form", _edit_form(incident))
     forms.setdefault(
         "extend_form",
-        f.ExtendForm(data={"until": f.local(incident.scheduled_until)}),
+        f.ExtendForm(prefix="extend", data={"until": f.local(incident.scheduled_until)}),
     )
     updates = sorted(incident.updates, key=lambda u: (u.display_at, u.position), reverse=True)
     history = db.session.execute(audit.latest(target_id=incident.id).limit(50)).scalars()
@@ -432,7 +434,7 @@ def post_update(incident_id: str):
 @bp.post("/incidents/<incident_id>/resolve")
 def resolve(incident_id: str):
     incident = _incident_or_404(incident_id)
-    form = f.ResolveForm()
+    form = f.ResolveForm(prefix="resolve")
     if not form.validate_on_submit():
         return _render_incident(incident, 422, resolve_form=form)
     try:
@@ -447,7 +449,7 @@ def resolve(incident_id: str):
 @bp.post("/incidents/<incident_id>/reopen")
 def reopen(incident_id: str):
     incident = _incident_or_404(incident_id)
-    form = f.ReopenForm()
+    form = f.ReopenForm(prefix="reopen")
     if not form.validate_on_submit():
         return _render_incident(incident, 422, reopen_form=form)
     try:
@@ -470,7 +472,7 @@ def reopen(incident_id: str):
 @bp.post("/incidents/<incident_id>/postmortem")
 def postmortem(incident_id: str):
     incident = _incident_or_404(incident_id)
-    form = f.PostmortemForm()
+    form = f.PostmortemForm(prefix="postmortem")
     if not form.validate_on_submit():
         return _render_incident(incident, 422, postmortem_form=form)
     try:
@@ -510,7 +512,7 @@ def edit_incident(incident_id: str):
 @bp.post("/incidents/<incident_id>/extend")
 def extend(incident_id: str):
     incident = _incident_or_404(incident_id)
-    form = f.ExtendForm()
+    form = f.ExtendForm(prefix="extend")
     if not form.validate_on_submit():
         return _render_incident(incident, 422, extend_form=form)
     try:
