@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test demo lint translations install browser clean
+.PHONY: run test demo lint translations messages install browser clean
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -23,6 +23,14 @@ $(VENV)/.installed-test: pyproject.toml | $(BIN)/python
 	touch $@ $(VENV)/.installed
 
 install: $(VENV)/.installed translations
+
+# After changing interface strings: refresh the French catalogue, translate, commit the .po.
+messages: | $(BIN)/python
+	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* .venv node_modules" \
+		-o statuspage/translations/messages.pot .
+	$(BIN)/pybabel update -i statuspage/translations/messages.pot -d statuspage/translations \
+		--no-wrap --omit-header
+	rm statuspage/translations/messages.pot
 
 translations: | $(BIN)/python
 	$(BIN)/pybabel compile --statistics -d statuspage/translations
