@@ -149,13 +149,14 @@ def main():
         held_out_current += evaluate(services, test, m.WEIGHTS)
         weights = fit(pairs(base, train), names)
         held_out_fit += evaluate(services, test, weights)
+    line = "P={:.3f} R={:.3f} FPR={:.3f} n={}"
     print(
-        "current weights, per scenario held out: P=%.3f R=%.3f FPR=%.3f n=%d"
-        % metrics(held_out_current)
+        "weights of the module (in-sample if fit on this file):",
+        line.format(*metrics(held_out_current)),
     )
     print(
-        "refit, each scenario held out:          P=%.3f R=%.3f FPR=%.3f n=%d"
-        % metrics(held_out_fit)
+        "refit without each scenario, scored on it (held out): ",
+        line.format(*metrics(held_out_fit)),
     )
     weights = fit(pairs(base, scenarios), names)
     print("weights fit on the whole file:")
