@@ -22,13 +22,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.jinja_env.add_extension("jinja2.ext.do")
 
     from statuspage import cli, errors, filters, i18n
-    from statuspage.extensions import csrf, db, migrate
+    from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
-    from statuspage.views import api, public, staff
+    from statuspage.views import api, contact, public, staff
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
+    limiter.init_app(app)
     i18n.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
@@ -40,4 +41,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(public.bp)
     app.register_blueprint(staff.bp)
     app.register_blueprint(api.bp)
+    app.register_blueprint(contact.bp)
     return app

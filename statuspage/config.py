@@ -26,6 +26,16 @@ DEFAULTS: dict[str, Any] = {
     "HISTORY_PAGE_SIZE": 3,  # months per page of /history
     "STAFF_SESSION_HOURS": 12,  # a console session ends after this long
     "PAGE_ID": None,  # Statuspage page id in the APIs; None: derived from BASE_URL
+    "SMTP_URL": "",  # smtp://user:pass@host:587 (STARTTLS), smtps://host:465; empty: .eml files
+    "MAIL_FROM": "Status <status@localhost>",
+    "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
+    "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this score
+    "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
+    "SWEEP_HOURS": 6,  # how far before an incident the console looks for matching requests
+    "RATELIMIT_ENABLED": True,
+    "RATELIMIT_STORAGE_URL": "memory://",  # e.g. redis://host:6379 to share limits
+    "RATELIMIT_MATCH": "60 per minute",  # POST /api/v1/requests/match, per client address
+    "RATELIMIT_SUBMIT": "10 per minute",  # new requests (form and API), per client address
 }
 
 LANGUAGES = ("en", "fr")
@@ -36,6 +46,8 @@ def _coerce(value: str, default: Any) -> Any:
         return value.strip().lower() in ("1", "true", "yes", "on")
     if isinstance(default, int):
         return int(value)
+    if isinstance(default, float):
+        return float(value)
     return value
 
 
@@ -64,6 +76,10 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
     settings["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
+    if not settings["OUTBOX_DIR"]:
+        settings["OUTBOX_DIR"] = str(instance_path / "outbox")
+    settings["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URL"]
+    settings["RATELIMIT_HEADERS_ENABLED"] = True
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]

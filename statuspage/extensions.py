@@ -1,6 +1,8 @@
 """Flask extensions, created once and bound to the app in `create_app`."""
 
 from flask_babel import Babel
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
@@ -26,3 +28,4 @@ migrate = Migrate()
 csrf = CSRFProtect()
 babel = Babel()
 login_manager = LoginManager()
+limiter = Limiter(key_func=get_remote_address)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
+import idna
 from flask import Flask, current_app, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from markupsafe import Markup, escape
@@ -50,7 +51,18 @@ def absolute_url(endpoint: str, **values) -> str:
     return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
+def idn(domain: str | None) -> str:
+    """A domain name as its owner writes it (accents, not punycode)."""
+    if not domain:
+        return ""
+    try:
+        return idna.decode(domain)
+    except idna.IDNAError:
+        return domain
+
+
 def init_app(app: Flask) -> None:
+    app.jinja_env.filters["idn"] = idn
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.filters["duration"] = duration

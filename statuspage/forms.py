@@ -11,6 +11,7 @@ from wtforms import (
     BooleanField,
     DateTimeLocalField,
     EmailField,
+    HiddenField,
     IntegerField,
     PasswordField,
     SelectField,
@@ -34,6 +35,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
+from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.i18n import LABELS
 from statuspage.models import Component, StaffRole
 
@@ -263,3 +265,60 @@ class SettingsForm(FlaskForm):
         ],
     )
     submit = SubmitField(_l("Save"))
+
+
+LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+
+
+def service_choices(components: Iterable[Component], lang: str, unknown_label) -> list:
+    """Groups and their components, in catalogue order, after "I don't know"."""
+    choices = [SelectChoice("", unknown_label)]
+    for component in components:
+        if component.group_id is not None or component.hidden:
+            continue
+        choices.append(SelectChoice(component.id, component.name(lang)))
+        for child in component.children:
+            if not child.hidden:
+                choices.append(SelectChoice(child.id, f"— {child.name(lang)}"))
+    return choices
+
+
+class ContactForm(FlaskForm):
+    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
+    service = SelectField(_l("Which service?"), choices=[], validate_choice=True, default="")
+    domain = StringField(_l("Domain name concerned (optional)"), validators=[Length(max=255)])
+    subject = StringField(_l("Subject"), validators=[DataRequired(), Length(max=255)])
+    message = TextAreaField(_l("Your message"), validators=[DataRequired(), Length(max=20_000)])
+    lang = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
+    submission_key = HiddenField()
+    submit = SubmitField(_l("Send"))
+
+    def validate_domain(self, field) -> None:
+        if field.data and field.data.strip():
+            try:
+                normalise_domain(field.data)
+            except ValueError:
+                raise ValidationError(_l("This does not look like a domain name.")) from None
+
+
+class AffectedForm(FlaskForm):
+    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    lang = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
+    submit = SubmitField(_l("Keep me informed"))
+
+
+class RequestActionForm(FlaskForm):
+    """The buttons of the private request page; the link's token travels with them."""
+
+    t = HiddenField()
+
+
+class SweepForm(FlaskForm):
+    requests = SelectMultipleField(choices=[], coerce=int, validate_choice=False)
+    submit = SubmitField(_l("Attach the selected requests"))
+
+
+class AttachForm(FlaskForm):
+    incident = SelectField(_l("Incident"), choices=[], validate_choice=True)
+    submit = SubmitField(_l("Attach to this incident"))

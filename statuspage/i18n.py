@@ -8,6 +8,7 @@ from flask_babel import lazy_gettext as _l
 
 from statuspage.config import LANGUAGES
 from statuspage.domain import status as st
+from statuspage.domain.requests import RequestState
 from statuspage.extensions import babel
 
 COOKIE = "lang"
@@ -41,7 +42,12 @@ def init_app(app: Flask) -> None:
     babel.init_app(app, locale_selector=select_locale)
     app.after_request(_remember_language)
 
-    app.jinja_env.globals.update(labels=LABELS, languages=LANGUAGES)
+    app.jinja_env.globals.update(
+        labels=LABELS,
+        languages=LANGUAGES,
+        request_states=REQUEST_STATES,
+        event_labels=EVENT_LABELS,
+    )
 
     @app.context_processor
     def _language():
@@ -81,4 +87,28 @@ LABELS = {
         st.Indicator.CRITICAL: _l("Major Service Outage"),
         st.Indicator.MAINTENANCE: _l("Service Under Maintenance"),
     },
+}
+
+REQUEST_STATES = {
+    RequestState.RECEIVED: _l("Received"),
+    RequestState.PROPOSED: _l("Waiting for your answer"),
+    RequestState.ATTACHED: _l("Attached to a known incident: we will tell you when it is fixed"),
+    RequestState.AWAITING_CONFIRMATION: _l("Resolved: waiting for your confirmation"),
+    RequestState.QUEUED: _l("In our support queue: we will answer you"),
+    RequestState.CLOSED: _l("Closed"),
+}
+
+EVENT_LABELS = {
+    "received": _l("Request received"),
+    "proposed": _l("A known incident was proposed"),
+    "attached": _l("Attached to the incident"),
+    "attached by staff": _l("Attached to the incident by our team"),
+    "declined": _l("You said your problem is different"),
+    "detached": _l("You said your problem is different"),
+    "detached by staff": _l("Our team moved it to the support queue"),
+    "queued": _l("Placed in the support queue"),
+    "resolved": _l("The incident was resolved"),
+    "fixed": _l("You confirmed it is fixed"),
+    "still broken": _l("You said it is still broken"),
+    "closed": _l("Closed"),
 }

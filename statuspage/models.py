@@ -25,6 +25,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.domain import status as st
 from statuspage.domain.ids import new_public_id
+from statuspage.domain.requests import RequestKind, RequestState
 from statuspage.extensions import db
 
 
@@ -344,3 +345,79 @@ def leaf_components() -> Select[tuple[Component]]:
 def catalogue_order(component: Component) -> tuple[int, int]:
     group = component.group
     return (group.position, component.position) if group else (component.position, 0)
+
+
+class SupportRequest(db.Model):
+    """A customer's request: its own reference, requester and text, never merged with others."""
+
+    __tablename__ = "support_request"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    reference: Mapped[str] = mapped_column(String(16), unique=True)
+    kind: Mapped[RequestKind] = mapped_column(StrEnumType(RequestKind), default=RequestKind.TICKET)
+    state: Mapped[RequestState] = mapped_column(StrEnumType(RequestState), index=True)
+    email: Mapped[str] = mapped_column(String(254), index=True)
+    name: Mapped[str] = mapped_column(String(200), default="")
+    service_id: Mapped[str | None] = mapped_column(ForeignKey("component.id"), index=True)
+    domain: Mapped[str | None] = mapped_column(String(255))  #: ASCII (punycode) form
+    subject: Mapped[str] = mapped_column(String(255), default="")
+    message: Mapped[str] = mapped_column(Text, default="")
+    lang: Mapped[str] = mapped_column(String(2), default="en")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the form's one-time key: a double submit finds the request already stored
+    submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    proposed_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    proposal_score: Mapped[float | None] = mapped_column(db.Float)
+    proposal_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    declined_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    detached_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
+    still_broken: Mapped[bool] = mapped_column(Boolean, default=False)
+    confirmation_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+    incident: Mapped[Incident | None] = relationship(foreign_keys=[incident_id])
+    proposed_incident: Mapped[Incident | None] = relationship(foreign_keys=[proposed_incident_id])
+    service: Mapped[Component | None] = relationship()
+    events: Mapped[list[RequestEvent]] = relationship(
+        back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
+    )
+
+
+class RequestEvent(db.Model):
+    """The history of a request, shown to the customer and to staff."""
+
+    __tablename__ = "request_event"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_request.id"), index=True)
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    action: Mapped[str] = mapped_column(String(32))
+    actor: Mapped[str] = mapped_column(String(254), default="")
+    detail: Mapped[str] = mapped_column(Text, default="")
+
+    request: Mapped[SupportRequest] = relationship(back_populates="events")
+
+
+class OutboxMessage(db.Model):
+    """A mail to send, written in the same transaction as the change that causes it."""
+
+    __tablename__ = "outbox_message"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(254))
+    subject: Mapped[str] = mapped_column(String(255))
+    text_body: Mapped[str] = mapped_column(Text)
+    html_body: Mapped[str] = mapped_column(Text)
+    headers: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    request_id: Mapped[int | None] = mapped_column(ForeignKey("support_request.id"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)

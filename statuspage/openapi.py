@@ -249,6 +249,110 @@ AUDIT_ENTRY = {
     },
 }
 
+REQUEST_FIELDS = {
+    "service": {"type": ["string", "null"], "description": "a component or group id, or null"},
+    "subject": {"type": "string", "maxLength": 255},
+    "message": {"type": "string", "maxLength": 20000},
+    "domain": {"type": ["string", "null"], "description": "IDN accepted"},
+    "lang": {"type": "string", "enum": ["en", "fr"]},
+}
+
+MATCH_REQUEST = {
+    "type": "object",
+    "additionalProperties": False,
+    "properties": {
+        **REQUEST_FIELDS,
+        "at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "match as of this time (replays); default now",
+        },
+    },
+}
+
+MATCH_RESULT = {
+    "type": "object",
+    "required": ["proposal", "matches"],
+    "properties": {
+        "proposal": {"type": ["string", "null"]},
+        "matches": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": ["incident_id", "name", "score", "reasons"],
+                "properties": {
+                    "incident_id": ID,
+                    "name": {"type": "string"},
+                    "score": {"type": "number", "minimum": 0, "maximum": 1},
+                    "reasons": {"type": "array", "items": {"type": "string"}},
+                },
+            },
+        },
+    },
+}
+
+NEW_REQUEST = {
+    "type": "object",
+    "required": ["email", "subject", "message"],
+    "additionalProperties": False,
+    "properties": {
+        **REQUEST_FIELDS,
+        "email": {"type": "string", "format": "email"},
+        "name": {"type": "string", "maxLength": 200},
+        "submission_key": {
+            "type": "string",
+            "maxLength": 64,
+            "description": "the same key twice creates one request",
+        },
+    },
+}
+
+CREATED_REQUEST = {
+    "type": "object",
+    "required": ["reference", "state", "proposal", "url"],
+    "properties": {
+        "reference": {"type": "string", "pattern": "^REQ-[0-9A-Z]{6}$"},
+        "state": {"type": "string", "enum": ["queued", "proposed"]},
+        "proposal": {"type": ["string", "null"]},
+        "url": {"type": "string", "format": "uri"},
+    },
+}
+
+STATS = {
+    "type": "object",
+    "required": ["incidents"],
+    "properties": {
+        "incidents": {
+            "type": "array",
+            "items": {
+                "type": "object",
+                "required": [
+                    "incident_id",
+                    "name",
+                    "status",
+                    "attached",
+                    "declined",
+                    "detached_by_staff",
+                    "still_broken",
+                    "received",
+                    "deflection_rate",
+                ],
+                "properties": {
+                    "incident_id": ID,
+                    "name": {"type": "string"},
+                    "status": _enum(st.IncidentStatus),
+                    "attached": {"type": "integer"},
+                    "declined": {"type": "integer"},
+                    "detached_by_staff": {"type": "integer"},
+                    "still_broken": {"type": "integer"},
+                    "received": {"type": "integer"},
+                    "deflection_rate": {"type": ["number", "null"]},
+                },
+            },
+        }
+    },
+}
+
 EXAMPLE_COMPONENT = {
     "id": "k2v8m3q9x1a7",
     "name": "LiveDNS",
@@ -332,6 +436,7 @@ EXAMPLE_TOKEN = {
 def _error_responses(*codes: int) -> dict[str, Any]:
     texts = {
         400: "The body is not a JSON object",
+        429: "Too many calls from this address: wait a minute",
         401: "No token, or an unknown or revoked one",
         403: "The endpoint needs an admin token",
         404: "Not found",
@@ -528,6 +633,105 @@ def document() -> dict[str, Any]:
                     },
                 },
             },
+            "/requests/match": {
+                "post": {
+                    "summary": "What the matcher proposes for a request (no side effect; public, "
+                    "rate-limited per address)",
+                    "security": [],
+                    "requestBody": _json_body(
+                        "MatchRequest",
+                        {
+                            "service": None,
+                            "subject": "SERVFAIL on all our zones",
+                            "message": "dig returns SERVFAIL for example.fr since 13:49 UTC.",
+                            "domain": "example.fr",
+                            "lang": "en",
+                        },
+                    ),
+                    "responses": {
+                        **_ok(
+                            "Ranked candidates and the proposal",
+                            _ref("MatchResult"),
+                            {
+                                "proposal": "a1b2c3d4e5f6",
+                                "matches": [
+                                    {
+                                        "incident_id": "a1b2c3d4e5f6",
+                                        "name": "LiveDNS resolution errors",
+                                        "score": 0.93,
+                                        "reasons": [
+                                            "text: shares servfail, dns",
+                                            "service: none chosen",
+                                        ],
+                                    }
+                                ],
+                            },
+                        ),
+                        **_error_responses(400, 422, 429),
+                    },
+                }
+            },
+            "/requests": {
+                "post": {
+                    "summary": "Send a request, as the contact form does (public, rate-limited "
+                    "per address): stored first, then matched, then acknowledged by mail",
+                    "security": [],
+                    "requestBody": _json_body(
+                        "NewRequest",
+                        {
+                            "email": "tom@example.com",
+                            "name": "Tom",
+                            "service": None,
+                            "domain": "example.fr",
+                            "subject": "Site down",
+                            "message": "DNS_PROBE_FINISHED_NXDOMAIN since 14:50.",
+                            "lang": "en",
+                            "submission_key": "f0e1d2c3b4a5",
+                        },
+                    ),
+                    "responses": {
+                        **_ok(
+                            "The stored request",
+                            _ref("CreatedRequest"),
+                            {
+                                "reference": "REQ-7K3F9Q",
+                                "state": "proposed",
+                                "proposal": "a1b2c3d4e5f6",
+                                "url": "https://status.example.com/requests/REQ-7K3F9Q?t=5f0c",
+                            },
+                            "201",
+                        ),
+                        **_error_responses(400, 422, 429),
+                    },
+                }
+            },
+            "/stats": {
+                "get": {
+                    "summary": "Deflection numbers per incident (master tickets)",
+                    "responses": {
+                        **_ok(
+                            "Per incident",
+                            _ref("Stats"),
+                            {
+                                "incidents": [
+                                    {
+                                        "incident_id": "a1b2c3d4e5f6",
+                                        "name": "LiveDNS resolution errors",
+                                        "status": "identified",
+                                        "attached": 120,
+                                        "declined": 6,
+                                        "detached_by_staff": 2,
+                                        "still_broken": 1,
+                                        "received": 150,
+                                        "deflection_rate": 0.8,
+                                    }
+                                ]
+                            },
+                        ),
+                        **_error_responses(401),
+                    },
+                }
+            },
             "/tokens": {
                 "get": {
                     "summary": "API tokens (admin)",
@@ -634,6 +838,11 @@ def document() -> dict[str, Any]:
                 "Token": TOKEN,
                 "TokenCreate": TOKEN_CREATE,
                 "AuditEntry": AUDIT_ENTRY,
+                "MatchRequest": MATCH_REQUEST,
+                "MatchResult": MATCH_RESULT,
+                "NewRequest": NEW_REQUEST,
+                "CreatedRequest": CREATED_REQUEST,
+                "Stats": STATS,
                 "Error": ERROR,
             },
         },

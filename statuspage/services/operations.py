@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.services import audit, backlog
+from statuspage.services import audit, backlog, deflection
 from statuspage.services.incidents import create_incident, post_update
 
 MAX_NAME = 255
@@ -203,6 +203,7 @@ def add_update(
         display_at=display_at,
         deliver_notifications=deliver_notifications,
     )
+    deflection.on_update(session, incident, update, now)
     audit.record(
         session,
         actor=actor,
@@ -261,6 +262,7 @@ def reopen(
     before = snapshot(incident)
     incident.resolved_at = None
     update = post_update(session, incident, status=status, body=body, components=checked, now=now)
+    deflection.on_reopen(session, incident, now)
     audit.record(
         session,
         actor=actor,

@@ -199,6 +199,19 @@ def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overvi
     )
 
 
+def active_incidents(session: Session, now: datetime) -> list[IncidentView]:
+    """Only what is active right now: cheap enough for the contact page under load."""
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    rows = session.execute(
+        _with_timeline(
+            select(Incident)
+            .where(Incident.resolved_at.is_(None), begins <= now)
+            .order_by(begins.desc())
+        )
+    ).scalars()
+    return [view for view in (view_incident(i, now) for i in rows) if view.active]
+
+
 def incident_page(session: Session, incident_id: str, now: datetime) -> IncidentView | None:
     incident = session.execute(
         _with_timeline(select(Incident).where(Incident.id == incident_id))

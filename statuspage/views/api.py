@@ -6,7 +6,8 @@ import functools
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, g, jsonify, request
+from email_validator import EmailNotValidError, validate_email
+from flask import Blueprint, current_app, g, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
@@ -14,10 +15,12 @@ from statuspage import serializers
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
-from statuspage.extensions import csrf, db
+from statuspage.domain.domains import normalise as normalise_domain
+from statuspage.domain.requests import RequestState
+from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole
 from statuspage.openapi import document
-from statuspage.services import operations, staff
+from statuspage.services import deflection, operations, staff
 from statuspage.services.incidents import current_states
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -417,3 +420,136 @@ def _commit_token_use(response):
     if "api_token" in g and response.status_code < 400:
         db.session.commit()
     return response
+
+
+# -- public endpoints of the contact form (no token; rate-limited per client address) ----------
+
+
+def match_limit() -> str:
+    return current_app.config["RATELIMIT_MATCH"]
+
+
+def submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.RequestInput:
+    service = data.get("service")
+    if service is not None and (
+        not isinstance(service, str) or db.session.get(Component, service) is None
+    ):
+        raise ApiError(422, "invalid_field", "'service' is a component or group id", "service")
+    domain = _string(data, "domain").strip()
+    if domain:
+        try:
+            domain = normalise_domain(domain)[0]
+        except ValueError:
+            raise ApiError(
+                422, "invalid_field", "'domain' is not a domain name", "domain"
+            ) from None
+    lang = _string(data, "lang", default="en")
+    if lang not in ("en", "fr"):
+        raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
+    email = _string(data, "email", required=require_contact).strip()
+    if require_contact:
+        try:
+            validate_email(email, check_deliverability=False)
+        except EmailNotValidError:
+            raise ApiError(
+                422, "invalid_field", "'email' is not an email address", "email"
+            ) from None
+    subject = _string(data, "subject", required=require_contact)
+    message = _string(data, "message", required=require_contact)
+    if require_contact and not (subject.strip() and message.strip()):
+        field = "subject" if not subject.strip() else "message"
+        raise ApiError(422, "missing_field", f"'{field}' is required", field)
+    if len(subject) > 255 or len(message) > 20_000:
+        raise ApiError(422, "invalid_field", "the subject or message is too long", "message")
+    return deflection.RequestInput(
+        email=email,
+        name=_string(data, "name")[:200],
+        service_id=service,
+        domain=domain or None,
+        subject=subject,
+        message=message,
+        lang=lang,
+    )
+
+
+def _match_json(result) -> dict[str, Any]:
+    return {
+        "proposal": result.proposal_id,
+        "matches": [
+            {
+                "incident_id": m.incident_id,
+                "name": m.name,
+                "score": m.score,
+                "reasons": list(m.reasons),
+            }
+            for m in result.matches
+        ],
+    }
+
+
+@bp.post("/requests/match")
+@limiter.limit(match_limit)
+def match_request():
+    """What the matcher would propose for this request; no side effect."""
+    data = _json()
+    at = _time(data, "at") or app_now()
+    result = deflection.match(db.session, _request_input(data, require_contact=False), at)
+    return jsonify(_match_json(result))
+
+
+@bp.post("/requests")
+@limiter.limit(submit_limit)
+def create_request():
+    """The contact form as JSON: stored first, then matched, then acknowledged."""
+    from statuspage.views.contact import deflection_link, submit
+
+    data = _json()
+    key = data.get("submission_key")
+    if key is not None and (not isinstance(key, str) or len(key) > 64):
+        raise ApiError(
+            422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
+        )
+    stored = submit(_request_input(data, require_contact=True), key)
+    response = jsonify(
+        {
+            "reference": stored.reference,
+            "state": stored.state.value,
+            "proposal": stored.proposed_incident_id
+            if stored.state is RequestState.PROPOSED
+            else None,
+            "url": current_app.config["BASE_URL"] + deflection_link(stored),
+        }
+    )
+    response.status_code = 201
+    return response
+
+
+@bp.get("/stats")
+@token_required()
+def deflection_stats():
+    now = app_now()
+    rows = deflection.master_tickets(db.session, now, limit=50)
+    return jsonify(
+        {
+            "incidents": [
+                {
+                    "incident_id": row.incident.id,
+                    "name": row.incident.name,
+                    "status": st.effective_status(row.incident.facts(), now).value,
+                    "attached": row.attached,
+                    "declined": row.declined,
+                    "detached_by_staff": row.detached_by_staff,
+                    "still_broken": row.still_broken,
+                    "received": row.received,
+                    "deflection_rate": None
+                    if row.deflection_rate is None
+                    else round(row.deflection_rate, 3),
+                }
+                for row in rows
+            ]
+        }
+    )

@@ -1,0 +1,77 @@
+"""The life of a customer request, and the numbers of deflection.
+
+In words:
+
+* A request is **stored first** (`received`), whatever happens next, with a reference such as
+  `REQ-7K3F9Q`.
+* If the matcher proposes an incident, the request waits for the customer's answer (`proposed`):
+  "yes, this is my problem" attaches it to the incident's master ticket (`attached`); "no, my
+  problem is different" sends it to the queue (`queued`) with the declined match recorded.
+  Without any proposal it goes straight to the queue.
+* A proposal left unanswered for `PROPOSAL_TIMEOUT` is attached only if its score was in the high
+  band; otherwise the request goes to the queue: a doubtful match never swallows a problem.
+* When the incident is resolved, attached requests wait for the customer's confirmation
+  (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
+  queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
+* The customer, or staff, may detach an attached request at any time: it joins the queue.
+* **Deflection rate** of an incident = requests attached to it / all requests received on its
+  services (or naming no service) while it was active.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+PROPOSAL_TIMEOUT = timedelta(minutes=30)
+CONFIRMATION_PERIOD = timedelta(days=7)
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
+
+
+class RequestState(StrEnum):
+    RECEIVED = "received"
+    PROPOSED = "proposed"
+    ATTACHED = "attached"
+    AWAITING_CONFIRMATION = "awaiting_confirmation"
+    QUEUED = "queued"
+    CLOSED = "closed"
+
+
+OPEN_STATES = frozenset({RequestState.RECEIVED, RequestState.PROPOSED, RequestState.QUEUED})
+ON_MASTER_TICKET = frozenset({RequestState.ATTACHED, RequestState.AWAITING_CONFIRMATION})
+
+
+class RequestKind(StrEnum):
+    TICKET = "ticket"  #: written through the contact form or the API
+    AFFECTED = "affected"  #: "I'm affected too" on an incident page: an email, no text
+
+
+class TransitionError(ValueError):
+    """The request is not in a state where this makes sense (a double click, an old link)."""
+
+
+def new_reference() -> str:
+    return "REQ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
+
+
+def after_timeout(score: float, high_threshold: float) -> RequestState:
+    """An unanswered proposal: attached only in the high band, else a normal ticket."""
+    return RequestState.ATTACHED if score >= high_threshold else RequestState.QUEUED
+
+
+def proposal_expired(proposed_at: datetime, now: datetime) -> bool:
+    return now - proposed_at >= PROPOSAL_TIMEOUT
+
+
+def confirmation_expired(resolved_at: datetime, now: datetime) -> bool:
+    return now - resolved_at >= CONFIRMATION_PERIOD
+
+
+def check(state: RequestState, allowed: frozenset[RequestState] | set[RequestState]) -> None:
+    if state not in allowed:
+        raise TransitionError(f"not possible while the request is {state}")
+
+
+def deflection_rate(attached: int, received: int) -> float | None:
+    return None if received == 0 else attached / received

@@ -1,0 +1,138 @@
+"""Mail through the outbox: queued in the transaction that causes it, sent by a worker.
+
+`queue` renders a message (text and HTML, in the customer's language) into the outbox table.
+`deliver` sends what is due through SMTP (`STATUSPAGE_SMTP_URL`), retrying with exponential
+backoff, or, with no SMTP configured, writes `.eml` files into `STATUSPAGE_OUTBOX_DIR`.
+"""
+
+from __future__ import annotations
+
+import logging
+import smtplib
+import ssl
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import formatdate, make_msgid
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+from flask import current_app, render_template
+from flask_babel import force_locale
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from statuspage.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8... minutes between tries, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def queue(
+    session: Session,
+    *,
+    kind: str,
+    recipient: str,
+    lang: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxMessage:
+    with force_locale(lang):
+        subject = render_template(f"mail/{template}.subject.txt", **context).strip()
+        text = render_template(f"mail/{template}.txt", **context)
+        html = render_template(f"mail/{template}.html", **context)
+    message = OutboxMessage(
+        created_at=now,
+        kind=kind,
+        recipient=recipient,
+        subject=" ".join(subject.split())[:255],
+        text_body=text,
+        html_body=html,
+        headers={"Content-Language": lang, **(headers or {})},
+        request_id=request_id,
+        next_attempt_at=now,
+    )
+    session.add(message)
+    return message
+
+
+def build(message: OutboxMessage, sender: str) -> EmailMessage:
+    email = EmailMessage()
+    email["From"] = sender
+    email["To"] = message.recipient
+    email["Subject"] = message.subject
+    email["Date"] = formatdate(message.created_at.timestamp(), usegmt=True)
+    email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
+    for name, value in (message.headers or {}).items():
+        email[name] = value
+    email.set_content(message.text_body)
+    email.add_alternative(message.html_body, subtype="html")
+    return email
+
+
+def _send_smtp(url: str, email: EmailMessage) -> None:
+    parts = urlsplit(url)
+    host, port = parts.hostname or "localhost", parts.port
+    if parts.scheme == "smtps":
+        client: smtplib.SMTP = smtplib.SMTP_SSL(
+            host, port or 465, timeout=30, context=ssl.create_default_context()
+        )
+    else:
+        client = smtplib.SMTP(host, port or 25, timeout=30)
+    with client:
+        if parts.scheme == "smtp" and parts.username and client.has_extn("starttls"):
+            client.starttls(context=ssl.create_default_context())
+        if parts.username:
+            client.login(unquote(parts.username), unquote(parts.password or ""))
+        client.send_message(email)
+
+
+def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+    """Sends what is due; returns (sent, failed attempts). Commits after each message."""
+    config = current_app.config
+    due = (
+        session.execute(
+            select(OutboxMessage)
+            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
+            .order_by(OutboxMessage.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        .scalars()
+        .all()
+    )
+    sent = failed = 0
+    for message in due:
+        email = build(message, config["MAIL_FROM"])
+        try:
+            if config["SMTP_URL"]:
+                _send_smtp(config["SMTP_URL"], email)
+            else:
+                folder = Path(config["OUTBOX_DIR"])
+                folder.mkdir(parents=True, exist_ok=True)
+                (folder / f"{message.id:08d}.eml").write_bytes(bytes(email))
+        except (OSError, smtplib.SMTPException) as error:
+            message.attempts += 1
+            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if message.attempts >= MAX_ATTEMPTS:
+                message.status = "failed"
+            message.next_attempt_at = now + backoff(message.attempts)
+            log.warning("mail %s to %s failed: %s", message.id, message.recipient, error)
+            failed += 1
+        else:
+            message.status = "sent"
+            message.sent_at = now
+            message.attempts += 1
+            sent += 1
+        session.commit()
+    return sent, failed

@@ -1,0 +1,639 @@
+"""Customer requests and master tickets: the matcher applied, the request's life, its mail.
+
+Every operation flushes and never commits, except where a request must be **stored first**: the
+view (or API) commits the stored request before asking the matcher anything.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import and_, func, or_, select
+from sqlalchemy.orm import Session, selectinload
+
+from statuspage import mail
+from statuspage.domain import matching
+from statuspage.domain import requests as rq
+from statuspage.domain import status as st
+from statuspage.models import (
+    Component,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    RequestEvent,
+    SupportRequest,
+)
+
+S = rq.RequestState
+
+
+@dataclass(frozen=True)
+class RequestInput:
+    email: str
+    name: str
+    service_id: str | None
+    domain: str | None
+    subject: str
+    message: str
+    lang: str
+
+
+# -- the matcher -------------------------------------------------------------------------------
+
+
+def services(session: Session) -> list[matching.Service]:
+    rows = session.execute(select(Component)).scalars()
+    return [
+        matching.Service(
+            id=c.id,
+            names=(c.name_en, c.name_fr),
+            aliases=tuple((c.aliases or {}).get("en", []) + (c.aliases or {}).get("fr", [])),
+            descriptions=(c.description_en, c.description_fr),
+            group_id=c.group_id,
+        )
+        for c in rows
+    ]
+
+
+def matcher(session: Session) -> matching.Matcher:
+    config = current_app.config
+    return matching.Matcher(
+        services(session),
+        proposal_threshold=config["MATCH_PROPOSAL_THRESHOLD"],
+        high_threshold=config["MATCH_HIGH_THRESHOLD"],
+    )
+
+
+def as_candidate(incident: Incident) -> matching.Incident:
+    facts = incident.facts()
+    affected = [
+        cid
+        for cid, status in st.declared_components(facts).items()
+        if status is not st.ComponentStatus.OPERATIONAL
+    ]
+    return matching.Incident(
+        id=incident.id,
+        name=incident.name,
+        kind=incident.kind.value,
+        started_at=incident.started_at,
+        resolved_at=incident.resolved_at,
+        scheduled_for=incident.scheduled_for,
+        scheduled_until=incident.scheduled_until,
+        closed=incident.status in st.CLOSED_STATUSES,
+        components=tuple(affected),
+        keywords=tuple(incident.keywords or ()),
+        updates=tuple(matching.Update(u.display_at, u.body) for u in incident.updates),
+    )
+
+
+def active_at(session: Session, at: datetime) -> list[Incident]:
+    """Incidents and maintenances that may be active at `at` (the matcher has the last word)."""
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    query = (
+        select(Incident)
+        .where(
+            begins <= at,
+            or_(Incident.resolved_at.is_(None), Incident.resolved_at > at),
+            or_(Incident.scheduled_until.is_(None), Incident.scheduled_until > at),
+        )
+        .options(
+            selectinload(Incident.updates)
+            .selectinload(IncidentUpdate.changes)
+            .selectinload(ComponentChange.component)
+        )
+    )
+    return list(session.execute(query).scalars())
+
+
+def match(session: Session, data: RequestInput, at: datetime) -> matching.Result:
+    request = matching.Request(
+        subject=data.subject,
+        message=data.message,
+        at=at,
+        service_id=data.service_id,
+        domain=data.domain,
+        lang=data.lang,
+    )
+    return matcher(session).match(request, [as_candidate(i) for i in active_at(session, at)])
+
+
+# -- links -------------------------------------------------------------------------------------
+
+
+def token_for(reference: str) -> str:
+    """The private link's token: unguessable without the secret key, nothing stored."""
+    key = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(key, f"request:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def token_ok(reference: str, token: str) -> bool:
+    return hmac.compare_digest(token_for(reference), token or "")
+
+
+def private_link(request: SupportRequest) -> str:
+    """Built by hand, so that mail queued outside a web request gets it right too."""
+    base = current_app.config["BASE_URL"]
+    return f"{base}/requests/{request.reference}?t={token_for(request.reference)}"
+
+
+# -- the request's life ------------------------------------------------------------------------
+
+
+def _event(
+    request: SupportRequest, action: str, now: datetime, actor: str = "", detail: str = ""
+) -> None:
+    request.events.append(RequestEvent(at=now, action=action, actor=actor, detail=detail))
+    request.updated_at = now
+
+
+def find_submission(session: Session, key: str | None) -> SupportRequest | None:
+    if not key:
+        return None
+    return session.execute(
+        select(SupportRequest).where(SupportRequest.submission_key == key)
+    ).scalar_one_or_none()
+
+
+def store(
+    session: Session,
+    data: RequestInput,
+    now: datetime,
+    submission_key: str | None = None,
+    kind: rq.RequestKind = rq.RequestKind.TICKET,
+) -> SupportRequest:
+    """Stores the request as received; the caller commits before anything else happens."""
+    reference = rq.new_reference()
+    while session.execute(
+        select(SupportRequest.id).where(SupportRequest.reference == reference)
+    ).first():
+        reference = rq.new_reference()
+    request = SupportRequest(
+        reference=reference,
+        kind=kind,
+        state=S.RECEIVED,
+        email=data.email.strip().lower(),
+        name=data.name.strip(),
+        service_id=data.service_id,
+        domain=data.domain,
+        subject=data.subject.strip(),
+        message=data.message.strip(),
+        lang=data.lang,
+        created_at=now,
+        updated_at=now,
+        submission_key=submission_key,
+    )
+    session.add(request)
+    _event(request, "received", now)
+    session.flush()
+    return request
+
+
+def apply_match(
+    session: Session, request: SupportRequest, result: matching.Result, now: datetime
+) -> None:
+    """A proposal waits for the customer's answer; without one, the request joins the queue."""
+    rq.check(request.state, {S.RECEIVED})
+    if result.proposal is None:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="no active incident matches")
+    else:
+        request.state = S.PROPOSED
+        request.proposed_incident_id = result.proposal.incident_id
+        request.proposal_score = result.proposal.score
+        request.proposal_reasons = list(result.proposal.reasons)
+        request.proposed_at = now
+        _event(
+            request,
+            "proposed",
+            now,
+            detail=f"{result.proposal.name} (score {result.proposal.score:.2f})",
+        )
+    session.flush()
+
+
+def matcher_failed(request: SupportRequest, now: datetime, error: Exception) -> None:
+    request.state = S.QUEUED
+    _event(request, "queued", now, detail=f"matching unavailable ({type(error).__name__})")
+
+
+def _attach(
+    request: SupportRequest, incident_id: str, now: datetime, actor: str, action: str
+) -> None:
+    request.state = S.ATTACHED
+    request.incident_id = incident_id
+    request.attached_at = now
+    request.still_broken = False
+    _event(request, action, now, actor)
+
+
+def accept(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "Yes, this is my problem: keep me informed"."""
+    rq.check(request.state, {S.PROPOSED})
+    incident = session.get(Incident, request.proposed_incident_id)
+    if incident is None or incident.status in st.CLOSED_STATUSES:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="the proposed incident is over")
+    else:
+        _attach(request, incident.id, now, request.email, "attached")
+    session.flush()
+
+
+def decline(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "No, my problem is different": a normal ticket, the declined match recorded."""
+    rq.check(request.state, {S.PROPOSED})
+    request.state = S.QUEUED
+    request.declined_incident_id = request.proposed_incident_id
+    _event(request, "declined", now, request.email)
+    session.flush()
+
+
+def detach(
+    session: Session, request: SupportRequest, now: datetime, actor: str, by_staff: bool
+) -> None:
+    """ "My problem is different" on an attached request, by the customer or staff."""
+    rq.check(request.state, rq.ON_MASTER_TICKET)
+    if not by_staff:
+        request.declined_incident_id = request.incident_id
+    request.detached_by_staff = by_staff
+    request.state = S.QUEUED
+    _event(
+        request,
+        "detached by staff" if by_staff else "detached",
+        now,
+        actor,
+        detail=request.incident_id or "",
+    )
+    request.incident_id = None
+    session.flush()
+
+
+def attach_by_staff(
+    session: Session, request: SupportRequest, incident: Incident, now: datetime, actor: str
+) -> None:
+    rq.check(request.state, {S.RECEIVED, S.PROPOSED, S.QUEUED})
+    if incident.status in st.CLOSED_STATUSES:
+        raise rq.TransitionError("this incident is over: it takes no new request")
+    _attach(request, incident.id, now, actor, "attached by staff")
+    session.flush()
+
+
+def still_broken(session: Session, request: SupportRequest, now: datetime) -> None:
+    """After the resolution: reopens this request alone, as a normal ticket with its history."""
+    rq.check(request.state, {S.AWAITING_CONFIRMATION, S.CLOSED})
+    if request.incident_id is None:
+        raise rq.TransitionError("this request is not attached to an incident")
+    request.state = S.QUEUED
+    request.still_broken = True
+    request.closed_at = None
+    _event(request, "still broken", now, request.email)
+    session.flush()
+
+
+def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
+    rq.check(request.state, {S.AWAITING_CONFIRMATION})
+    request.state = S.CLOSED
+    request.closed_at = now
+    _event(request, "fixed", now, request.email)
+    session.flush()
+
+
+def close_by_staff(session: Session, request: SupportRequest, now: datetime, actor: str) -> None:
+    rq.check(request.state, {S.RECEIVED, S.PROPOSED, S.QUEUED, S.ATTACHED, S.AWAITING_CONFIRMATION})
+    request.state = S.CLOSED
+    request.closed_at = now
+    _event(request, "closed", now, actor)
+    session.flush()
+
+
+def affected_too(
+    session: Session, incident: Incident, email: str, lang: str, now: datetime
+) -> SupportRequest:
+    """ "I'm affected too": a short request on the master ticket, to be told of the outcome."""
+    if incident.status in st.CLOSED_STATUSES or not st.is_active(incident.facts(), now):
+        raise rq.TransitionError("this incident is not active")
+    existing = (
+        session.execute(
+            select(SupportRequest).where(
+                SupportRequest.incident_id == incident.id,
+                SupportRequest.email == email.strip().lower(),
+                SupportRequest.state.in_([S.ATTACHED, S.AWAITING_CONFIRMATION]),
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if existing is not None:
+        return existing
+    data = RequestInput(email, "", None, None, incident.name, "", lang)
+    request = store(session, data, now, kind=rq.RequestKind.AFFECTED)
+    _attach(request, incident.id, now, request.email, "attached")
+    session.flush()
+    return request
+
+
+# -- timers (run by the outbox worker, and lazily when a request is looked at) -----------------
+
+
+def run_timers(session: Session, now: datetime) -> int:
+    """Unanswered proposals and confirmations that ran out of time; returns how many moved."""
+    high = current_app.config["MATCH_HIGH_THRESHOLD"]
+    moved = 0
+    expired = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.PROPOSED,
+            SupportRequest.proposed_at <= now - rq.PROPOSAL_TIMEOUT,
+        )
+    ).scalars()
+    for request in expired:
+        expire_proposal(session, request, now, high)
+        moved += 1
+    stale = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.AWAITING_CONFIRMATION,
+            SupportRequest.confirmation_since <= now - rq.CONFIRMATION_PERIOD,
+        )
+    ).scalars()
+    for request in stale:
+        request.state = S.CLOSED
+        request.closed_at = now
+        _event(request, "closed", now, detail="no answer 7 days after the resolution")
+        moved += 1
+    session.flush()
+    return moved
+
+
+def expire_proposal(session: Session, request: SupportRequest, now: datetime, high: float) -> None:
+    if request.state is not S.PROPOSED or not rq.proposal_expired(request.proposed_at, now):
+        return
+    incident = session.get(Incident, request.proposed_incident_id)
+    outcome = rq.after_timeout(request.proposal_score or 0.0, high)
+    if outcome is S.ATTACHED and incident is not None and incident.status not in st.CLOSED_STATUSES:
+        _attach(request, incident.id, now, "", "attached")
+        request.events[-1].detail = "no answer in 30 minutes, high-confidence match"
+    else:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="no answer in 30 minutes")
+    session.flush()
+
+
+# -- incident events ---------------------------------------------------------------------------
+
+
+def _mail_context(request: SupportRequest, **extra) -> dict:
+    return {
+        "request": request,
+        "link": private_link(request),
+        "site_name": current_app.config["SITE_NAME"],
+        **extra,
+    }
+
+
+def acknowledge(session: Session, request: SupportRequest, now: datetime) -> None:
+    mail.queue(
+        session,
+        kind="ack",
+        recipient=request.email,
+        lang=request.lang,
+        template="ack",
+        context=_mail_context(request),
+        now=now,
+        request_id=request.id,
+    )
+
+
+def on_update(session: Session, incident: Incident, update: IncidentUpdate, now: datetime) -> None:
+    """Attached customers hear of updates staff choose to send, and of the resolution."""
+    attached = (
+        session.execute(
+            select(SupportRequest).where(
+                SupportRequest.incident_id == incident.id, SupportRequest.state == S.ATTACHED
+            )
+        )
+        .scalars()
+        .all()
+    )
+    closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    for request in attached:
+        if closing:
+            request.state = S.AWAITING_CONFIRMATION
+            request.confirmation_since = now
+            _event(request, "resolved", now, detail="waiting for the customer's confirmation")
+            template = "resolved"
+        elif update.deliver_notifications:
+            template = "update"
+        else:
+            continue
+        mail.queue(
+            session,
+            kind=template,
+            recipient=request.email,
+            lang=request.lang,
+            template=template,
+            context=_mail_context(request, incident=incident, update=update),
+            now=now,
+            request_id=request.id,
+        )
+    session.flush()
+
+
+def on_reopen(session: Session, incident: Incident, now: datetime) -> None:
+    """A reopened incident takes back the requests still waiting for their confirmation."""
+    waiting = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.incident_id == incident.id,
+            SupportRequest.state == S.AWAITING_CONFIRMATION,
+        )
+    ).scalars()
+    for request in waiting:
+        request.state = S.ATTACHED
+        request.confirmation_since = None
+        _event(request, "attached", now, detail="the incident was reopened")
+    session.flush()
+
+
+# -- the staff backlog -------------------------------------------------------------------------
+
+
+@dataclass
+class IncidentStats:
+    incident: Incident
+    attached: int
+    declined: int
+    detached_by_staff: int
+    still_broken: int
+    received: int
+    new_since_update: int
+
+    @property
+    def deflection_rate(self) -> float | None:
+        return rq.deflection_rate(self.attached, self.received)
+
+
+def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
+    def count(*conditions) -> int:
+        return (
+            session.execute(select(func.count(SupportRequest.id)).where(*conditions)).scalar() or 0
+        )
+
+    begins = incident.started_at or incident.scheduled_for or incident.created_at
+    ends = incident.resolved_at or now
+    affected = [
+        cid
+        for cid, status in st.declared_components(incident.facts()).items()
+        if status is not st.ComponentStatus.OPERATIONAL
+    ]
+    groups = set(
+        session.execute(select(Component.group_id).where(Component.id.in_(affected))).scalars()
+    ) - {None}
+    on_services = or_(
+        SupportRequest.service_id.is_(None),
+        SupportRequest.service_id.in_(affected + sorted(groups)),
+        SupportRequest.incident_id == incident.id,
+    )
+    latest = max((u.created_at for u in incident.updates), default=begins)
+    return IncidentStats(
+        incident=incident,
+        attached=count(SupportRequest.incident_id == incident.id),
+        declined=count(SupportRequest.declined_incident_id == incident.id),
+        detached_by_staff=count(
+            SupportRequest.events.any(
+                and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
+            )
+        ),
+        still_broken=count(
+            SupportRequest.incident_id == incident.id, SupportRequest.still_broken.is_(True)
+        ),
+        received=count(
+            SupportRequest.created_at >= begins, SupportRequest.created_at <= ends, on_services
+        ),
+        new_since_update=count(
+            SupportRequest.incident_id == incident.id, SupportRequest.attached_at > latest
+        ),
+    )
+
+
+def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
+    """Incidents with requests on them, or active: one row each, newest first."""
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    with_requests = select(SupportRequest.incident_id).where(
+        SupportRequest.incident_id.is_not(None),
+        SupportRequest.state.in_(list(rq.ON_MASTER_TICKET)),
+    )
+    rows = session.execute(
+        select(Incident)
+        .where(or_(Incident.resolved_at.is_(None), Incident.id.in_(with_requests)))
+        .where(begins <= now)
+        .order_by(begins.desc())
+        .limit(limit)
+    ).scalars()
+    return [stats(session, incident, now) for incident in rows]
+
+
+def sweep_candidates(
+    session: Session, incident: Incident, now: datetime
+) -> list[tuple[SupportRequest, matching.Match]]:
+    """Open requests written shortly before (or since) the incident that match it."""
+    hours = current_app.config["SWEEP_HOURS"]
+    begins = incident.started_at or incident.scheduled_for or now
+    since = begins - timedelta(hours=hours)
+    rows = session.execute(
+        select(SupportRequest)
+        .where(
+            SupportRequest.state.in_([S.QUEUED, S.RECEIVED]),
+            SupportRequest.kind == rq.RequestKind.TICKET,
+            SupportRequest.created_at >= since,
+            or_(
+                SupportRequest.declined_incident_id.is_(None),
+                SupportRequest.declined_incident_id != incident.id,
+            ),
+        )
+        .order_by(SupportRequest.created_at)
+    ).scalars()
+    engine = matcher(session)
+    candidate = as_candidate(incident)
+    # As if the incident had been known when each request was written: that is the point.
+    candidate = matching.Incident(
+        **{
+            **candidate.__dict__,
+            "started_at": since,
+            "scheduled_for": None,
+            "resolved_at": None,
+            "scheduled_until": None,
+            "closed": False,
+            "updates": tuple(matching.Update(since, u.body) for u in candidate.updates),
+        }
+    )
+    found = []
+    for request in rows:
+        result = engine.match(
+            matching.Request(
+                request.subject,
+                request.message,
+                max(request.created_at, since),
+                request.service_id,
+                request.domain,
+                request.lang,
+            ),
+            [candidate],
+        )
+        if result.proposal is not None:
+            found.append((request, result.proposal))
+    return found
+
+
+def bulk_attach(
+    session: Session,
+    incident: Incident,
+    requests: Sequence[SupportRequest],
+    now: datetime,
+    actor: str,
+) -> int:
+    count = 0
+    for request in requests:
+        if request.state in (S.QUEUED, S.RECEIVED, S.PROPOSED):
+            attach_by_staff(session, request, incident, now, actor)
+            count += 1
+    return count
+
+
+def queue_query(
+    state: str | None = None,
+    service_id: str | None = None,
+    incident_id: str | None = None,
+    lang: str | None = None,
+    text: str | None = None,
+):
+    query = select(SupportRequest).order_by(SupportRequest.created_at.desc())
+    states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
+    if state == "all":
+        states = list(S)
+    query = query.where(SupportRequest.state.in_(list(states)))
+    if service_id:
+        query = query.where(SupportRequest.service_id == service_id)
+    if incident_id:
+        query = query.where(
+            or_(
+                SupportRequest.incident_id == incident_id,
+                SupportRequest.declined_incident_id == incident_id,
+                SupportRequest.proposed_incident_id == incident_id,
+            )
+        )
+    if lang in ("en", "fr"):
+        query = query.where(SupportRequest.lang == lang)
+    if text:
+        pattern = f"%{text.strip()}%"
+        query = query.where(
+            or_(
+                SupportRequest.subject.ilike(pattern),
+                SupportRequest.message.ilike(pattern),
+                SupportRequest.email.ilike(pattern),
+                SupportRequest.reference.ilike(pattern),
+                SupportRequest.domain.ilike(pattern),
+            )
+        )
+    return query

@@ -1,0 +1,230 @@
+"""The contact form that deflects requests onto incidents, and the customer's private page."""
+
+from __future__ import annotations
+
+import logging
+import secrets
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from statuspage import forms as f
+from statuspage.cache import now
+from statuspage.content import pages_cached
+from statuspage.domain import requests as rq
+from statuspage.domain.domains import normalise as normalise_domain
+from statuspage.domain.ids import is_public_id
+from statuspage.extensions import db, limiter
+from statuspage.i18n import current_language
+from statuspage.models import Component, Incident, SupportRequest
+from statuspage.services import backlog, deflection
+from statuspage.services import overview as ov
+
+bp = Blueprint("contact", __name__)
+log = logging.getLogger(__name__)
+
+
+def submit_limit() -> str:
+    return current_app.config["RATELIMIT_SUBMIT"]
+
+
+def _catalogue() -> list[Component]:
+    return list(db.session.execute(select(Component).order_by(Component.position)).scalars())
+
+
+def request_input(form: f.ContactForm) -> deflection.RequestInput:
+    domain = form.domain.data.strip() if form.domain.data else ""
+    return deflection.RequestInput(
+        email=form.email.data,
+        name=form.name.data or "",
+        service_id=form.service.data or None,
+        domain=normalise_domain(domain)[0] if domain else None,
+        subject=form.subject.data,
+        message=form.message.data,
+        lang=form.lang.data if form.lang.data in ("en", "fr") else current_language(),
+    )
+
+
+def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
+    """Stores the request first and commits; then the matcher, then the acknowledgement.
+
+    Neither a failing matcher nor a failing mail loses the request: it lands in the queue.
+    """
+    moment = now()
+    existing = deflection.find_submission(db.session, key)
+    if existing is not None:
+        return existing
+    try:
+        stored = deflection.store(db.session, data, moment, submission_key=key)
+        db.session.commit()
+    except IntegrityError:  # the same form sent twice at once: the first one won
+        db.session.rollback()
+        existing = deflection.find_submission(db.session, key)
+        if existing is None:
+            raise
+        return existing
+    try:
+        result = deflection.match(db.session, data, moment)
+        deflection.apply_match(db.session, stored, result, moment)
+        db.session.commit()
+    except Exception as error:  # noqa: BLE001 - whatever fails, the request is kept
+        db.session.rollback()
+        log.exception("matching failed for %s", stored.reference)
+        stored = db.session.get(SupportRequest, stored.id)
+        deflection.matcher_failed(stored, moment, error)
+        db.session.commit()
+    try:
+        deflection.acknowledge(db.session, stored, moment)
+        db.session.commit()
+    except Exception:  # noqa: BLE001 - the acknowledgement is not worth losing the request
+        db.session.rollback()
+        log.exception("acknowledgement failed for %s", stored.reference)
+        stored = db.session.get(SupportRequest, stored.id)
+    return stored
+
+
+@bp.route("/contact", methods=["GET", "POST"])
+@limiter.limit(submit_limit, methods=["POST"])
+def form():
+    lang = current_language()
+    contact_form = f.ContactForm()
+    contact_form.service.choices = f.service_choices(_catalogue(), lang, _("I don't know"))
+    if request.method == "GET":
+        contact_form.lang.data = lang
+        contact_form.submission_key.data = secrets.token_urlsafe(24)
+        incident_id = request.args.get("incident", "")
+        if is_public_id(incident_id) and db.session.get(Incident, incident_id):
+            contact_form.subject.data = db.session.get(Incident, incident_id).name
+    status = 200
+    if contact_form.validate_on_submit():
+        stored = submit(request_input(contact_form), contact_form.submission_key.data or None)
+        return redirect(deflection_link(stored))
+    if request.method == "POST":
+        status = 422
+    moment = now()
+    intro = pages_cached(current_app.config["CONTENT_DIR"]).get("contact-intro")
+    return render_template(
+        "contact/form.html",
+        form=contact_form,
+        active=ov.active_incidents(db.session, moment),
+        backlog_active=backlog.current(db.session, moment).active,
+        intro=intro,
+    ), status
+
+
+def deflection_link(stored: SupportRequest) -> str:
+    return url_for(
+        "contact.request_page",
+        reference=stored.reference,
+        t=deflection.token_for(stored.reference),
+    )
+
+
+def _load(reference: str, token: str) -> SupportRequest:
+    if not deflection.token_ok(reference, token):
+        abort(404)
+    stored = db.session.execute(
+        select(SupportRequest).where(SupportRequest.reference == reference)
+    ).scalar_one_or_none()
+    if stored is None:
+        abort(404)
+    return stored
+
+
+@bp.get("/requests/<reference>")
+def request_page(reference: str):
+    stored = _load(reference, request.args.get("t", ""))
+    if stored.state is rq.RequestState.PROPOSED:
+        deflection.expire_proposal(
+            db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
+        )
+        db.session.commit()
+    incident = stored.incident or stored.proposed_incident
+    view = ov.incident_page(db.session, incident.id, now()) if incident else None
+    action_form = f.RequestActionForm(t=request.args.get("t", ""))
+    return render_template("contact/request.html", stored=stored, view=view, form=action_form)
+
+
+ACTIONS = {
+    "accept": deflection.accept,
+    "decline": deflection.decline,
+    "fixed": deflection.fixed,
+    "still-broken": deflection.still_broken,
+}
+
+
+@bp.post("/requests/<reference>/<any(accept, decline, different, fixed, 'still-broken'):action>")
+def request_action(reference: str, action: str):
+    action_form = f.RequestActionForm()
+    if not action_form.validate_on_submit():
+        abort(400)
+    stored = _load(reference, action_form.t.data or "")
+    moment = now()
+    try:
+        if action == "different":
+            deflection.detach(db.session, stored, moment, stored.email, by_staff=False)
+        else:
+            ACTIONS[action](db.session, stored, moment)
+    except rq.TransitionError:
+        db.session.rollback()
+        flash(_("This was already done; here is where your request stands."), "info")
+    else:
+        db.session.commit()
+        flash(
+            {
+                "accept": _("Done: we will tell you as soon as it is fixed."),
+                "decline": _("Understood: your request is in our queue, we will answer it."),
+                "different": _("Understood: your request is in our queue, we will answer it."),
+                "fixed": _("Thank you for telling us. Your request is closed."),
+                "still-broken": _(
+                    "Thank you: your request is back in our queue, with its "
+                    "history. We will answer it."
+                ),
+            }[action],
+            "success",
+        )
+    return redirect(deflection_link(stored))
+
+
+@bp.route("/incidents/<incident_id>/affected", methods=["GET", "POST"])
+@limiter.limit(submit_limit, methods=["POST"])
+def affected(incident_id: str):
+    """ "I'm affected too": an email, no ticket to write."""
+    if not is_public_id(incident_id):
+        abort(404)
+    incident = db.session.get(Incident, incident_id)
+    if incident is None:
+        abort(404)
+    moment = now()
+    view = ov.view_incident(incident, moment)
+    affected_form = f.AffectedForm()
+    if request.method == "GET":
+        affected_form.lang.data = current_language()
+    status = 200
+    if view.active and affected_form.validate_on_submit():
+        try:
+            stored = deflection.affected_too(
+                db.session, incident, affected_form.email.data, affected_form.lang.data, moment
+            )
+            deflection.acknowledge(db.session, stored, moment)
+        except rq.TransitionError:
+            db.session.rollback()
+            status = 409
+        else:
+            db.session.commit()
+            flash(_("Done: we will tell you as soon as it is fixed."), "success")
+            return redirect(deflection_link(stored))
+    elif request.method == "POST":
+        status = 422 if view.active else 409
+    return render_template("contact/affected.html", form=affected_form, view=view), status
