@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+import time
 from pathlib import Path
 
 import click
@@ -11,11 +12,12 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
+from statuspage import evaluation, mail
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
 from statuspage.models import ApiToken, StaffRole, StaffUser
-from statuspage.services import demo, staff
+from statuspage.services import deflection, demo, staff
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.versioning import bump
 
@@ -133,6 +135,58 @@ def token_revoke(name: str) -> None:
     click.echo(f"revoked {count} token(s)")
 
 
+@click.group("deflection")
+def deflection_group() -> None:
+    """The contact form's matcher and the requests' timers."""
+
+
+@deflection_group.command("evaluate")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@with_appcontext
+def deflection_evaluate(path: Path) -> None:
+    """Replay a labelled file through the product and print precision, recall and misses."""
+    outcomes = evaluation.evaluate(path, current_app.config)
+    click.echo(evaluation.report(outcomes))
+
+
+@deflection_group.command("tick")
+@with_appcontext
+def deflection_tick() -> None:
+    """Move unanswered proposals and confirmations that ran out of time."""
+    moved = deflection.run_timers(db.session, app_now())
+    db.session.commit()
+    click.echo(f"{moved} request(s) moved")
+
+
+@click.group("outbox")
+def outbox_group() -> None:
+    """Mail waiting to be sent."""
+
+
+@outbox_group.command("deliver")
+@click.option("--loop", is_flag=True, help="Keep running; also runs the requests' timers.")
+@click.option("--interval", default=10, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def outbox_deliver(loop: bool, interval: int) -> None:
+    """Send the mail that is due (SMTP, or .eml files without STATUSPAGE_SMTP_URL)."""
+    while True:
+        deflection.run_timers(db.session, app_now())
+        db.session.commit()
+        sent, failed = mail.deliver(db.session, app_now())
+        if sent or failed or not loop:
+            click.echo(f"sent {sent}, failed {failed}")
+        if not loop:
+            return
+        time.sleep(interval)
+
+
 def init_app(app: Flask) -> None:
-    for command in (init_command, demo_command, staff_group, token_group):
+    for command in (
+        init_command,
+        demo_command,
+        staff_group,
+        token_group,
+        deflection_group,
+        outbox_group,
+    ):
         app.cli.add_command(command)

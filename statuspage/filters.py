@@ -63,6 +63,9 @@ def idn(domain: str | None) -> str:
 
 def init_app(app: Flask) -> None:
     app.jinja_env.filters["idn"] = idn
+    app.jinja_env.filters["reject_page"] = lambda args: {
+        k: v for k, v in args.items() if k != "page"
+    }
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.filters["duration"] = duration

@@ -174,6 +174,11 @@ INCIDENT_CREATE = {
         "scheduled_for": {"type": "string", "format": "date-time"},
         "scheduled_until": {"type": "string", "format": "date-time"},
         "keywords": {"type": "array", "items": {"type": "string"}},
+        "display_at": {
+            "type": "string",
+            "format": "date-time",
+            "description": "date of the first update, when backfilling",
+        },
         "lang": {"type": "string", "enum": ["en", "fr"]},
     },
 }

@@ -42,6 +42,7 @@ class IncidentInput:
     scheduled_for: datetime | None = None
     scheduled_until: datetime | None = None
     keywords: tuple[str, ...] = ()
+    display_at: datetime | None = None  #: of the first update, when backfilling
 
 
 def snapshot(incident: Incident) -> dict[str, Any]:
@@ -137,6 +138,10 @@ def open_incident(session: Session, data: IncidentInput, actor: str, now: dateti
             raise InvalidInput("started_at", "an incident cannot start in the future")
         started_at = started_at or now
         display_at = started_at
+    if data.display_at is not None:
+        if data.display_at > now + timedelta(minutes=5):
+            raise InvalidInput("display_at", "an update cannot be dated in the future")
+        display_at = data.display_at
     incident = create_incident(
         session,
         name=data.name,

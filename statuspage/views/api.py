@@ -248,6 +248,7 @@ def create_incident():
         scheduled_for=_time(data, "scheduled_for"),
         scheduled_until=_time(data, "scheduled_until"),
         keywords=_keywords(data) or (),
+        display_at=_time(data, "display_at"),
     )
     incident = _service_call(lambda: operations.open_incident(db.session, payload, actor(), now))
     db.session.commit()

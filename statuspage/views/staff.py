@@ -24,6 +24,7 @@ from statuspage import forms as f
 from statuspage.clock import app_now
 from statuspage.content import load_incident_templates
 from statuspage.domain import lifecycle
+from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
 from statuspage.extensions import db, login_manager
@@ -36,10 +37,11 @@ from statuspage.models import (
     IncidentUpdate,
     StaffRole,
     StaffUser,
+    SupportRequest,
     catalogue_order,
     leaf_components,
 )
-from statuspage.services import audit, backlog, operations, settings, staff
+from statuspage.services import audit, backlog, deflection, operations, settings, staff
 from statuspage.services import overview as ov
 from statuspage.services.incidents import current_states
 from statuspage.sharing import panel
@@ -176,6 +178,12 @@ def dashboard():
         backlog_form=f.BacklogForm(mode=state.mode.value),
         overdue_minutes=overdue_minutes,
         templates=_templates(),
+        masters=deflection.master_tickets(db.session, now, limit=10),
+        queue_size=db.session.execute(
+            select(func.count(SupportRequest.id)).where(
+                SupportRequest.state == rq.RequestState.QUEUED
+            )
+        ).scalar(),
     )
 
 
@@ -372,10 +380,18 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
     )
     updates = sorted(incident.updates, key=lambda u: (u.display_at, u.position), reverse=True)
     history = db.session.execute(audit.latest(target_id=incident.id).limit(50)).scalars()
+    sweep_rows = (
+        deflection.sweep_candidates(db.session, incident, now)
+        if view.active and incident.kind is st.IncidentKind.INCIDENT
+        else []
+    )
     return render_template(
         "staff/incident.html",
         incident=incident,
         view=view,
+        sweep_rows=sweep_rows,
+        sweep_form=f.SweepForm(),
+        ticket=deflection.stats(db.session, incident, now),
         held=held,
         updates=updates,
         shares={u.id: panel(incident, u) for u in updates},
@@ -697,3 +713,131 @@ def init_app(app) -> None:
     login_manager.login_view = "staff.login"
     login_manager.login_message = None
     login_manager.session_protection = "basic"
+
+
+# -- the support backlog -----------------------------------------------------------------------
+
+
+@bp.get("/tickets")
+def tickets():
+    now = app_now()
+    deflection.run_timers(db.session, now)
+    db.session.commit()
+    filters = {
+        "state": request.args.get("state") or None,
+        "service_id": request.args.get("service") or None,
+        "incident_id": request.args.get("incident") or None,
+        "lang": request.args.get("lang_filter") or None,
+        "text": (request.args.get("q") or "").strip()[:200] or None,
+    }
+    pagination = db.paginate(
+        deflection.queue_query(**filters),
+        page=request.args.get("page", 1, type=int),
+        per_page=50,
+        error_out=False,
+    )
+    return render_template(
+        "staff/tickets.html",
+        masters=deflection.master_tickets(db.session, now),
+        pagination=pagination,
+        filters=filters,
+        services=f.service_choices(
+            db.session.execute(select(Component).order_by(Component.position)).scalars(),
+            current_language(),
+            _("All services"),
+        ),
+        states=list(rq.RequestState),
+    )
+
+
+def _request_or_404(request_id: int) -> SupportRequest:
+    stored = db.session.get(SupportRequest, request_id)
+    if stored is None:
+        abort(404)
+    return stored
+
+
+def _attach_form(formdata=None):
+    form = f.AttachForm(formdata=formdata)
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    open_incidents = db.session.execute(
+        select(Incident)
+        .where(Incident.resolved_at.is_(None), begins <= app_now())
+        .order_by(begins.desc())
+    ).scalars()
+    form.incident.choices = [f.SelectChoice(i.id, i.name) for i in open_incidents]
+    return form
+
+
+@bp.get("/requests/<int:request_id>")
+def support_request(request_id: int):
+    stored = _request_or_404(request_id)
+    return render_template(
+        "staff/request.html",
+        stored=stored,
+        attach_form=_attach_form(),
+        confirm=f.ConfirmForm(),
+    )
+
+
+@bp.post("/requests/<int:request_id>/<any(attach, detach, close):action>")
+def support_request_action(request_id: int, action: str):
+    stored = _request_or_404(request_id)
+    now = app_now()
+    try:
+        if action == "attach":
+            form = _attach_form(formdata=request.form)
+            if not form.validate_on_submit():
+                abort(422)
+            incident = _incident_or_404(form.incident.data)
+            deflection.attach_by_staff(db.session, stored, incident, now, actor())
+        else:
+            if not f.ConfirmForm().validate_on_submit():
+                abort(400)
+            if action == "detach":
+                deflection.detach(db.session, stored, now, actor(), by_staff=True)
+            else:
+                deflection.close_by_staff(db.session, stored, now, actor())
+    except rq.TransitionError as error:
+        db.session.rollback()
+        flash(str(error), "error")
+    else:
+        audit.record(
+            db.session,
+            actor=actor(),
+            action=f"request.{action}",
+            now=now,
+            target_type="request",
+            target_id=stored.reference,
+            after={"state": stored.state.value, "incident": stored.incident_id},
+        )
+        db.session.commit()
+        flash(_("Request updated."), "success")
+    return redirect(url_for("staff.support_request", request_id=stored.id))
+
+
+@bp.post("/incidents/<incident_id>/sweep")
+def sweep(incident_id: str):
+    incident = _incident_or_404(incident_id)
+    form = f.SweepForm()
+    form.requests.choices = [
+        f.SelectChoice(str(r.id), r.reference)
+        for r, _ in deflection.sweep_candidates(db.session, incident, app_now())
+    ]
+    if form.validate_on_submit():
+        chosen = {int(v) for v in form.requests.data or []}
+        allowed = {int(c.value) for c in form.requests.choices}
+        rows = [db.session.get(SupportRequest, i) for i in sorted(chosen & allowed)]
+        count = deflection.bulk_attach(db.session, incident, rows, app_now(), actor())
+        audit.record(
+            db.session,
+            actor=actor(),
+            action="incident.sweep",
+            now=app_now(),
+            target_type="incident",
+            target_id=incident.id,
+            after={"attached": [r.reference for r in rows]},
+        )
+        db.session.commit()
+        flash(_("%(count)s request(s) attached to the incident.", count=count), "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id) + "#sweep")
