@@ -14,8 +14,8 @@ def interface_strings() -> set[str]:
     for directory in ("statuspage", "templates"):
         for _, _, message, _, _ in extract_from_dir(
             ROOT / directory,
-            method_map=[("**.py", "python"), ("**.html", "jinja2")],
-            options_map={"**.html": {"extensions": "jinja2.ext.do"}},
+            method_map=[("**.py", "python"), ("**.html", "jinja2"), ("**.txt", "jinja2")],
+            options_map={"**.html": {"extensions": "jinja2.ext.do"}, "**.txt": {}},
             keywords={"_": None, "gettext": None, "ngettext": (1, 2), "_l": None},
             directory_filter=lambda path: not Path(path).name.startswith("."),
         ):

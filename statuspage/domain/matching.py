@@ -402,7 +402,13 @@ def terms(text: str) -> list[str]:
 
 
 def error_codes(text: str) -> set[str]:
-    return {m.replace(" ", "-") for m in _ERROR_CODE.findall(normalise(text))}
+    """Error codes, each part on its own: `535 5.7.8` gives `535` and `5.7.8`."""
+    return {
+        part
+        for found in _ERROR_CODE.findall(normalise(text))
+        for part in re.split(r"[ -]", found)
+        if part
+    }
 
 
 def tlds(text: str) -> set[str]:
@@ -523,8 +529,9 @@ _ELSEWHERE = re.compile(
 
 # -- the model ---------------------------------------------------------------------------------
 
-#: Logistic weights, fit on the development set by bench/train_matcher.py (L2 0.001); the
-#: contradictions (`*_conflict`, `onset_before`, `elsewhere`, `howto`) are rules, set by hand.
+#: Logistic weights, fit on the development set by bench/train_matcher.py (L2 0.001). The
+#: contradictions (`*_conflict`, `onset_before`, `elsewhere`) are rules set by hand, strong
+#: enough to veto a proposal; `howto` is a hand-set cue.
 WEIGHTS: dict[str, float] = {
     "bias": -3.03,
     "text": 2.8,
@@ -541,11 +548,11 @@ WEIGHTS: dict[str, float] = {
     "text_service": 0.97,
     "codes": 2.49,
     "tld_match": 2.51,
-    "tld_conflict": -3.0,
+    "tld_conflict": -8.0,
     "dc_match": -1.38,
-    "dc_conflict": -3.0,
-    "onset_before": -3.0,
-    "elsewhere": -3.0,
+    "dc_conflict": -8.0,
+    "onset_before": -8.0,
+    "elsewhere": -8.0,
     "howto": -2.0,
     "own_change": -1.17,
 }

@@ -1,0 +1,589 @@
+"""The contact form that deflects requests onto incidents, end to end through HTTP."""
+
+import re
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+
+from statuspage.domain import status as st
+from statuspage.domain.requests import RequestState
+from statuspage.extensions import db
+from statuspage.models import Incident, OutboxMessage, SupportRequest
+from statuspage.services import deflection
+from statuspage.services.operations import IncidentInput, open_incident
+
+from .conftest import csrf_token
+
+DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
+
+
+def text(response) -> str:
+    return response.get_data(as_text=True)
+
+
+@pytest.fixture
+def livedns(data, clock, components):
+    """A critical LiveDNS incident, opened 10 minutes ago."""
+    with data() as session:
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name="LiveDNS resolution errors",
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus.INVESTIGATING,
+                impact=st.Impact.CRITICAL,
+                body="Queries for some zones return **SERVFAIL** or time out: websites and "
+                "incoming email of the domains concerned may not resolve.",
+                components={components["livedns"].id: "major_outage"},
+                started_at=clock.now - timedelta(minutes=10),
+                keywords=("servfail",),
+            ),
+            "responder@example.com",
+            clock.now,
+        )
+        return incident.id
+
+
+def contact(client, **fields):
+    page = client.get("/contact")
+    html = text(page)
+    key = re.search(r'name="submission_key" type="hidden" value="([^"]+)"', html).group(1)
+    data = {
+        "csrf_token": csrf_token(client, "/contact"),
+        "submission_key": key,
+        "email": "tom@example.com",
+        "name": "Tom",
+        "service": "",
+        "domain": "",
+        "subject": "",
+        "message": "",
+        "lang": "en",
+        **fields,
+    }
+    return client.post("/contact", data=data), data
+
+
+SERVFAIL = {
+    "subject": "SERVFAIL on all our zones",
+    "message": "dig kestrel-analytics.io returns SERVFAIL from your nameservers since 13:49 UTC.",
+    "domain": "kestrel-analytics.io",
+}
+
+
+def request_row(data, reference) -> SupportRequest:
+    with data() as session:
+        row = session.execute(
+            db.select(SupportRequest).where(SupportRequest.reference == reference)
+        ).scalar_one()
+        session.expunge(row)
+        return row
+
+
+def reference_of(response) -> tuple[str, str]:
+    location = response.headers["Location"]
+    match = re.match(r"/requests/(REQ-[0-9A-Z]{6})\?t=([0-9a-f]{32})$", location)
+    assert match, location
+    return match.group(1), location
+
+
+# -- the evaluation ------------------------------------------------------------------------------
+
+
+def test_evaluate_on_the_development_set(runner):
+    result = runner.invoke(args=["deflection", "evaluate", str(DEV_SET)])
+    assert result.exit_code == 0, result.output
+    overall = re.search(r"overall\s+precision ([0-9.]+)\s+recall ([0-9.]+)", result.output)
+    precision, recall = float(overall.group(1)), float(overall.group(2))
+    assert precision >= 0.90, result.output
+    assert recall >= 0.85, result.output
+    assert "lang fr" in result.output
+    assert "lang en" in result.output
+    assert "D07" in result.output
+    assert "misses:" in result.output
+
+
+# -- the customer's side -------------------------------------------------------------------------
+
+
+def test_contact_page_leads_with_active_incidents(client, livedns):
+    html = text(client.get("/contact?lang=en"))
+    assert html.index("LiveDNS resolution errors") < html.index('id="contact-form"')
+    assert f"/incidents/{livedns}/affected" in html
+    assert 'name="csrf_token"' in html
+
+
+def test_contact_page_without_incident_is_just_the_form(client):
+    html = text(client.get("/contact?lang=fr"))
+    assert "Problèmes connus" not in html
+    assert "Je ne sais pas" in html  # the "I don't know" service
+
+
+def test_a_matching_request_is_proposed_then_attached(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    assert response.status_code == 302
+    reference, url = reference_of(response)
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.PROPOSED
+    assert stored.proposed_incident_id == livedns
+    page = text(client.get(url))
+    assert "Is this your problem?" in page
+    assert "LiveDNS resolution errors" in page
+    token = urlsplit(url).query.split("=", 1)[1]
+    answer = client.post(
+        f"/requests/{reference}/accept", data={"csrf_token": csrf_token(client, url), "t": token}
+    )
+    assert answer.status_code == 302
+    assert request_row(data, reference).state is RequestState.ATTACHED
+    assert "We will write to you as soon as it is fixed." in text(client.get(url))
+
+
+def test_declining_sends_the_request_to_the_queue_with_the_match_recorded(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    token = urlsplit(url).query.split("=", 1)[1]
+    client.post(
+        f"/requests/{reference}/decline", data={"csrf_token": csrf_token(client, url), "t": token}
+    )
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.declined_incident_id == livedns
+    assert stored.incident_id is None
+
+
+def test_an_unrelated_request_goes_straight_to_the_queue(client, data, livedns, components):
+    response, _ = contact(
+        client,
+        service=components["payments"].id,
+        subject="Duplicate invoice",
+        message="I was charged twice for my renewal last month, refund please.",
+    )
+    reference, url = reference_of(response)
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert "In our support queue" in text(client.get(url))
+
+
+def test_the_acknowledgement_mail_is_queued_in_the_customer_language(client, data, livedns):
+    response, _ = contact(client, lang="fr", **SERVFAIL)
+    reference, _ = reference_of(response)
+    with data() as session:
+        (message,) = session.execute(db.select(OutboxMessage)).scalars()
+        assert message.recipient == "tom@example.com"
+        assert reference in message.subject
+        assert "Nous avons bien reçu votre demande" in message.text_body
+        assert f"/requests/{reference}?t=" in message.text_body
+        assert message.headers["Content-Language"] == "fr"
+
+
+def test_invalid_form_keeps_everything_typed(client):
+    response, _ = contact(
+        client,
+        email="not an email",
+        subject="Help",
+        message="My long message that must not be lost.",
+        domain="not a domain",
+    )
+    assert response.status_code == 422
+    html = text(response)
+    assert "My long message that must not be lost." in html
+    assert 'value="Help"' in html
+    assert html.count('class="error"') >= 2
+
+
+def test_idn_domains_are_accepted_and_normalised(client, data):
+    response, _ = contact(
+        client,
+        subject="Site",
+        message="Mon site ne répond plus.",
+        domain="https://www.Café-Paris.fr/menu",
+    )
+    reference, url = reference_of(response)
+    assert request_row(data, reference).domain == "www.xn--caf-paris-d4a.fr"
+    assert "www.café-paris.fr" in text(client.get(url))
+
+
+def test_a_double_submit_creates_one_request(client, data, livedns):
+    first, sent = contact(client, **SERVFAIL)
+    again = client.post("/contact", data=sent)
+    assert again.headers["Location"] == first.headers["Location"]
+    with data() as session:
+        assert session.execute(db.select(db.func.count(SupportRequest.id))).scalar() == 1
+
+
+def test_a_failing_matcher_never_loses_the_request(client, data, livedns, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("matcher down")
+
+    monkeypatch.setattr(deflection, "match", broken)
+    response, _ = contact(client, **SERVFAIL)
+    assert response.status_code == 302
+    reference, _ = reference_of(response)
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.message.startswith("dig kestrel-analytics.io")
+
+
+def test_a_failing_mail_never_loses_the_request(client, data, livedns, monkeypatch):
+    def broken(*args, **kwargs):
+        raise OSError("template store unavailable")
+
+    monkeypatch.setattr(deflection.mail, "queue", broken)
+    response, _ = contact(client, **SERVFAIL)
+    reference, _ = reference_of(response)
+    assert request_row(data, reference).state is RequestState.PROPOSED
+
+
+def test_the_private_page_needs_its_token(client, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    assert client.get(f"/requests/{reference}").status_code == 404
+    assert (
+        client.get(f"/requests/{reference}?t=0123456789abcdef0123456789abcdef").status_code == 404
+    )
+    assert client.get("/requests/REQ-AAAAAA?t=x").status_code == 404
+    assert client.get(url).status_code == 200
+
+
+def test_customer_text_is_escaped(client, data):
+    response, _ = contact(
+        client, subject="<script>alert(1)</script>", message="<img src=x onerror=alert(2)>"
+    )
+    _, url = reference_of(response)
+    html = text(client.get(url))
+    assert "<script>alert(1)" not in html
+    assert "<img src=x" not in html
+    assert "&lt;img src=x onerror=alert(2)&gt;" in html
+
+
+def test_im_affected_too(client, data, livedns):
+    page = client.get(f"/incidents/{livedns}/affected")
+    assert page.status_code == 200
+    response = client.post(
+        f"/incidents/{livedns}/affected",
+        data={
+            "csrf_token": csrf_token(client, f"/incidents/{livedns}/affected"),
+            "email": "ana@example.com",
+            "lang": "fr",
+        },
+    )
+    assert response.status_code == 302
+    reference, _ = reference_of(response)
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.ATTACHED
+    assert stored.incident_id == livedns
+    public = text(client.get(f"/incidents/{livedns}?lang=en"))
+    assert f"/incidents/{livedns}/affected" in public
+
+
+# -- the incident's resolution and the customer's answer ------------------------------------------
+
+
+def attached_request(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    token = urlsplit(url).query.split("=", 1)[1]
+    client.post(
+        f"/requests/{reference}/accept", data={"csrf_token": csrf_token(client, url), "t": token}
+    )
+    return reference, url, token
+
+
+def resolve(data, incident_id, clock, body="All zones resolve again."):
+    from statuspage.services.operations import resolve as resolve_incident
+
+    with data() as session:
+        resolve_incident(session, session.get(Incident, incident_id), body, "ops", clock.now)
+
+
+def test_resolution_asks_attached_customers_if_it_is_fixed(client, data, livedns, clock):
+    reference, url, token = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+    with data() as session:
+        mails = (
+            session.execute(db.select(OutboxMessage).where(OutboxMessage.kind == "resolved"))
+            .scalars()
+            .all()
+        )
+        assert len(mails) == 1
+        assert "All zones resolve again." in mails[0].text_body
+        assert "is it fixed for you?" in mails[0].subject
+    page = text(client.get(url))
+    assert "Is it fixed for you?" in page
+    client.post(
+        f"/requests/{reference}/fixed", data={"csrf_token": csrf_token(client, url), "t": token}
+    )
+    assert request_row(data, reference).state is RequestState.CLOSED
+
+
+def test_still_broken_reopens_that_request_alone(client, data, livedns, clock):
+    mine, url, token = attached_request(client, data, livedns)
+    other_client = client.application.test_client()
+    other, _, _ = attached_request(other_client, data, livedns)
+    resolve(data, livedns, clock)
+    client.post(
+        f"/requests/{mine}/still-broken", data={"csrf_token": csrf_token(client, url), "t": token}
+    )
+    stored = request_row(data, mine)
+    assert stored.state is RequestState.QUEUED
+    assert stored.still_broken
+    assert request_row(data, other).state is RequestState.AWAITING_CONFIRMATION
+    with data() as session:
+        row = session.execute(
+            db.select(SupportRequest).where(SupportRequest.reference == mine)
+        ).scalar_one()
+        assert [e.action for e in row.events] == [
+            "received",
+            "proposed",
+            "attached",
+            "resolved",
+            "still broken",
+        ]
+
+
+def test_updates_reach_attached_customers_when_staff_notify(client, data, livedns, clock):
+    from statuspage.services.operations import add_update
+
+    attached_request(client, data, livedns)
+    with data() as session:
+        incident = session.get(Incident, livedns)
+        add_update(
+            session,
+            incident,
+            status=st.IncidentStatus.IDENTIFIED,
+            body="Rolling back.",
+            components=None,
+            actor="ops",
+            now=clock.now,
+            deliver_notifications=False,
+        )
+        add_update(
+            session,
+            incident,
+            status=st.IncidentStatus.MONITORING,
+            body="Fix deployed.",
+            components=None,
+            actor="ops",
+            now=clock.now,
+        )
+    with data() as session:
+        kinds = [m.kind for m in session.execute(db.select(OutboxMessage)).scalars()]
+        bodies = [
+            m.text_body
+            for m in session.execute(
+                db.select(OutboxMessage).where(OutboxMessage.kind == "update")
+            ).scalars()
+        ]
+    assert kinds.count("update") == 1
+    assert "Fix deployed." in bodies[0]
+
+
+def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
+    client, data, livedns, clock, app
+):
+    response, _ = contact(client, **SERVFAIL)
+    strong, _ = reference_of(response)
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    weak_response, _ = contact(client, subject="question", message="a website question")
+    weak, _ = reference_of(weak_response)
+    assert request_row(data, weak).state is RequestState.PROPOSED
+    assert request_row(data, weak).proposal_score < 0.8
+    assert request_row(data, strong).proposal_score >= 0.8
+    clock.now += timedelta(minutes=29)
+    with data() as session:
+        assert deflection.run_timers(session, clock.now) == 0
+    clock.now += timedelta(minutes=2)
+    with data() as session:
+        assert deflection.run_timers(session, clock.now) == 2
+    assert request_row(data, strong).state is RequestState.ATTACHED
+    assert request_row(data, weak).state is RequestState.QUEUED
+
+
+def test_unanswered_confirmation_closes_after_7_days(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    clock.now += timedelta(days=6, hours=23)
+    with data() as session:
+        deflection.run_timers(session, clock.now)
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+    clock.now += timedelta(hours=2)
+    with data() as session:
+        deflection.run_timers(session, clock.now)
+    assert request_row(data, reference).state is RequestState.CLOSED
+
+
+def test_a_resolved_incident_takes_no_new_attachment(client, data, livedns, clock):
+    resolve(data, livedns, clock)
+    clock.now += timedelta(minutes=1)
+    response, _ = contact(client, **SERVFAIL)
+    reference, _ = reference_of(response)
+    assert request_row(data, reference).state is RequestState.QUEUED
+    affected = client.post(
+        f"/incidents/{livedns}/affected",
+        data={
+            "csrf_token": csrf_token(client, "/contact"),
+            "email": "late@example.com",
+            "lang": "en",
+        },
+    )
+    assert affected.status_code == 409
+
+
+# -- public JSON endpoints -------------------------------------------------------------------------
+
+
+def test_match_endpoint_has_no_side_effect(client, data, livedns):
+    response = client.post("/api/v1/requests/match", json={**SERVFAIL, "service": None})
+    assert response.status_code == 200
+    body = response.get_json()
+    assert body["proposal"] == livedns
+    assert body["matches"][0]["incident_id"] == livedns
+    assert body["matches"][0]["reasons"]
+    with data() as session:
+        assert session.execute(db.select(db.func.count(SupportRequest.id))).scalar() == 0
+
+
+def test_match_endpoint_replays_a_past_time(client, livedns, clock):
+    before = (clock.now - timedelta(hours=1)).isoformat()
+    body = client.post("/api/v1/requests/match", json={**SERVFAIL, "at": before}).get_json()
+    assert body == {"proposal": None, "matches": []}
+
+
+def test_requests_endpoint_stores_and_answers_201(client, data, livedns):
+    response = client.post(
+        "/api/v1/requests",
+        json={"email": "api@example.com", **SERVFAIL, "lang": "en", "submission_key": "k1"},
+    )
+    assert response.status_code == 201
+    body = response.get_json()
+    assert body["state"] == "proposed"
+    assert body["proposal"] == livedns
+    assert re.fullmatch(r"REQ-[0-9A-Z]{6}", body["reference"])
+    again = client.post(
+        "/api/v1/requests",
+        json={"email": "api@example.com", **SERVFAIL, "lang": "en", "submission_key": "k1"},
+    )
+    assert again.get_json()["reference"] == body["reference"]
+    bad = client.post("/api/v1/requests", json={"email": "nope", "subject": "x", "message": "y"})
+    assert bad.status_code == 422
+    assert bad.get_json()["error"]["field"] == "email"
+
+
+def test_public_endpoints_are_rate_limited(app, client):
+    app.config["RATELIMIT_MATCH"] = "3 per minute"
+    codes = [
+        client.post("/api/v1/requests/match", json={"subject": "x", "message": "y"}).status_code
+        for _ in range(5)
+    ]
+    assert codes[:3] == [200, 200, 200]
+    assert codes[3] == 429
+    limited = client.post("/api/v1/requests/match", json={"subject": "x"})
+    assert limited.get_json()["error"]["code"] == "too_many_requests"
+
+
+# -- the staff backlog -----------------------------------------------------------------------------
+
+
+def test_staff_tickets_list_master_tickets_then_the_queue(admin, client, data, livedns, components):
+    attached_request(client, data, livedns)
+    contact(
+        client,
+        service=components["payments"].id,
+        subject="Duplicate invoice",
+        message="Charged twice last month.",
+    )
+    html = text(admin.get("/staff/tickets?lang=en"))
+    assert html.index("Master tickets") < html.index("Queue")
+    masters = html.split('id="masters-heading"')[1].split('id="queue-heading"')[0]
+    assert "LiveDNS resolution errors" in masters
+    queue = html.split('id="queue-heading"')[1]
+    assert "Duplicate invoice" in queue
+    assert "SERVFAIL on all our zones" not in queue
+    found = text(admin.get("/staff/tickets?q=invoice&state=all"))
+    assert "Duplicate invoice" in found.split('id="queue-heading"')[1]
+    assert "SERVFAIL on all" not in found.split('id="queue-heading"')[1]
+    stats = text(admin.get("/staff/"))
+    assert "Deflection rate" in stats
+
+
+def test_staff_attach_and_detach_by_hand(admin, client, data, livedns, components):
+    response, _ = contact(
+        client, service=components["payments"].id, subject="Site down", message="Nothing works."
+    )
+    reference, _ = reference_of(response)
+    row = request_row(data, reference)
+    page = f"/staff/requests/{row.id}"
+    attach = admin.post(
+        f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns}
+    )
+    assert attach.status_code == 302
+    assert request_row(data, reference).state is RequestState.ATTACHED
+    detach = admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    assert detach.status_code == 302
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.detached_by_staff
+    with data() as session:
+        numbers = deflection.stats(
+            session,
+            session.get(Incident, livedns),
+            session.get(Incident, livedns).started_at + timedelta(hours=1),
+        )
+        assert numbers.detached_by_staff == 1
+
+
+def test_sweep_proposes_requests_written_before_the_incident(
+    admin, client, data, clock, components
+):
+    early, _ = contact(client, **SERVFAIL)
+    early_ref, _ = reference_of(early)
+    unrelated, _ = contact(
+        client,
+        service=components["payments"].id,
+        subject="Invoice",
+        message="Please send me the invoice of March.",
+    )
+    unrelated_ref, _ = reference_of(unrelated)
+    assert request_row(data, early_ref).state is RequestState.QUEUED
+    clock.now += timedelta(minutes=20)
+    with data() as session:
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name="LiveDNS resolution errors",
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus.INVESTIGATING,
+                impact=st.Impact.CRITICAL,
+                body="Queries return **SERVFAIL**.",
+                components={components["livedns"].id: "major_outage"},
+            ),
+            "ops",
+            clock.now,
+        )
+        incident_id = incident.id
+    page = f"/staff/incidents/{incident_id}"
+    html = text(admin.get(page))
+    sweep = html.split('id="sweep"')[1]
+    assert early_ref in sweep
+    assert unrelated_ref not in sweep
+    early_id = request_row(data, early_ref).id
+    response = admin.post(
+        f"{page}/sweep", data={"csrf_token": csrf_token(admin, page), "requests": [str(early_id)]}
+    )
+    assert response.status_code == 302
+    assert request_row(data, early_ref).state is RequestState.ATTACHED
+    assert request_row(data, unrelated_ref).state is RequestState.QUEUED
+
+
+def test_stats_api(client, data, livedns, tokens):
+    attached_request(client, data, livedns)
+    response = client.get(
+        "/api/v1/stats", headers={"Authorization": f"Bearer {tokens['responder']}"}
+    )
+    assert response.status_code == 200
+    (row,) = [r for r in response.get_json()["incidents"] if r["incident_id"] == livedns]
+    assert row["attached"] == 1
+    assert row["received"] == 1
+    assert row["deflection_rate"] == 1.0
+    assert client.get("/api/v1/stats").status_code == 401
