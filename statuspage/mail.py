@@ -73,10 +73,10 @@ def build(message: OutboxMessage, sender: str) -> EmailMessage:
     email["Subject"] = message.subject
     email["Date"] = formatdate(message.created_at.timestamp(), usegmt=True)
     email["Message-ID"] = make_msgid(idstring=f"outbox{message.id}")
-    for name, value in (message.headers or {}).items():
-        email[name] = value
     email.set_content(message.text_body)
     email.add_alternative(message.html_body, subtype="html")
+    for name, value in (message.headers or {}).items():  # after the content, which clears them
+        email[name] = value
     return email
 
 
