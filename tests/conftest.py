@@ -7,7 +7,7 @@ import os
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,9 +15,11 @@ from sqlalchemy import text
 
 from statuspage import create_app
 from statuspage.content import load_catalogue
+from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import Component, StaffRole
 from statuspage.services.catalogue import sync_catalogue
+from statuspage.services.operations import IncidentInput, open_incident
 from statuspage.services.staff import create_staff, create_token
 
 PG_URL = os.environ.get("STATUSPAGE_TEST_DATABASE_URL")
@@ -192,3 +194,26 @@ def tokens(app, clock):
         )
         db.session.commit()
     return {"admin": admin_secret, "responder": responder_secret}
+
+
+@pytest.fixture
+def livedns(data, clock, components):
+    """A critical LiveDNS incident, opened 10 minutes ago."""
+    with data() as session:
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name="LiveDNS resolution errors",
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus.INVESTIGATING,
+                impact=st.Impact.CRITICAL,
+                body="Queries for some zones return **SERVFAIL** or time out: websites and "
+                "incoming email of the domains concerned may not resolve.",
+                components={components["livedns"].id: "major_outage"},
+                started_at=clock.now - timedelta(minutes=10),
+                keywords=("servfail",),
+            ),
+            "responder@example.com",
+            clock.now,
+        )
+        return incident.id

@@ -5,8 +5,6 @@ from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import pytest
-
 from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
@@ -21,29 +19,6 @@ DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
 
 def text(response) -> str:
     return response.get_data(as_text=True)
-
-
-@pytest.fixture
-def livedns(data, clock, components):
-    """A critical LiveDNS incident, opened 10 minutes ago."""
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="LiveDNS resolution errors",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.CRITICAL,
-                body="Queries for some zones return **SERVFAIL** or time out: websites and "
-                "incoming email of the domains concerned may not resolve.",
-                components={components["livedns"].id: "major_outage"},
-                started_at=clock.now - timedelta(minutes=10),
-                keywords=("servfail",),
-            ),
-            "responder@example.com",
-            clock.now,
-        )
-        return incident.id
 
 
 def contact(client, **fields):

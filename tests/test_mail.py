@@ -11,7 +11,7 @@ from aiosmtpd.controller import Controller
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage
 
-from .test_deflection import SERVFAIL, attached_request, contact, livedns, resolve  # noqa: F401
+from .test_deflection import SERVFAIL, attached_request, contact, resolve
 
 
 def free_port() -> int:
