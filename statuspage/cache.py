@@ -31,6 +31,8 @@ class Entry:
     status: int
     etag: str
     expires_at: datetime
+    rendered_at: datetime  #: Last-Modified: what the page says may have changed then
+    headers: tuple[tuple[str, str], ...] = ()
 
 
 class PageCache:
@@ -83,15 +85,16 @@ def expires_at(moment: datetime) -> None:
 
 
 def _respond(entry: Entry) -> Response:
+    """The cached body with its validators; `304 Not Modified` when the client has it."""
     max_age = current_app.config["HTTP_MAX_AGE"]
-    if entry.etag in request.if_none_match:
-        response = Response(status=304)
-    else:
-        response = Response(entry.body, status=entry.status, mimetype=entry.mimetype)
+    response = Response(entry.body, status=entry.status, mimetype=entry.mimetype)
     response.set_etag(entry.etag)
+    response.last_modified = entry.rendered_at.replace(microsecond=0)
+    for name, value in entry.headers:
+        response.headers[name] = value
     response.headers["Cache-Control"] = f"public, max-age={max_age}, stale-while-revalidate=30"
     response.vary.update(("Accept-Language", "Cookie"))
-    return response
+    return response.make_conditional(request)
 
 
 def cached_page(view: Callable) -> Callable:
@@ -116,7 +119,12 @@ def cached_page(view: Callable) -> Callable:
             if expiry is not None and expiry < deadline:
                 deadline = expiry
             etag = hashlib.blake2b(body, digest_size=12).hexdigest()
-            entry = Entry(body, result.mimetype, result.status_code, etag, deadline)
+            kept = tuple(
+                (name, value)
+                for name, value in result.headers.items()
+                if name.lower().startswith("access-control-") or name.lower() == "content-language"
+            )
+            entry = Entry(body, result.mimetype, result.status_code, etag, deadline, moment, kept)
             cache.put(key, entry)
             cache.renders += 1
         return _respond(entry)

@@ -18,12 +18,13 @@ def timestamp(moment: datetime | None) -> str | None:
     return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
-def page() -> dict[str, Any]:
+def page(updated_at: datetime | None = None) -> dict[str, Any]:
     return {
         "id": current_app.config["PAGE_ID"],
         "name": current_app.config["SITE_NAME"],
         "url": current_app.config["BASE_URL"],
         "time_zone": "Etc/UTC",
+        "updated_at": timestamp(updated_at),
     }
 
 
@@ -107,7 +108,4 @@ def incident(
     if item.kind is st.IncidentKind.MAINTENANCE:
         data["scheduled_for"] = timestamp(item.scheduled_for)
         data["scheduled_until"] = timestamp(item.scheduled_until)
-    else:
-        data["scheduled_for"] = None
-        data["scheduled_until"] = None
     return data

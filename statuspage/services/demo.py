@@ -155,9 +155,14 @@ class DemoRefused(Exception):
 def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
     if session.execute(select(func.count(Incident.id))).scalar():
         raise DemoRefused("incidents already exist: the demo loads only into an empty history")
-    components = {c.key: c.id for c in session.execute(select(Component)).scalars()}
-    if not components:
+    rows = list(session.execute(select(Component)).scalars())
+    if not rows:
         raise DemoRefused("the catalogue is empty: run `flask --app wsgi init` first")
+    first_day = (now - timedelta(days=days)).date()
+    for component in rows:  # the history is older than the catalogue's first sync
+        if component.start_date is None or component.start_date > first_day:
+            component.start_date = first_day
+    components = {c.key: c.id for c in rows}
     rng = random.Random(seed)  # noqa: S311 - a repeatable demo, not a secret
     count = 0
     for day in sorted(rng.sample(range(1, days), k=min(len(SCENARIOS) * 2, days - 1))):

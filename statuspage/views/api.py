@@ -152,6 +152,8 @@ def _keywords(data: dict) -> tuple[str, ...] | None:
 def _incident_json(incident: Incident, now: datetime) -> dict[str, Any]:
     states = {k: v.status for k, v in current_states(db.session, now).items()}
     data = serializers.incident(incident, now, states)
+    data.setdefault("scheduled_for", None)
+    data.setdefault("scheduled_until", None)
     data["kind"] = incident.kind.value
     data["keywords"] = list(incident.keywords or [])
     return data

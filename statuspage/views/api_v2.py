@@ -1,0 +1,198 @@
+"""Atlassian Statuspage's public API v2, spoken exactly: read-only, no auth, CORS `*`.
+
+Tools written for Statuspage (exporters, menu-bar apps, chat integrations) read us unchanged.
+Responses are cached per data version like the pages.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, jsonify
+from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
+
+from statuspage import serializers
+from statuspage.cache import cached_page, expires_at, now
+from statuspage.domain import status as st
+from statuspage.extensions import db
+from statuspage.i18n import current_language
+from statuspage.models import Component, ComponentChange, Incident, IncidentUpdate, SiteState
+from statuspage.services.incidents import current_states
+from statuspage.services.overview import next_change
+
+bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")
+LIMIT = 50
+
+
+@bp.after_request
+def _cors(response):
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
+def _updated_at() -> datetime | None:
+    return db.session.execute(select(SiteState.changed_at).where(SiteState.id == 1)).scalar()
+
+
+def _states() -> dict[str, st.ComponentStatus]:
+    return {k: v.status for k, v in current_states(db.session, now()).items()}
+
+
+def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
+    """Groups and children flat, each group followed by its children, as Statuspage lists them."""
+    lang = current_language()
+    rows = (
+        db.session.execute(
+            select(Component)
+            .where(Component.hidden.is_(False))
+            .order_by(Component.position)
+            .options(selectinload(Component.children))
+        )
+        .scalars()
+        .all()
+    )
+    result = []
+    for item in (c for c in rows if c.group_id is None):
+        children = [c for c in item.children if not c.hidden]
+        if item.is_group:
+            status = st.worst(states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in children)
+        else:
+            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
+        result.append(serializers.component(item, status, lang))
+        for child in children:
+            result.append(
+                serializers.component(
+                    child, states.get(child.id, st.ComponentStatus.OPERATIONAL), lang
+                )
+            )
+    return result
+
+
+def _incidents(kind: st.IncidentKind, unresolved_only: bool = False) -> list[Incident]:
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    query = (
+        select(Incident)
+        .where(Incident.kind == kind)
+        .order_by(begins.desc())
+        .options(
+            selectinload(Incident.updates)
+            .selectinload(IncidentUpdate.changes)
+            .selectinload(ComponentChange.component)
+        )
+    )
+    query = query.where(Incident.resolved_at.is_(None)) if unresolved_only else query.limit(LIMIT)
+    rows = list(db.session.execute(query).scalars())
+    for incident in rows:
+        expires_at(next_change(incident, now()))
+    return rows
+
+
+def _serialise(rows, states) -> list[dict[str, Any]]:
+    lang = current_language()
+    return [serializers.incident(i, now(), states, lang) for i in rows]
+
+
+def _status(states) -> dict[str, str]:
+    moment = now()
+    active = [
+        i.facts()
+        for i in _incidents(st.IncidentKind.INCIDENT, unresolved_only=True)
+        if st.is_active(i.facts(), moment)
+    ]
+    maintenance = [
+        i.facts()
+        for i in _incidents(st.IncidentKind.MAINTENANCE, unresolved_only=True)
+        if st.is_active(i.facts(), moment)
+    ]
+    page_status = st.page_status(states.values(), active + maintenance)
+    return {"indicator": page_status.indicator.value, "description": page_status.description}
+
+
+def _maintenances(which: str, states) -> list[dict[str, Any]]:
+    moment = now()
+    if which == "all":
+        rows = _incidents(st.IncidentKind.MAINTENANCE)
+    else:
+        wanted = (
+            (st.IncidentStatus.SCHEDULED,)
+            if which == "upcoming"
+            else (st.IncidentStatus.IN_PROGRESS, st.IncidentStatus.VERIFYING)
+        )
+        rows = [
+            i
+            for i in _incidents(st.IncidentKind.MAINTENANCE, unresolved_only=True)
+            if st.effective_status(i.facts(), moment) in wanted
+        ]
+        rows.sort(key=lambda i: i.scheduled_for or moment)
+    return _serialise(rows, states)
+
+
+def _unresolved(states) -> list[dict[str, Any]]:
+    moment = now()
+    rows = [
+        i
+        for i in _incidents(st.IncidentKind.INCIDENT, unresolved_only=True)
+        if st.is_active(i.facts(), moment)
+    ]
+    return _serialise(rows, states)
+
+
+def _answer(**body):
+    return jsonify({"page": serializers.page(_updated_at()), **body})
+
+
+@bp.get("/summary.json")
+@cached_page
+def summary():
+    states = _states()
+    return _answer(
+        components=_components(states),
+        incidents=_unresolved(states),
+        scheduled_maintenances=_maintenances("upcoming", states) + _maintenances("active", states),
+        status=_status(states),
+    )
+
+
+@bp.get("/status.json")
+@cached_page
+def status():
+    return _answer(status=_status(_states()))
+
+
+@bp.get("/components.json")
+@cached_page
+def components():
+    return _answer(components=_components(_states()))
+
+
+@bp.get("/incidents.json")
+@cached_page
+def incidents():
+    states = _states()
+    return _answer(incidents=_serialise(_incidents(st.IncidentKind.INCIDENT), states))
+
+
+@bp.get("/incidents/unresolved.json")
+@cached_page
+def unresolved():
+    return _answer(incidents=_unresolved(_states()))
+
+
+@bp.get("/scheduled-maintenances.json")
+@cached_page
+def scheduled_maintenances():
+    return _answer(scheduled_maintenances=_maintenances("all", _states()))
+
+
+@bp.get("/scheduled-maintenances/upcoming.json")
+@cached_page
+def upcoming_maintenances():
+    return _answer(scheduled_maintenances=_maintenances("upcoming", _states()))
+
+
+@bp.get("/scheduled-maintenances/active.json")
+@cached_page
+def active_maintenances():
+    return _answer(scheduled_maintenances=_maintenances("active", _states()))

@@ -1,0 +1,98 @@
+"""Badges (SVG) and the embeddable banner, for the help center and the customer panel."""
+
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from markupsafe import escape
+
+from statuspage.cache import cached_page, expires_at, now
+from statuspage.domain import status as st
+from statuspage.domain.ids import is_public_id
+from statuspage.extensions import db
+from statuspage.i18n import LABELS, current_language
+from statuspage.models import Component
+from statuspage.services import overview as ov
+
+bp = Blueprint("badges", __name__)
+
+COLOURS = {
+    "none": "#1f7a3a",
+    "operational": "#1f7a3a",
+    "minor": "#8a6d00",
+    "degraded_performance": "#8a6d00",
+    "major": "#b35900",
+    "partial_outage": "#b35900",
+    "critical": "#b3261e",
+    "major_outage": "#b3261e",
+    "maintenance": "#1f5fa8",
+    "under_maintenance": "#1f5fa8",
+}
+
+
+def _width(text: str) -> int:
+    return 10 + int(len(text) * 6.6)
+
+
+def svg(label: str, message: str, colour: str) -> Response:
+    left, right = _width(label), _width(message)
+    total = left + right
+    body = f"""<svg xmlns="http://www.w3.org/2000/svg" width="{total}" height="20" role="img" \
+aria-label="{escape(label)}: {escape(message)}">
+<title>{escape(label)}: {escape(message)}</title>
+<rect width="{left}" height="20" fill="#555"/>
+<rect x="{left}" width="{right}" height="20" fill="{colour}"/>
+<g fill="#fff" font-family="Verdana,DejaVu Sans,sans-serif" font-size="11">
+<text x="5" y="14">{escape(label)}</text>
+<text x="{left + 5}" y="14">{escape(message)}</text>
+</g>
+</svg>"""
+    return Response(body, mimetype="image/svg+xml")
+
+
+def _overview() -> ov.Overview:
+    result = ov.build_overview(db.session, now(), current_app.config["PAGE_CACHE_SECONDS"])
+    expires_at(result.valid_until)
+    return result
+
+
+@bp.get("/badge.svg")
+@cached_page
+def site():
+    page = _overview().page
+    return svg(
+        current_app.config["SITE_NAME"],
+        str(LABELS["indicator"][page.indicator]),
+        COLOURS[page.indicator.value],
+    )
+
+
+@bp.get("/components/<component_id>/badge.svg")
+@cached_page
+def component(component_id: str):
+    item = db.session.get(Component, component_id) if is_public_id(component_id) else None
+    if item is None or item.hidden:
+        abort(404)
+    node = _overview().node(item.id)
+    status = node.status if node else st.ComponentStatus.OPERATIONAL
+    return svg(
+        item.name(current_language()), str(LABELS["component"][status]), COLOURS[status.value]
+    )
+
+
+@bp.get("/embed")
+@cached_page
+def embed():
+    """A small banner other sites can put in an iframe: active incidents, or all is well."""
+    response = Response(render_template("public/embed.html", overview=_overview()))
+    response.headers["Content-Security-Policy"] = "frame-ancestors *"
+    return response
+
+
+@bp.get("/embed.js")
+@cached_page
+def embed_script():
+    src = current_app.config["BASE_URL"] + url_for("badges.embed")
+    body = render_template("public/embed.js", src=src)
+    response = Response(body, mimetype="text/javascript")
+    response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
