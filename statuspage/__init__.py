@@ -24,7 +24,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from statuspage import cli, errors, filters, i18n
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
-    from statuspage.views import api, api_v2, badges, contact, feeds, public, staff
+    from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
@@ -45,4 +45,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(api_v2.bp)
     app.register_blueprint(feeds.bp)
     app.register_blueprint(badges.bp)
+    app.register_blueprint(subscriptions.bp)
     return app

@@ -17,7 +17,7 @@ from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
 from statuspage.models import ApiToken, StaffRole, StaffUser
-from statuspage.services import deflection, demo, staff
+from statuspage.services import deflection, demo, notifications, staff
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.versioning import bump
 
@@ -168,13 +168,17 @@ def outbox_group() -> None:
 @click.option("--interval", default=10, show_default=True, help="Seconds between rounds.")
 @with_appcontext
 def outbox_deliver(loop: bool, interval: int) -> None:
-    """Send the mail that is due (SMTP, or .eml files without STATUSPAGE_SMTP_URL)."""
+    """Send the mail and webhooks that are due (mail: SMTP, or .eml files without SMTP)."""
     while True:
         deflection.run_timers(db.session, app_now())
+        notifications.send_reminders(db.session, app_now())
         db.session.commit()
         sent, failed = mail.deliver(db.session, app_now())
-        if sent or failed or not loop:
-            click.echo(f"sent {sent}, failed {failed}")
+        hooks_sent, hooks_failed = notifications.deliver_webhooks(db.session, app_now())
+        if sent or failed or hooks_sent or hooks_failed or not loop:
+            click.echo(
+                f"sent {sent}, failed {failed}; webhooks sent {hooks_sent}, failed {hooks_failed}"
+            )
         if not loop:
             return
         time.sleep(interval)

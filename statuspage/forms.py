@@ -19,9 +19,11 @@ from wtforms import (
     StringField,
     SubmitField,
     TextAreaField,
+    URLField,
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
+    URL,
     DataRequired,
     Email,
     InputRequired,
@@ -322,3 +324,30 @@ class SweepForm(FlaskForm):
 class AttachForm(FlaskForm):
     incident = SelectField(_l("Incident"), choices=[], validate_choice=True)
     submit = SubmitField(_l("Attach to this incident"))
+
+
+class SubscribeForm(FlaskForm):
+    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
+    everything = BooleanField(_l("Every service"), default=True)
+    components = MultiCheckboxField(_l("Only these services"), choices=[])
+    submit = SubmitField(_l("Subscribe"))
+
+
+class ManageSubscriptionForm(FlaskForm):
+    lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
+    everything = BooleanField(_l("Every service"))
+    components = MultiCheckboxField(_l("Only these services"), choices=[])
+    submit = SubmitField(_l("Save"))
+
+
+class WebhookForm(FlaskForm):
+    url = URLField(
+        _l("Address (https://…)"),
+        validators=[DataRequired(), URL(require_tld=False), Length(max=2000)],
+    )
+    submit = SubmitField(_l("Add the webhook"))
+
+    def validate_url(self, field) -> None:
+        if not field.data.lower().startswith(("http://", "https://")):
+            raise ValidationError(_l("Only http and https addresses."))

@@ -45,7 +45,10 @@ def staff_urls(app):
     for rule in app.url_map.iter_rules():
         if not rule.rule.startswith("/staff") or rule.endpoint == "staff.login":
             continue
-        examples = {"user_id": 1, "token_id": 1, "request_id": 1}
+        examples = {
+            arg: 1 for arg, converter in rule._converters.items()
+            if type(converter).__name__ == "IntegerConverter"
+        }
         choices = re.search(r"<any\(([^)]*)\):action>", rule.rule)
         if choices:
             examples["action"] = choices.group(1).split(",")[0].strip(" '")

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.models import Component, Incident, IncidentUpdate
-from statuspage.services import audit, backlog, deflection
+from statuspage.services import audit, backlog, deflection, notifications
 from statuspage.services.incidents import create_incident, post_update
 
 MAX_NAME = 255
@@ -166,6 +166,7 @@ def open_incident(session: Session, data: IncidentInput, actor: str, now: dateti
         target_id=incident.id,
         after={**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
     )
+    notifications.on_change(session, incident, incident.updates[0], now, created=True)
     backlog.refresh(session, now, actor)
     return incident
 
@@ -209,6 +210,7 @@ def add_update(
         deliver_notifications=deliver_notifications,
     )
     deflection.on_update(session, incident, update, now)
+    notifications.on_change(session, incident, update, now)
     audit.record(
         session,
         actor=actor,
@@ -268,6 +270,7 @@ def reopen(
     incident.resolved_at = None
     update = post_update(session, incident, status=status, body=body, components=checked, now=now)
     deflection.on_reopen(session, incident, now)
+    notifications.on_change(session, incident, update, now)
     audit.record(
         session,
         actor=actor,
@@ -337,6 +340,7 @@ def edit_incident(
         after=snapshot(incident),
     )
     session.flush()
+    notifications.on_change(session, incident, None, now)
     backlog.refresh(session, now, actor)
 
 

@@ -38,10 +38,20 @@ from statuspage.models import (
     StaffRole,
     StaffUser,
     SupportRequest,
+    Webhook,
+    WebhookDelivery,
     catalogue_order,
     leaf_components,
 )
-from statuspage.services import audit, backlog, deflection, operations, settings, staff
+from statuspage.services import (
+    audit,
+    backlog,
+    deflection,
+    notifications,
+    operations,
+    settings,
+    staff,
+)
 from statuspage.services import overview as ov
 from statuspage.services.incidents import current_states
 from statuspage.sharing import panel
@@ -841,3 +851,66 @@ def sweep(incident_id: str):
         db.session.commit()
         flash(_("%(count)s request(s) attached to the incident.", count=count), "success")
     return redirect(url_for("staff.incident", incident_id=incident.id) + "#sweep")
+
+
+# -- webhooks ----------------------------------------------------------------------------------
+
+
+@bp.route("/webhooks", methods=["GET", "POST"])
+@admin_required
+def webhooks():
+    form = f.WebhookForm()
+    created = None
+    status = 200
+    if form.validate_on_submit():
+        hook = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
+        audit.record(
+            db.session,
+            actor=actor(),
+            action="webhook.create",
+            now=app_now(),
+            target_type="webhook",
+            target_id=str(hook.id),
+            after={"url": hook.url},
+        )
+        db.session.commit()
+        created = hook
+        form = f.WebhookForm(formdata=None)
+    elif request.method == "POST":
+        status = 422
+    hooks = db.session.execute(select(Webhook).order_by(Webhook.id)).scalars().all()
+    deliveries = (
+        db.session.execute(select(WebhookDelivery).order_by(WebhookDelivery.id.desc()).limit(50))
+        .scalars()
+        .all()
+    )
+    return render_template(
+        "staff/webhooks.html",
+        form=form,
+        hooks=hooks,
+        deliveries=deliveries,
+        created=created,
+        confirm=f.ConfirmForm(),
+    ), status
+
+
+@bp.post("/webhooks/<int:webhook_id>/remove")
+@admin_required
+def remove_webhook(webhook_id: int):
+    hook = db.session.get(Webhook, webhook_id)
+    if hook is None:
+        abort(404)
+    if f.ConfirmForm().validate_on_submit():
+        hook.active = False
+        audit.record(
+            db.session,
+            actor=actor(),
+            action="webhook.remove",
+            now=app_now(),
+            target_type="webhook",
+            target_id=str(hook.id),
+            before={"url": hook.url},
+        )
+        db.session.commit()
+        flash(_("Webhook removed."), "success")
+    return redirect(url_for("staff.webhooks"))
