@@ -46,7 +46,8 @@ def staff_urls(app):
         if not rule.rule.startswith("/staff") or rule.endpoint == "staff.login":
             continue
         examples = {
-            arg: 1 for arg, converter in rule._converters.items()
+            arg: 1
+            for arg, converter in rule._converters.items()
             if type(converter).__name__ == "IntegerConverter"
         }
         choices = re.search(r"<any\(([^)]*)\):action>", rule.rule)

@@ -1,0 +1,286 @@
+"""Subscribers by email and webhooks follow an incident from opening to resolution."""
+
+import hashlib
+import hmac
+import json
+import re
+import threading
+from datetime import timedelta
+from http.server import BaseHTTPRequestHandler, HTTPServer
+
+import pytest
+
+from statuspage.domain import status as st
+from statuspage.extensions import db
+from statuspage.models import Incident, OutboxMessage, Subscriber, WebhookDelivery
+from statuspage.services import notifications
+from statuspage.services.operations import IncidentInput, add_update, open_incident, resolve
+
+from .conftest import csrf_token
+
+
+def subscribe(client, email="sub@example.com", lang="en", components=None):
+    data = {"csrf_token": csrf_token(client, "/subscribe"), "email": email, "lang": lang}
+    if components:
+        data["components"] = components
+    else:
+        data["everything"] = "y"
+    return client.post("/subscribe", data=data)
+
+
+def outbox(data, kind=None):
+    with data() as session:
+        query = db.select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            query = query.where(OutboxMessage.kind == kind)
+        rows = session.execute(query).scalars().all()
+        for row in rows:
+            session.expunge(row)
+        return rows
+
+
+def confirm(client, data, email="sub@example.com"):
+    (mail,) = [m for m in outbox(data, "subscribe") if m.recipient == email]
+    link = re.search(r"https://status.example.test(/subscriptions/confirm/\S+)", mail.text_body)
+    path = link.group(1)
+    page = client.get(path)
+    assert page.status_code == 200
+    return client.post(path, data={"csrf_token": csrf_token(client, path)})
+
+
+def open_webmail(data, clock, components, impact=st.Impact.MAJOR):
+    with data() as session:
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name="Webmail unavailable",
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus.INVESTIGATING,
+                impact=impact,
+                body="502 on the webmail.",
+                components={components["webmail"].id: "major_outage"},
+            ),
+            "ops",
+            clock.now,
+        )
+        return incident.id
+
+
+def test_double_opt_in(client, data, clock, components):
+    response = subscribe(client)
+    assert response.status_code == 200
+    assert "Check your mailbox" in response.get_data(as_text=True)
+    open_webmail(data, clock, components)
+    assert outbox(data, "notify") == []  # not confirmed yet: nothing sent
+    confirmed = confirm(client, data)
+    assert confirmed.status_code == 302
+    with data() as session:
+        assert session.execute(db.select(Subscriber)).scalar_one().active
+
+
+def test_subscribers_follow_an_incident_to_resolution(client, data, clock, components):
+    subscribe(client, lang="fr")
+    confirm(client, data)
+    incident_id = open_webmail(data, clock, components)
+    with data() as session:
+        incident = session.get(Incident, incident_id)
+        add_update(
+            session,
+            incident,
+            status=st.IncidentStatus.IDENTIFIED,
+            body="Quiet note.",
+            components=None,
+            actor="ops",
+            now=clock.now,
+            deliver_notifications=False,
+        )
+        add_update(
+            session,
+            incident,
+            status=st.IncidentStatus.MONITORING,
+            body="Fix deployed.",
+            components=None,
+            actor="ops",
+            now=clock.now,
+        )
+        resolve(session, incident, "All good.", "ops", clock.now)
+    mails = outbox(data, "notify")
+    assert [m.subject.split(": ")[0] for m in mails] == [
+        "[Example Status] En cours d'analyse",
+        "[Example Status] Sous surveillance",
+        "[Example Status] Résolu",
+    ]
+    last = mails[-1]
+    assert last.headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    unsubscribe = re.match(
+        r"<https://status.example.test(/subscriptions/unsubscribe/\S+)>",
+        last.headers["List-Unsubscribe"],
+    ).group(1)
+    # RFC 8058: the mail client POSTs, with no form token and no cookie
+    fresh = client.application.test_client()
+    answer = fresh.post(unsubscribe, data={"List-Unsubscribe": "One-Click"})
+    assert answer.status_code == 200
+    with data() as session:
+        assert not session.execute(db.select(Subscriber)).scalar_one().active
+    open_webmail(data, clock, components)
+    assert len(outbox(data, "notify")) == 3  # nothing more
+
+
+def test_subscribers_choose_their_services(client, data, clock, components):
+    subscribe(client, email="dns@example.com", components=[components["dns"].id])
+    confirm(client, data, "dns@example.com")
+    subscribe(client, email="mail@example.com", components=[components["webmail"].id])
+    confirm(client, data, "mail@example.com")
+    open_webmail(data, clock, components)
+    assert [m.recipient for m in outbox(data, "notify")] == ["mail@example.com"]
+
+
+def test_preferences_by_signed_link(client, data, clock, components):
+    subscribe(client)
+    manage = confirm(client, data).headers["Location"]
+    path = manage.replace("https://status.example.test", "")
+    page = client.get(path)
+    assert page.status_code == 200
+    response = client.post(
+        path,
+        data={
+            "csrf_token": csrf_token(client, path),
+            "lang": "fr",
+            "components": [components["livedns"].id],
+        },
+    )
+    assert response.status_code == 302
+    with data() as session:
+        subscriber = session.execute(db.select(Subscriber)).scalar_one()
+        assert subscriber.lang == "fr"
+        assert subscriber.components == [components["livedns"].id]
+    assert client.get(path[:-4] + "XXXX").status_code == 404  # a tampered token
+
+
+def test_maintenance_reminder_the_day_before(client, data, clock, components):
+    subscribe(client)
+    confirm(client, data)
+    with data() as session:
+        start = clock.now + timedelta(days=3)
+        open_incident(
+            session,
+            IncidentInput(
+                name="Webmail upgrade",
+                kind=st.IncidentKind.MAINTENANCE,
+                status=st.IncidentStatus.SCHEDULED,
+                impact=st.Impact.MAINTENANCE,
+                body="Short interruptions.",
+                components={components["webmail"].id: "under_maintenance"},
+                scheduled_for=start,
+                scheduled_until=start + timedelta(hours=1),
+            ),
+            "ops",
+            clock.now,
+        )
+    assert len(outbox(data, "notify")) == 1  # the announcement
+    with data() as session:
+        assert notifications.send_reminders(session, clock.now) == 0
+    clock.now += timedelta(days=2, hours=1)
+    with data() as session:
+        assert notifications.send_reminders(session, clock.now) == 1
+    with data() as session:
+        assert notifications.send_reminders(session, clock.now) == 0
+    (reminder,) = outbox(data, "reminder")
+    assert "Reminder" in reminder.subject
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+
+class Receiver(BaseHTTPRequestHandler):
+    received: list = []
+    fail_next = 0
+
+    def do_POST(self):  # noqa: N802 - http.server's name
+        body = self.rfile.read(int(self.headers["Content-Length"]))
+        if Receiver.fail_next:
+            Receiver.fail_next -= 1
+            self.send_response(503)
+            self.end_headers()
+            return
+        Receiver.received.append((dict(self.headers), body))
+        self.send_response(204)
+        self.end_headers()
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def receiver():
+    Receiver.received = []
+    Receiver.fail_next = 0
+    server = HTTPServer(("127.0.0.1", 0), Receiver)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}/hook", Receiver
+    server.shutdown()
+    server.server_close()
+    thread.join()
+
+
+def add_hook(admin, url):
+    response = admin.post(
+        "/staff/webhooks", data={"csrf_token": csrf_token(admin, "/staff/webhooks"), "url": url}
+    )
+    assert response.status_code == 200
+    return re.search(
+        r'<code class="secret">([0-9a-f]+)</code>', response.get_data(as_text=True)
+    ).group(1)
+
+
+def test_a_webhook_receiver_follows_an_incident(admin, runner, data, clock, components, receiver):
+    url, handler = receiver
+    secret = add_hook(admin, url)
+    incident_id = open_webmail(data, clock, components)
+    with data() as session:
+        resolve(session, session.get(Incident, incident_id), "Fixed.", "ops", clock.now)
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert "webhooks sent 4, failed 0" in result.output
+    bodies = []
+    for headers, body in handler.received:
+        expected = "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
+        assert headers["X-Statuspage-Signature"] == expected
+        bodies.append(json.loads(body))
+    incidents = [b for b in bodies if "incident" in b]
+    components_ = [b for b in bodies if "component_update" in b]
+    assert [b["incident"]["status"] for b in incidents] == ["investigating", "resolved"]
+    for body in bodies:
+        assert set(body["meta"]) == {"unsubscribe", "documentation", "generated_at"}
+        assert set(body["page"]) == {"id", "status_indicator", "status_description"}
+    assert incidents[0]["page"]["status_indicator"] == "critical"  # a major outage
+    assert incidents[1]["page"]["status_indicator"] == "none"
+    assert [
+        (c["component_update"]["old_status"], c["component_update"]["new_status"])
+        for c in components_
+    ] == [("operational", "major_outage"), ("major_outage", "operational")]
+    assert components_[0]["component"]["name"] == "Webmail"
+    log = admin.get("/staff/webhooks").get_data(as_text=True)
+    assert log.count("delivered") == 4
+
+
+def test_webhooks_are_retried_with_backoff(admin, runner, data, clock, components, receiver):
+    url, handler = receiver
+    add_hook(admin, url)
+    handler.fail_next = 1
+    open_webmail(data, clock, components)
+    assert "webhooks sent 1, failed 1" in runner.invoke(args=["outbox", "deliver"]).output
+    with data() as session:
+        failed = session.execute(
+            db.select(WebhookDelivery).where(WebhookDelivery.status == "pending")
+        ).scalar_one()
+        assert failed.response_code == 503
+        assert failed.next_attempt_at == clock.now + timedelta(minutes=1)
+    assert "webhooks sent 0, failed 0" in runner.invoke(args=["outbox", "deliver"]).output
+    clock.now += timedelta(minutes=1)
+    assert "webhooks sent 1, failed 0" in runner.invoke(args=["outbox", "deliver"]).output
+    assert len(handler.received) == 2
+
+
+def test_only_admins_manage_webhooks(responder):
+    assert responder.get("/staff/webhooks").status_code == 403
