@@ -253,86 +253,68 @@ def new_incident():
         form = form_class()
     if request.method == "GET" and not form.started_at.data:
         form.started_at.data = f.local(app_now())
-    preview = None
-    status = 200
-    if form.validate_on_submit():
-        if form.preview.data:
-            preview = render_markdown(form.body.data)
-        else:
-            data = operations.IncidentInput(
-                name=form.name.data,
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus(form.status.data),
-                impact=st.Impact(form.impact.data),
-                body=form.body.data,
-                components=form.component_values(),
-                started_at=f.utc(form.started_at.data),
-                keywords=tuple(f.keywords_list(form.keywords.data)),
-            )
-            try:
-                incident = operations.open_incident(db.session, data, actor(), app_now())
-            except operations.InvalidInput as error:
-                db.session.rollback()
-                _apply_errors(form, error)
-                status = 422
-            else:
-                db.session.commit()
-                flash(_("Incident opened and published."), "success")
-                return redirect(url_for("staff.incident", incident_id=incident.id))
-    elif request.method == "POST":
-        status = 422
-    return render_template(
-        "staff/incident_form.html",
-        form=form,
-        preview=preview,
-        templates=_templates(),
-        kind="incident",
-    ), status
+
+    def to_input(form) -> operations.IncidentInput:
+        return operations.IncidentInput(
+            name=form.name.data,
+            kind=st.IncidentKind.INCIDENT,
+            status=st.IncidentStatus(form.status.data),
+            impact=st.Impact(form.impact.data),
+            body=form.body.data,
+            components=form.component_values(),
+            started_at=f.utc(form.started_at.data),
+            keywords=tuple(f.keywords_list(form.keywords.data)),
+        )
+
+    return _open(form, to_input, _("Incident opened and published."), "incident", _templates())
 
 
 @bp.route("/maintenances/new", methods=["GET", "POST"])
 def new_maintenance():
-    components = _components()
-    form = f.with_components(f.MaintenanceForm, components, current_language(), _("Not affected"))()
+    form = f.with_components(
+        f.MaintenanceForm, _components(), current_language(), _("Not affected")
+    )()
+
+    def to_input(form) -> operations.IncidentInput:
+        return operations.IncidentInput(
+            name=form.name.data,
+            kind=st.IncidentKind.MAINTENANCE,
+            status=st.IncidentStatus.SCHEDULED,
+            impact=st.Impact.MAINTENANCE,
+            body=form.body.data,
+            components=dict.fromkeys(
+                form.component_values(), st.ComponentStatus.UNDER_MAINTENANCE.value
+            ),
+            scheduled_for=f.utc(form.scheduled_for.data),
+            scheduled_until=f.utc(form.scheduled_until.data),
+            keywords=tuple(f.keywords_list(form.keywords.data)),
+        )
+
+    return _open(form, to_input, _("Maintenance scheduled and published."), "maintenance", {})
+
+
+def _open(form, to_input, done: str, kind: str, templates):
+    """Preview, or open the incident or maintenance the form describes (post/redirect/get)."""
     preview = None
     status = 200
     if form.validate_on_submit():
         if form.preview.data:
             preview = render_markdown(form.body.data)
         else:
-            values = {
-                cid: st.ComponentStatus.UNDER_MAINTENANCE.value if value else value
-                for cid, value in form.component_values().items()
-            }
-            data = operations.IncidentInput(
-                name=form.name.data,
-                kind=st.IncidentKind.MAINTENANCE,
-                status=st.IncidentStatus.SCHEDULED,
-                impact=st.Impact.MAINTENANCE,
-                body=form.body.data,
-                components={k: v for k, v in values.items() if v},
-                scheduled_for=f.utc(form.scheduled_for.data),
-                scheduled_until=f.utc(form.scheduled_until.data),
-                keywords=tuple(f.keywords_list(form.keywords.data)),
-            )
             try:
-                incident = operations.open_incident(db.session, data, actor(), app_now())
+                incident = operations.open_incident(db.session, to_input(form), actor(), app_now())
             except operations.InvalidInput as error:
                 db.session.rollback()
                 _apply_errors(form, error)
                 status = 422
             else:
                 db.session.commit()
-                flash(_("Maintenance scheduled and published."), "success")
+                flash(done, "success")
                 return redirect(url_for("staff.incident", incident_id=incident.id))
     elif request.method == "POST":
         status = 422
     return render_template(
-        "staff/incident_form.html",
-        form=form,
-        preview=preview,
-        templates={},
-        kind="maintenance",
+        "staff/incident_form.html", form=form, preview=preview, templates=templates, kind=kind
     ), status
 
 
