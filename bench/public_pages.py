@@ -1,6 +1,7 @@
 """Cost of the public home page: rendered once per data change, then served from memory.
 
-Seeds the catalogue and `--years` of history (incidents every ~2 days, 3 updates each), then
+Seeds the catalogue and `--years` of history (incidents every ~2 days, 3 updates each, and a
+maintenance every 15 incidents that completes by its window alone), then
 measures with Flask's test client on a SQLite file:
 - a render (cache emptied before each request): must not grow with years of history;
 - a cached request (what every reload costs during an outage).
@@ -67,6 +68,19 @@ def seed(years: int) -> int:
             now=moment + timedelta(minutes=75),
         )
         count += 1
+        if count % 15 == 0:  # and a maintenance now and then, completed by its window alone
+            create_incident(
+                db.session,
+                name=f"Maintenance {count}",
+                kind=st.IncidentKind.MAINTENANCE,
+                status=st.IncidentStatus.SCHEDULED,
+                impact=st.Impact.MAINTENANCE,
+                body="Planned work.",
+                components={component: st.ComponentStatus.UNDER_MAINTENANCE},
+                now=moment - timedelta(days=7),
+                scheduled_for=moment + timedelta(hours=3),
+                scheduled_until=moment + timedelta(hours=5),
+            )
         if count % 200 == 0:
             db.session.commit()
         moment += timedelta(hours=rng.randrange(24, 72))
@@ -74,7 +88,10 @@ def seed(years: int) -> int:
     return count
 
 
-def measure(client, app, runs: int, cached: bool) -> float:
+PATHS = ("/?lang=en", "/api/v2/summary.json", "/history.atom")
+
+
+def measure(client, app, runs: int, cached: bool, path: str = "/?lang=en") -> float:
     timings = []
     with app.app_context():
         cache = page_cache()
@@ -82,7 +99,7 @@ def measure(client, app, runs: int, cached: bool) -> float:
         if not cached:
             cache.clear()
         start = time.perf_counter()
-        response = client.get("/?lang=en")
+        response = client.get(path)
         timings.append(time.perf_counter() - start)
         assert response.status_code == 200
     return statistics.median(timings) * 1000
@@ -105,13 +122,14 @@ def main() -> None:
             db.create_all()
             incidents = seed(args.years)
         client = app.test_client()
-        client.get("/?lang=en")
-        render = measure(client, app, args.runs, cached=False)
-        cached = measure(client, app, args.runs * 10, cached=True)
-        print(
-            f"years={args.years} incidents={incidents} render_ms={render:.1f} "
-            f"cached_ms={cached:.2f} ratio={render / cached:.0f}x"
-        )
+        for path in PATHS:
+            client.get(path)
+            render = measure(client, app, args.runs, cached=False, path=path)
+            cached = measure(client, app, args.runs * 10, cached=True, path=path)
+            print(
+                f"{path} years={args.years} incidents={incidents} render_ms={render:.1f} "
+                f"cached_ms={cached:.2f} ratio={render / cached:.0f}x"
+            )
 
 
 if __name__ == "__main__":

@@ -473,3 +473,14 @@ class WebhookDelivery(db.Model):
     delivered_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
     webhook: Mapped[Webhook] = relationship()
+
+
+def still_open(now: datetime):
+    """Not resolved, and not a maintenance whose window closed by itself.
+
+    Keeps "what is open now" bounded: years of completed maintenances never match.
+    """
+    return and_(
+        Incident.resolved_at.is_(None),
+        or_(Incident.scheduled_until.is_(None), Incident.scheduled_until > now),
+    )

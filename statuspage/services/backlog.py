@@ -9,15 +9,13 @@ from sqlalchemy.orm import Session
 
 from statuspage.domain import backlog
 from statuspage.domain import status as st
-from statuspage.models import BacklogKillerEvent, Incident
+from statuspage.models import BacklogKillerEvent, Incident, still_open
 from statuspage.services import settings
 
 
 def current(session: Session, now: datetime) -> backlog.State:
     open_incidents = session.execute(
-        select(Incident).where(
-            Incident.resolved_at.is_(None), Incident.kind == st.IncidentKind.INCIDENT
-        )
+        select(Incident).where(still_open(now), Incident.kind == st.IncidentKind.INCIDENT)
     ).scalars()
     active = [(i.kind, i.impact) for i in open_incidents if st.is_active(i.facts(), now)]
     trigger = frozenset(st.Impact(v) for v in settings.get(session, "backlog_trigger"))

@@ -27,6 +27,7 @@ from statuspage.models import (
     IncidentUpdate,
     RequestEvent,
     SupportRequest,
+    still_open,
 )
 
 S = rq.RequestState
@@ -526,7 +527,7 @@ def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[Inc
     )
     rows = session.execute(
         select(Incident)
-        .where(or_(Incident.resolved_at.is_(None), Incident.id.in_(with_requests)))
+        .where(or_(still_open(now), Incident.id.in_(with_requests)))
         .where(begins <= now)
         .order_by(begins.desc())
         .limit(limit)

@@ -9,14 +9,12 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
-from statuspage.models import ComponentChange, Incident, IncidentUpdate
+from statuspage.models import ComponentChange, Incident, IncidentUpdate, still_open
 
 
 def current_states(session: Session, now: datetime) -> dict[str, st.ComponentState]:
     """Components held by unresolved incidents and maintenances right now."""
-    open_incidents = session.execute(
-        select(Incident).where(Incident.resolved_at.is_(None))
-    ).scalars()
+    open_incidents = session.execute(select(Incident).where(still_open(now))).scalars()
     return st.current_component_states((i.facts() for i in open_incidents), now)
 
 

@@ -31,6 +31,7 @@ from statuspage.models import (
     Subscriber,
     Webhook,
     WebhookDelivery,
+    still_open,
 )
 from statuspage.services.incidents import current_states
 
@@ -188,9 +189,7 @@ def send_reminders(session: Session, now: datetime) -> int:
 
 def _page_status(session: Session, now: datetime) -> st.PageStatus:
     states = current_states(session, now)
-    open_incidents = session.execute(
-        select(Incident).where(Incident.resolved_at.is_(None))
-    ).scalars()
+    open_incidents = session.execute(select(Incident).where(still_open(now))).scalars()
     active = [i.facts() for i in open_incidents if st.is_active(i.facts(), now)]
     return st.page_status((s.status for s in states.values()), active)
 

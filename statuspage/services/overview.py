@@ -21,6 +21,7 @@ from statuspage.models import (
     IncidentUpdate,
     incidents_between,
     incidents_overlapping,
+    still_open,
 )
 
 RECENT_DAYS = 7
@@ -204,9 +205,7 @@ def active_incidents(session: Session, now: datetime) -> list[IncidentView]:
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     rows = session.execute(
         _with_timeline(
-            select(Incident)
-            .where(Incident.resolved_at.is_(None), begins <= now)
-            .order_by(begins.desc())
+            select(Incident).where(still_open(now), begins <= now).order_by(begins.desc())
         )
     ).scalars()
     return [view for view in (view_incident(i, now) for i in rows) if view.active]

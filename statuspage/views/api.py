@@ -18,7 +18,7 @@ from statuspage.domain import status as st
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
-from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole
+from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
 from statuspage.openapi import document
 from statuspage.services import deflection, operations, staff
 from statuspage.services.incidents import current_states
@@ -213,7 +213,7 @@ def list_incidents():
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     query = select(Incident).order_by(begins.desc())
     if which == "unresolved":
-        query = query.where(Incident.resolved_at.is_(None))
+        query = query.where(still_open(now))
     rows = db.session.execute(query.limit(int(limit))).scalars()
     items = [
         i

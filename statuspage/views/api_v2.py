@@ -18,7 +18,14 @@ from statuspage.cache import cached_page, expires_at, now
 from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.i18n import current_language
-from statuspage.models import Component, ComponentChange, Incident, IncidentUpdate, SiteState
+from statuspage.models import (
+    Component,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    SiteState,
+    still_open,
+)
 from statuspage.services.incidents import current_states
 from statuspage.services.overview import next_change
 
@@ -82,7 +89,7 @@ def _incidents(kind: st.IncidentKind, unresolved_only: bool = False) -> list[Inc
             .selectinload(ComponentChange.component)
         )
     )
-    query = query.where(Incident.resolved_at.is_(None)) if unresolved_only else query.limit(LIMIT)
+    query = query.where(still_open(now())) if unresolved_only else query.limit(LIMIT)
     rows = list(db.session.execute(query).scalars())
     for incident in rows:
         expires_at(next_change(incident, now()))

@@ -42,6 +42,7 @@ from statuspage.models import (
     WebhookDelivery,
     catalogue_order,
     leaf_components,
+    still_open,
 )
 from statuspage.services import (
     audit,
@@ -753,9 +754,7 @@ def _attach_form(formdata=None):
     form = f.AttachForm(formdata=formdata)
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     open_incidents = db.session.execute(
-        select(Incident)
-        .where(Incident.resolved_at.is_(None), begins <= app_now())
-        .order_by(begins.desc())
+        select(Incident).where(still_open(app_now()), begins <= app_now()).order_by(begins.desc())
     ).scalars()
     form.incident.choices = [f.SelectChoice(i.id, i.name) for i in open_incidents]
     return form
