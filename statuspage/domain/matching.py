@@ -159,8 +159,8 @@ CONCEPTS = {
     "passe": "password",
     "passwd": "password",
     "connexion": "login",
-    "connect": "login",
-    "identifi": "login",
+    "identifiant": "login",
+    "identifiants": "login",
     "log": "login",
     "logged": "login",
     "signin": "login",
@@ -180,7 +180,6 @@ CONCEPTS = {
     "publication": "publish",
     "publier": "publish",
     "publie": "publish",
-    "publi": "publish",
     "paiement": "payment",
     "payer": "payment",
     "pay": "payment",
@@ -213,6 +212,22 @@ CONCEPTS = {
     "renouvellement": "renew",
     "renewal": "renew",
     "transfert": "transfer",
+    "transfers": "transfer",
+    "transf": "transfer",
+    "servers": "server",
+    "updat": "update",
+    "updates": "update",
+    "updated": "update",
+    "certific": "certif",
+    "pending": "pending",
+    "pend": "pending",
+    "queued": "pending",
+    "queu": "pending",
+    "attente": "pending",
+    "attent": "pending",
+    "stuck": "pending",
+    "bloque": "pending",
+    "bloqu": "pending",
     "facture": "invoic",
     "invoice": "invoic",
     "refus": "refus",
@@ -340,11 +355,20 @@ def stem(word: str) -> str:
 _PLACES = frozenset(stem(n) for names in DATACENTERS.values() for n in names)
 
 
+#: Concepts reached by prefix (long keys only: a short one would swallow other words).
+_PREFIXES = sorted((k for k in CONCEPTS if len(k) >= 6 and " " not in k), key=len, reverse=True)
+
+
 def _concept(word: str) -> str:
     if word in CONCEPTS:
         return CONCEPTS[word]
     stemmed = stem(word)
-    return CONCEPTS.get(stemmed, stemmed)
+    if stemmed in CONCEPTS:
+        return CONCEPTS[stemmed]
+    for prefix in _PREFIXES:
+        if word.startswith(prefix):
+            return CONCEPTS[prefix]
+    return stemmed
 
 
 #: Phrases that name one thing: error wordings of common tools, multi-word concepts.
@@ -522,7 +546,7 @@ _OWN_CHANGE = re.compile(
 _ELSEWHERE = re.compile(
     r"\b(?:cloudflare|wix|squarespace|shopify|microsoft\s*365|office\s*365|office365|"
     r"outlook\.com|google\s+workspace|gmail\s+workspace|g\s*suite|ovh|gandi|godaddy|ionos|"
-    r"hostinger|certbot|acme\.sh|my\s+own\s+(?:server|bind|master)|our\s+own\s+(?:server|bind|"
+    r"hostinger|my\s+own\s+(?:server|bind|master)|our\s+own\s+(?:server|bind|"
     r"master)|notre\s+propre\s+serveur|mon\s+propre\s+serveur|loopia|netlify|vercel)\b"
 )
 
@@ -533,28 +557,28 @@ _ELSEWHERE = re.compile(
 #: contradictions (`*_conflict`, `onset_before`, `elsewhere`) are rules set by hand, strong
 #: enough to veto a proposal; `howto` is a hand-set cue.
 WEIGHTS: dict[str, float] = {
-    "bias": -3.03,
-    "text": 2.8,
-    "text_share": 1.28,
-    "specific": 0.3,
-    "specific_share": 0.44,
-    "alias_share": 0.58,
-    "name_hits": 0.94,
-    "best_text": 0.91,
-    "service_exact": -0.59,
-    "service_group": 0.97,
-    "service_none": 0.44,
-    "service_other": -0.84,
-    "text_service": 0.97,
-    "codes": 2.49,
-    "tld_match": 2.51,
+    "bias": -3.46,
+    "text": 2.58,
+    "text_share": 1.24,
+    "specific": 0.6,
+    "specific_share": 0.1,
+    "alias_share": 0.79,
+    "name_hits": 1.19,
+    "best_text": 1.48,
+    "service_exact": -0.79,
+    "service_group": 1.24,
+    "service_none": 0.5,
+    "service_other": -0.99,
+    "text_service": 1.0,
+    "codes": 1.93,
+    "tld_match": 1.12,
     "tld_conflict": -8.0,
-    "dc_match": -1.38,
+    "dc_match": -1.63,
     "dc_conflict": -8.0,
     "onset_before": -8.0,
     "elsewhere": -8.0,
     "howto": -2.0,
-    "own_change": -1.17,
+    "own_change": -1.25,
 }
 
 
