@@ -76,5 +76,4 @@ def init_app(app: Flask) -> None:
         escape=escape,
         format_date=format_date,
         format_decimal=format_decimal,
-        has_endpoint=lambda name: name in app.view_functions,
     )
