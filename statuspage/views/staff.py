@@ -440,29 +440,41 @@ def post_update(incident_id: str):
     return redirect(url_for("staff.incident", incident_id=incident.id))
 
 
+def _act(incident: Incident, form_name: str, form, operation, done: str):
+    """Validate, apply the operation, commit and come back; or show the refusal on the form."""
+    if not form.validate_on_submit():
+        return _render_incident(incident, 422, **{form_name: form})
+    try:
+        operation()
+    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+        return _refused(incident, form_name, form, error)
+    db.session.commit()
+    flash(done, "success")
+    return redirect(url_for("staff.incident", incident_id=incident.id))
+
+
 @bp.post("/incidents/<incident_id>/resolve")
 def resolve(incident_id: str):
     incident = _incident_or_404(incident_id)
     form = f.ResolveForm(prefix="resolve")
-    if not form.validate_on_submit():
-        return _render_incident(incident, 422, resolve_form=form)
-    try:
-        operations.resolve(db.session, incident, form.body.data, actor(), app_now())
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
-        return _refused(incident, "resolve_form", form, error)
-    db.session.commit()
-    flash(_("Resolved: every affected service is back to operational."), "success")
-    return redirect(url_for("staff.incident", incident_id=incident.id))
+    return _act(
+        incident,
+        "resolve_form",
+        form,
+        lambda: operations.resolve(db.session, incident, form.body.data, actor(), app_now()),
+        _("Resolved: every affected service is back to operational."),
+    )
 
 
 @bp.post("/incidents/<incident_id>/reopen")
 def reopen(incident_id: str):
     incident = _incident_or_404(incident_id)
     form = f.ReopenForm(prefix="reopen")
-    if not form.validate_on_submit():
-        return _render_incident(incident, 422, reopen_form=form)
-    try:
-        operations.reopen(
+    return _act(
+        incident,
+        "reopen_form",
+        form,
+        lambda: operations.reopen(
             db.session,
             incident,
             st.IncidentStatus(form.status.data),
@@ -470,39 +482,35 @@ def reopen(incident_id: str):
             None,
             actor(),
             app_now(),
-        )
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
-        return _refused(incident, "reopen_form", form, error)
-    db.session.commit()
-    flash(_("Incident reopened."), "success")
-    return redirect(url_for("staff.incident", incident_id=incident.id))
+        ),
+        _("Incident reopened."),
+    )
 
 
 @bp.post("/incidents/<incident_id>/postmortem")
 def postmortem(incident_id: str):
     incident = _incident_or_404(incident_id)
     form = f.PostmortemForm(prefix="postmortem")
-    if not form.validate_on_submit():
-        return _render_incident(incident, 422, postmortem_form=form)
-    try:
-        operations.publish_postmortem(
+    return _act(
+        incident,
+        "postmortem_form",
+        form,
+        lambda: operations.publish_postmortem(
             db.session, incident, form.body.data, actor(), app_now(), publish=form.publish.data
-        )
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
-        return _refused(incident, "postmortem_form", form, error)
-    db.session.commit()
-    flash(_("Postmortem saved."), "success")
-    return redirect(url_for("staff.incident", incident_id=incident.id))
+        ),
+        _("Postmortem saved."),
+    )
 
 
 @bp.post("/incidents/<incident_id>/edit")
 def edit_incident(incident_id: str):
     incident = _incident_or_404(incident_id)
     form = _edit_form(incident, formdata=request.form)
-    if not form.validate_on_submit():
-        return _render_incident(incident, 422, edit_form=form)
-    try:
-        operations.edit_incident(
+    return _act(
+        incident,
+        "edit_form",
+        form,
+        lambda: operations.edit_incident(
             db.session,
             incident,
             actor(),
@@ -510,34 +518,29 @@ def edit_incident(incident_id: str):
             name=form.name.data,
             impact=st.Impact(form.impact.data),
             keywords=f.keywords_list(form.keywords.data),
-        )
-    except operations.InvalidInput as error:
-        return _refused(incident, "edit_form", form, error)
-    db.session.commit()
-    flash(_("Saved."), "success")
-    return redirect(url_for("staff.incident", incident_id=incident.id))
+        ),
+        _("Saved."),
+    )
 
 
 @bp.post("/incidents/<incident_id>/extend")
 def extend(incident_id: str):
     incident = _incident_or_404(incident_id)
     form = f.ExtendForm(prefix="extend")
-    if not form.validate_on_submit():
-        return _render_incident(incident, 422, extend_form=form)
-    try:
-        operations.extend_maintenance(
+    return _act(
+        incident,
+        "extend_form",
+        form,
+        lambda: operations.extend_maintenance(
             db.session,
             incident,
             f.utc(form.until.data),
             form.body.data or "",
             actor(),
             app_now(),
-        )
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
-        return _refused(incident, "extend_form", form, error)
-    db.session.commit()
-    flash(_("Maintenance window extended."), "success")
-    return redirect(url_for("staff.incident", incident_id=incident.id))
+        ),
+        _("Maintenance window extended."),
+    )
 
 
 @bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])
