@@ -56,7 +56,11 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
 
-test: $(VENV)/.installed-test translations lint browser
+# axe-core for the accessibility tests, from the npm registry (pinned by package-lock.json).
+tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
+	cd tests/e2e && npm ci --no-audit --no-fund --silent
+
+test: $(VENV)/.installed-test translations lint browser tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 

@@ -1,0 +1,64 @@
+"""axe-core in Chromium on the pages customers and responders use: no serious violation."""
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from statuspage.domain import status as st
+from statuspage.services.operations import IncidentInput, open_incident
+from tests.conftest import PASSWORD
+
+AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
+
+
+def violations(page, url):
+    page.goto(url)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+        if v["impact"] in ("serious", "critical")
+    ]
+
+
+@pytest.fixture
+def accessible_page(browser):
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` runs npm install in tests/e2e")
+    context = browser.new_context(locale="fr-FR", bypass_csp=True)
+    yield context.new_page()
+    context.close()
+
+
+def test_public_pages_have_no_serious_accessibility_violation(
+    accessible_page, live_server, data, clock, components
+):
+    with data() as session:
+        incident = open_incident(session, IncidentInput(
+            name="LiveDNS resolution errors", kind=st.IncidentKind.INCIDENT,
+            status=st.IncidentStatus.INVESTIGATING, impact=st.Impact.CRITICAL,
+            body="Queries return **SERVFAIL**.",
+            components={components["livedns"].id: "major_outage"},
+            started_at=clock.now - timedelta(days=2),
+        ), "ops", clock.now)
+        incident_id = incident.id
+    for path in ("/", f"/incidents/{incident_id}", f"/components/{components['livedns'].id}",
+                 "/history", "/contact", "/subscribe", f"/incidents/{incident_id}/affected",
+                 "/about"):
+        assert violations(accessible_page, live_server + path) == [], path
+
+
+def test_console_pages_have_no_serious_accessibility_violation(
+    accessible_page, live_server, staff_accounts
+):
+    page = accessible_page
+    page.goto(f"{live_server}/staff/login")
+    assert violations(page, f"{live_server}/staff/login") == []
+    page.get_by_label("Email").fill(staff_accounts["admin"])
+    page.get_by_label("Mot de passe").fill(PASSWORD)
+    page.get_by_role("button", name="Se connecter").click()
+    for path in ("/staff/", "/staff/incidents/new", "/staff/maintenances/new", "/staff/tickets",
+                 "/staff/settings"):
+        assert violations(page, live_server + path) == [], path
