@@ -36,17 +36,31 @@ def test_public_pages_have_no_serious_accessibility_violation(
     accessible_page, live_server, data, clock, components
 ):
     with data() as session:
-        incident = open_incident(session, IncidentInput(
-            name="LiveDNS resolution errors", kind=st.IncidentKind.INCIDENT,
-            status=st.IncidentStatus.INVESTIGATING, impact=st.Impact.CRITICAL,
-            body="Queries return **SERVFAIL**.",
-            components={components["livedns"].id: "major_outage"},
-            started_at=clock.now - timedelta(days=2),
-        ), "ops", clock.now)
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name="LiveDNS resolution errors",
+                kind=st.IncidentKind.INCIDENT,
+                status=st.IncidentStatus.INVESTIGATING,
+                impact=st.Impact.CRITICAL,
+                body="Queries return **SERVFAIL**.",
+                components={components["livedns"].id: "major_outage"},
+                started_at=clock.now - timedelta(days=2),
+            ),
+            "ops",
+            clock.now,
+        )
         incident_id = incident.id
-    for path in ("/", f"/incidents/{incident_id}", f"/components/{components['livedns'].id}",
-                 "/history", "/contact", "/subscribe", f"/incidents/{incident_id}/affected",
-                 "/about"):
+    for path in (
+        "/",
+        f"/incidents/{incident_id}",
+        f"/components/{components['livedns'].id}",
+        "/history",
+        "/contact",
+        "/subscribe",
+        f"/incidents/{incident_id}/affected",
+        "/about",
+    ):
         assert violations(accessible_page, live_server + path) == [], path
 
 
@@ -59,6 +73,11 @@ def test_console_pages_have_no_serious_accessibility_violation(
     page.get_by_label("Email").fill(staff_accounts["admin"])
     page.get_by_label("Mot de passe").fill(PASSWORD)
     page.get_by_role("button", name="Se connecter").click()
-    for path in ("/staff/", "/staff/incidents/new", "/staff/maintenances/new", "/staff/tickets",
-                 "/staff/settings"):
+    for path in (
+        "/staff/",
+        "/staff/incidents/new",
+        "/staff/maintenances/new",
+        "/staff/tickets",
+        "/staff/settings",
+    ):
         assert violations(page, live_server + path) == [], path
