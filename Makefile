@@ -49,14 +49,18 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-# The browser tests drive Debian's Chromium (never a downloaded one).
+# The browser tests drive Debian's Chromium (never a downloaded one); the HTML checker needs Java.
 browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 		echo "installing Debian's chromium for the browser tests"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+	@command -v java >/dev/null 2>&1 || { \
+		echo "installing a Java runtime for the HTML checker"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
-# axe-core for the accessibility tests, from the npm registry (pinned by package-lock.json).
+# axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import idna
 from flask import Flask, current_app, request, url_for
@@ -16,7 +16,10 @@ def time_tag(moment: datetime | None, fmt: str = "medium") -> Markup:
     """A localised UTC time inside `<time datetime>`, readable by people and machines."""
     if moment is None:
         return Markup("")
-    iso = moment.isoformat().replace("+00:00", "Z")
+    if isinstance(moment, datetime):
+        iso = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    else:
+        iso = moment.isoformat()
     text = format_datetime(moment, fmt) if fmt != "date" else format_date(moment, "long")
     suffix = " UTC" if fmt != "date" else ""
     return Markup('<time datetime="{}">{}{}</time>').format(iso, text, suffix)

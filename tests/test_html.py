@@ -1,0 +1,69 @@
+"""Every page is valid HTML, by the Nu Html Checker (vnu.jar from npm, run once on all pages)."""
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from .conftest import sign_in
+from .test_deflection import SERVFAIL, contact
+
+VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
+
+
+def test_pages_are_valid_html(app, client, data, livedns, components, staff_accounts, tmp_path):
+    if not VNU.exists() or shutil.which("java") is None:
+        pytest.fail("vnu.jar or java is missing: `make test` installs both")
+    response, _ = contact(client, **SERVFAIL)
+    request_page = response.headers["Location"]
+    admin = app.test_client()
+    sign_in(admin, staff_accounts["admin"])
+    pages = {
+        "home-fr": (client, "/?lang=fr"),
+        "home-en": (client, "/?lang=en"),
+        "incident": (client, f"/incidents/{livedns}"),
+        "component": (client, f"/components/{components['dns'].id}"),
+        "history": (client, "/history"),
+        "about": (client, "/about"),
+        "contact": (client, "/contact"),
+        "request": (client, request_page),
+        "affected": (client, f"/incidents/{livedns}/affected"),
+        "subscribe": (client, "/subscribe"),
+        "embed": (client, "/embed"),
+        "login": (app.test_client(), "/staff/login"),
+        "dashboard": (admin, "/staff/"),
+        "console-incident": (admin, f"/staff/incidents/{livedns}"),
+        "new-incident": (admin, "/staff/incidents/new?template=livedns-resolution"),
+        "new-maintenance": (admin, "/staff/maintenances/new"),
+        "tickets": (admin, "/staff/tickets"),
+        "audit": (admin, "/staff/audit"),
+        "settings": (admin, "/staff/settings"),
+        "webhooks": (admin, "/staff/webhooks"),
+        "accounts": (admin, "/staff/accounts"),
+        "tokens": (admin, "/staff/tokens"),
+        "not-found": (client, "/nope"),
+    }
+    files = []
+    for name, (browser, url) in pages.items():
+        body = browser.get(url).get_data(as_text=True)
+        assert body.startswith("<!doctype html>"), name
+        path = tmp_path / f"{name}.html"
+        path.write_text(body, encoding="utf-8")
+        files.append(str(path))
+    result = subprocess.run(
+        ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+    messages = json.loads(result.stderr or "{}").get("messages", [])
+    errors = [
+        f"{re.sub(r'^.*/', '', m.get('url', ''))}:{m.get('lastLine')}: {m.get('message')}"
+        for m in messages
+        if m.get("type") == "error"
+    ]
+    assert errors == [], "\n".join(errors)
