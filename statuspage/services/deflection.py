@@ -31,6 +31,8 @@ from statuspage.models import (
 )
 
 S = rq.RequestState
+#: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
+SWEEP_LIMIT = 200
 
 
 @dataclass(frozen=True)
@@ -542,19 +544,24 @@ def sweep_candidates(
     hours = current_app.config["SWEEP_HOURS"]
     begins = incident.started_at or incident.scheduled_for or now
     since = begins - timedelta(hours=hours)
-    rows = session.execute(
-        select(SupportRequest)
-        .where(
-            SupportRequest.state.in_([S.QUEUED, S.RECEIVED]),
-            SupportRequest.kind == rq.RequestKind.TICKET,
-            SupportRequest.created_at >= since,
-            or_(
-                SupportRequest.declined_incident_id.is_(None),
-                SupportRequest.declined_incident_id != incident.id,
-            ),
+    rows = (
+        session.execute(
+            select(SupportRequest)
+            .where(
+                SupportRequest.state.in_([S.QUEUED, S.RECEIVED]),
+                SupportRequest.kind == rq.RequestKind.TICKET,
+                SupportRequest.created_at >= since,
+                or_(
+                    SupportRequest.declined_incident_id.is_(None),
+                    SupportRequest.declined_incident_id != incident.id,
+                ),
+            )
+            .order_by(SupportRequest.created_at.desc())
+            .limit(SWEEP_LIMIT)
         )
-        .order_by(SupportRequest.created_at)
-    ).scalars()
+        .scalars()
+        .all()
+    )
     engine = matcher(session)
     candidate = as_candidate(incident)
     # As if the incident had been known when each request was written: that is the point.
@@ -570,7 +577,7 @@ def sweep_candidates(
         }
     )
     found = []
-    for request in rows:
+    for request in reversed(rows):
         result = engine.match(
             matching.Request(
                 request.subject,
