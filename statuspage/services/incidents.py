@@ -3,19 +3,53 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from statuspage.domain import status as st
 from statuspage.models import ComponentChange, Incident, IncidentUpdate, still_open
 
 
+@dataclass
+class RightNow:
+    """What is open, what it holds, and what the page says: one query, for every reader."""
+
+    open: list[Incident]  #: still open, oldest first (a maintenance may not have begun)
+    states: dict[str, st.ComponentState]
+    page: st.PageStatus
+
+    @property
+    def statuses(self) -> dict[str, st.ComponentStatus]:
+        return {k: v.status for k, v in self.states.items()}
+
+
+def right_now(session: Session, now: datetime) -> RightNow:
+    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    rows = list(
+        session.execute(
+            select(Incident)
+            .where(still_open(now))
+            .order_by(begins)
+            .options(
+                selectinload(Incident.updates)
+                .selectinload(IncidentUpdate.changes)
+                .selectinload(ComponentChange.component)
+            )
+        ).scalars()
+    )
+    facts = [i.facts() for i in rows]
+    states = st.current_component_states(facts, now)
+    active = [f for f in facts if st.is_active(f, now)]
+    page = st.page_status((s.status for s in states.values()), active)
+    return RightNow(rows, states, page)
+
+
 def current_states(session: Session, now: datetime) -> dict[str, st.ComponentState]:
     """Components held by unresolved incidents and maintenances right now."""
-    open_incidents = session.execute(select(Incident).where(still_open(now))).scalars()
-    return st.current_component_states((i.facts() for i in open_incidents), now)
+    return right_now(session, now).states
 
 
 def create_incident(

@@ -31,9 +31,8 @@ from statuspage.models import (
     Subscriber,
     Webhook,
     WebhookDelivery,
-    still_open,
 )
-from statuspage.services.incidents import current_states
+from statuspage.services.incidents import right_now
 
 log = logging.getLogger(__name__)
 
@@ -187,15 +186,7 @@ def send_reminders(session: Session, now: datetime) -> int:
 # -- webhooks ----------------------------------------------------------------------------------
 
 
-def _page_status(session: Session, now: datetime) -> st.PageStatus:
-    states = current_states(session, now)
-    open_incidents = session.execute(select(Incident).where(still_open(now))).scalars()
-    active = [i.facts() for i in open_incidents if st.is_active(i.facts(), now)]
-    return st.page_status((s.status for s in states.values()), active)
-
-
-def _envelope(session: Session, now: datetime) -> dict:
-    status = _page_status(session, now)
+def _envelope(status: st.PageStatus, now: datetime) -> dict:
     base = current_app.config["BASE_URL"]
     return {
         "meta": {
@@ -231,8 +222,9 @@ def _webhook_events(
     if session.execute(select(Webhook.id).where(Webhook.active.is_(True)).limit(1)).first() is None:
         return
     session.flush()
-    states = {k: v.status for k, v in current_states(session, now).items()}
-    envelope = _envelope(session, now)
+    current = right_now(session, now)
+    states = current.statuses
+    envelope = _envelope(current.page, now)
     _queue_webhooks(
         session,
         "incident",

@@ -21,7 +21,7 @@ from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
 from statuspage.openapi import document
 from statuspage.services import deflection, operations, staff
-from statuspage.services.incidents import current_states
+from statuspage.services.incidents import right_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)
@@ -149,8 +149,11 @@ def _keywords(data: dict) -> tuple[str, ...] | None:
     return tuple(value)
 
 
-def _incident_json(incident: Incident, now: datetime) -> dict[str, Any]:
-    states = {k: v.status for k, v in current_states(db.session, now).items()}
+def _incident_json(
+    incident: Incident, now: datetime, states: dict[str, st.ComponentStatus] | None = None
+) -> dict[str, Any]:
+    if states is None:
+        states = right_now(db.session, now).statuses
     data = serializers.incident(incident, now, states)
     data.setdefault("scheduled_for", None)
     data.setdefault("scheduled_until", None)
@@ -184,7 +187,7 @@ def openapi():
 @token_required()
 def components():
     now = app_now()
-    states = {k: v.status for k, v in current_states(db.session, now).items()}
+    states = right_now(db.session, now).statuses
     rows = db.session.execute(
         select(Component).where(Component.hidden.is_(False)).order_by(Component.position)
     ).scalars()
@@ -220,7 +223,8 @@ def list_incidents():
         for i in rows
         if which == "all" or st.effective_status(i.facts(), now) not in st.CLOSED_STATUSES
     ]
-    return jsonify({"incidents": [_incident_json(i, now) for i in items]})
+    states = right_now(db.session, now).statuses  # once for the list, not once per incident
+    return jsonify({"incidents": [_incident_json(i, now, states) for i in items]})
 
 
 @bp.post("/incidents")

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, jsonify
+from flask import Blueprint, g, jsonify
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
@@ -24,9 +24,8 @@ from statuspage.models import (
     Incident,
     IncidentUpdate,
     SiteState,
-    still_open,
 )
-from statuspage.services.incidents import current_states
+from statuspage.services.incidents import RightNow, right_now
 from statuspage.services.overview import next_change
 
 bp = Blueprint("api_v2", __name__, url_prefix="/api/v2")
@@ -43,8 +42,17 @@ def _updated_at() -> datetime | None:
     return db.session.execute(select(SiteState.changed_at).where(SiteState.id == 1)).scalar()
 
 
+def _current() -> RightNow:
+    """What is open now, read once per request and shared by the parts of a response."""
+    if "right_now" not in g:
+        g.right_now = right_now(db.session, now())
+        for incident in g.right_now.open:
+            expires_at(next_change(incident, now()))
+    return g.right_now
+
+
 def _states() -> dict[str, st.ComponentStatus]:
-    return {k: v.status for k, v in current_states(db.session, now()).items()}
+    return _current().statuses
 
 
 def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
@@ -77,23 +85,28 @@ def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
     return result
 
 
-def _incidents(kind: st.IncidentKind, unresolved_only: bool = False) -> list[Incident]:
+def _recent(kind: st.IncidentKind) -> list[Incident]:
+    """The 50 most recent of a kind, any status."""
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     query = (
         select(Incident)
         .where(Incident.kind == kind)
         .order_by(begins.desc())
+        .limit(LIMIT)
         .options(
             selectinload(Incident.updates)
             .selectinload(IncidentUpdate.changes)
             .selectinload(ComponentChange.component)
         )
     )
-    query = query.where(still_open(now())) if unresolved_only else query.limit(LIMIT)
     rows = list(db.session.execute(query).scalars())
     for incident in rows:
         expires_at(next_change(incident, now()))
     return rows
+
+
+def _open(kind: st.IncidentKind) -> list[Incident]:
+    return [i for i in _current().open if i.kind is kind]
 
 
 def _serialise(rows, states) -> list[dict[str, Any]]:
@@ -101,26 +114,15 @@ def _serialise(rows, states) -> list[dict[str, Any]]:
     return [serializers.incident(i, now(), states, lang) for i in rows]
 
 
-def _status(states) -> dict[str, str]:
-    moment = now()
-    active = [
-        i.facts()
-        for i in _incidents(st.IncidentKind.INCIDENT, unresolved_only=True)
-        if st.is_active(i.facts(), moment)
-    ]
-    maintenance = [
-        i.facts()
-        for i in _incidents(st.IncidentKind.MAINTENANCE, unresolved_only=True)
-        if st.is_active(i.facts(), moment)
-    ]
-    page_status = st.page_status(states.values(), active + maintenance)
-    return {"indicator": page_status.indicator.value, "description": page_status.description}
+def _status() -> dict[str, str]:
+    page = _current().page
+    return {"indicator": page.indicator.value, "description": page.description}
 
 
 def _maintenances(which: str, states) -> list[dict[str, Any]]:
     moment = now()
     if which == "all":
-        rows = _incidents(st.IncidentKind.MAINTENANCE)
+        rows = _recent(st.IncidentKind.MAINTENANCE)
     else:
         wanted = (
             (st.IncidentStatus.SCHEDULED,)
@@ -129,7 +131,7 @@ def _maintenances(which: str, states) -> list[dict[str, Any]]:
         )
         rows = [
             i
-            for i in _incidents(st.IncidentKind.MAINTENANCE, unresolved_only=True)
+            for i in _open(st.IncidentKind.MAINTENANCE)
             if st.effective_status(i.facts(), moment) in wanted
         ]
         rows.sort(key=lambda i: i.scheduled_for or moment)
@@ -138,11 +140,7 @@ def _maintenances(which: str, states) -> list[dict[str, Any]]:
 
 def _unresolved(states) -> list[dict[str, Any]]:
     moment = now()
-    rows = [
-        i
-        for i in _incidents(st.IncidentKind.INCIDENT, unresolved_only=True)
-        if st.is_active(i.facts(), moment)
-    ]
+    rows = [i for i in reversed(_open(st.IncidentKind.INCIDENT)) if st.is_active(i.facts(), moment)]
     return _serialise(rows, states)
 
 
@@ -158,14 +156,14 @@ def summary():
         components=_components(states),
         incidents=_unresolved(states),
         scheduled_maintenances=_maintenances("upcoming", states) + _maintenances("active", states),
-        status=_status(states),
+        status=_status(),
     )
 
 
 @bp.get("/status.json")
 @cached_page
 def status():
-    return _answer(status=_status(_states()))
+    return _answer(status=_status())
 
 
 @bp.get("/components.json")
@@ -178,7 +176,7 @@ def components():
 @cached_page
 def incidents():
     states = _states()
-    return _answer(incidents=_serialise(_incidents(st.IncidentKind.INCIDENT), states))
+    return _answer(incidents=_serialise(_recent(st.IncidentKind.INCIDENT), states))
 
 
 @bp.get("/incidents/unresolved.json")

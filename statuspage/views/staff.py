@@ -54,7 +54,6 @@ from statuspage.services import (
     staff,
 )
 from statuspage.services import overview as ov
-from statuspage.services.incidents import current_states
 from statuspage.sharing import panel
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
@@ -389,7 +388,6 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
         updates=updates,
         shares={u.id: panel(incident, u) for u in updates},
         history=list(history),
-        states=current_states(db.session, now),
         **forms,
     ), status
 
