@@ -270,6 +270,15 @@ def declared_components(incident: IncidentFacts) -> dict[str, ComponentStatus]:
     return declared
 
 
+def impacted_components(incident: IncidentFacts) -> list[str]:
+    """The components the incident ever held below operational: the services it is about."""
+    return [
+        cid
+        for cid, status in declared_components(incident).items()
+        if status is not ComponentStatus.OPERATIONAL
+    ]
+
+
 def segments(incident: IncidentFacts, now: datetime) -> list[Segment]:
     """The non-operational periods the incident imposed on each component, up to `now`."""
     window = active_window(incident, now)

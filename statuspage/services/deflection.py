@@ -73,12 +73,7 @@ def matcher(session: Session) -> matching.Matcher:
 
 
 def as_candidate(incident: Incident) -> matching.Incident:
-    facts = incident.facts()
-    affected = [
-        cid
-        for cid, status in st.declared_components(facts).items()
-        if status is not st.ComponentStatus.OPERATIONAL
-    ]
+    affected = st.impacted_components(incident.facts())
     return matching.Incident(
         id=incident.id,
         name=incident.name,
@@ -278,7 +273,7 @@ def detach(
 def attach_by_staff(
     session: Session, request: SupportRequest, incident: Incident, now: datetime, actor: str
 ) -> None:
-    rq.check(request.state, {S.RECEIVED, S.PROPOSED, S.QUEUED})
+    rq.check(request.state, rq.OPEN_STATES)
     if incident.status in st.CLOSED_STATUSES:
         raise rq.TransitionError("this incident is over: it takes no new request")
     _attach(request, incident.id, now, actor, "attached by staff")
@@ -306,7 +301,7 @@ def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
 
 
 def close_by_staff(session: Session, request: SupportRequest, now: datetime, actor: str) -> None:
-    rq.check(request.state, {S.RECEIVED, S.PROPOSED, S.QUEUED, S.ATTACHED, S.AWAITING_CONFIRMATION})
+    rq.check(request.state, rq.OPEN_STATES | rq.ON_MASTER_TICKET)
     request.state = S.CLOSED
     request.closed_at = now
     _event(request, "closed", now, actor)
@@ -485,11 +480,7 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
 
     begins = incident.started_at or incident.scheduled_for or incident.created_at
     ends = incident.resolved_at or now
-    affected = [
-        cid
-        for cid, status in st.declared_components(incident.facts()).items()
-        if status is not st.ComponentStatus.OPERATIONAL
-    ]
+    affected = st.impacted_components(incident.facts())
     groups = set(
         session.execute(select(Component.group_id).where(Component.id.in_(affected))).scalars()
     ) - {None}
@@ -603,7 +594,7 @@ def bulk_attach(
 ) -> int:
     count = 0
     for request in requests:
-        if request.state in (S.QUEUED, S.RECEIVED, S.PROPOSED):
+        if request.state in rq.OPEN_STATES:
             attach_by_staff(session, request, incident, now, actor)
             count += 1
     return count

@@ -111,7 +111,7 @@ def _wants(subscriber: Subscriber, affected: set[str]) -> bool:
 
 
 def _affected(session: Session, incident: Incident) -> set[str]:
-    ids = set(st.declared_components(incident.facts()))
+    ids = set(st.impacted_components(incident.facts()))
     groups = session.execute(select(Component.group_id).where(Component.id.in_(ids))).scalars()
     return ids | {g for g in groups if g}
 
