@@ -29,6 +29,7 @@ from statuspage.models import (
     SupportRequest,
     still_open,
 )
+from statuspage.services.versioning import current_version
 
 S = rq.RequestState
 #: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
@@ -64,12 +65,23 @@ def services(session: Session) -> list[matching.Service]:
 
 
 def matcher(session: Session) -> matching.Matcher:
+    """Built from the catalogue once per data version, not once per contact-form submission."""
     config = current_app.config
-    return matching.Matcher(
+    key = (
+        current_version(session),
+        config["MATCH_PROPOSAL_THRESHOLD"],
+        config["MATCH_HIGH_THRESHOLD"],
+    )
+    cached = current_app.extensions.get("statuspage_matcher")
+    if cached is not None and cached[0] == key:
+        return cached[1]
+    built = matching.Matcher(
         services(session),
         proposal_threshold=config["MATCH_PROPOSAL_THRESHOLD"],
         high_threshold=config["MATCH_HIGH_THRESHOLD"],
     )
+    current_app.extensions["statuspage_matcher"] = (key, built)
+    return built
 
 
 def as_candidate(incident: Incident) -> matching.Incident:
