@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import re
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -12,6 +13,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import text
+from werkzeug.serving import make_server
 
 from statuspage import create_app
 from statuspage.content import load_catalogue
@@ -196,24 +198,74 @@ def tokens(app, clock):
     return {"admin": admin_secret, "responder": responder_secret}
 
 
-@pytest.fixture
-def livedns(data, clock, components):
-    """A critical LiveDNS incident, opened 10 minutes ago."""
+def new_incident(
+    data, clock, components, *, name, component, status, impact, body="Investigating.", **extra
+) -> str:
+    """Opens an incident as the console and the API do; returns its id."""
     with data() as session:
         incident = open_incident(
             session,
             IncidentInput(
-                name="LiveDNS resolution errors",
+                name=name,
                 kind=st.IncidentKind.INCIDENT,
                 status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.CRITICAL,
-                body="Queries for some zones return **SERVFAIL** or time out: websites and "
-                "incoming email of the domains concerned may not resolve.",
-                components={components["livedns"].id: "major_outage"},
-                started_at=clock.now - timedelta(minutes=10),
-                keywords=("servfail",),
+                impact=impact,
+                body=body,
+                components={components[component].id: status},
+                **extra,
             ),
             "responder@example.com",
             clock.now,
         )
         return incident.id
+
+
+def new_maintenance(data, clock, components, *, name, component, starts_in, body, hours=1) -> str:
+    """Schedules a maintenance `starts_in` from the clock's now; returns its id."""
+    start = clock.now + starts_in
+    with data() as session:
+        incident = open_incident(
+            session,
+            IncidentInput(
+                name=name,
+                kind=st.IncidentKind.MAINTENANCE,
+                status=st.IncidentStatus.SCHEDULED,
+                impact=st.Impact.MAINTENANCE,
+                body=body,
+                components={components[component].id: "under_maintenance"},
+                scheduled_for=start,
+                scheduled_until=start + timedelta(hours=hours),
+            ),
+            "responder@example.com",
+            clock.now,
+        )
+        return incident.id
+
+
+@pytest.fixture
+def livedns(data, clock, components):
+    """A critical LiveDNS incident, opened 10 minutes ago."""
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries for some zones return **SERVFAIL** or time out: websites and "
+        "incoming email of the domains concerned may not resolve.",
+        started_at=clock.now - timedelta(minutes=10),
+        keywords=("servfail",),
+    )
+
+
+@pytest.fixture
+def live_server(app):
+    """The app served on a free loopback port, for real HTTP clients."""
+    server = make_server("127.0.0.1", 0, app, threaded=True)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{server.server_port}"
+    server.shutdown()
+    thread.join()

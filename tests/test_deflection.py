@@ -10,9 +10,8 @@ from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
 from statuspage.models import Incident, OutboxMessage, SupportRequest
 from statuspage.services import deflection
-from statuspage.services.operations import IncidentInput, open_incident
 
-from .conftest import csrf_token
+from .conftest import csrf_token, new_incident
 
 DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
 
@@ -522,21 +521,16 @@ def test_sweep_proposes_requests_written_before_the_incident(
     unrelated_ref, _ = reference_of(unrelated)
     assert request_row(data, early_ref).state is RequestState.QUEUED
     clock.now += timedelta(minutes=20)
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="LiveDNS resolution errors",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.CRITICAL,
-                body="Queries return **SERVFAIL**.",
-                components={components["livedns"].id: "major_outage"},
-            ),
-            "ops",
-            clock.now,
-        )
-        incident_id = incident.id
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries return **SERVFAIL**.",
+    )
     page = f"/staff/incidents/{incident_id}"
     html = text(admin.get(page))
     sweep = html.split('id="sweep"')[1]

@@ -3,17 +3,17 @@
 import importlib
 import json
 import sys
-import threading
 from datetime import timedelta
 from email.utils import parsedate_to_datetime
 
 import feedparser
 import pytest
-from werkzeug.serving import make_server
 
 from statuspage.domain import status as st
 from statuspage.models import Incident
-from statuspage.services.operations import IncidentInput, add_update, open_incident, resolve
+from statuspage.services.operations import add_update, resolve
+
+from .conftest import new_incident, new_maintenance
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -65,24 +65,15 @@ INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 
 @pytest.fixture
 def maintenance(data, clock, components):
-    with data() as session:
-        start = clock.now + timedelta(hours=2)
-        item = open_incident(
-            session,
-            IncidentInput(
-                name="Webmail upgrade",
-                kind=st.IncidentKind.MAINTENANCE,
-                status=st.IncidentStatus.SCHEDULED,
-                impact=st.Impact.MAINTENANCE,
-                body="Webmail unavailable for a few minutes.",
-                components={components["webmail"].id: "under_maintenance"},
-                scheduled_for=start,
-                scheduled_until=start + timedelta(hours=1),
-            ),
-            "ops",
-            clock.now,
-        )
-        return item.id
+    return new_maintenance(
+        data,
+        clock,
+        components,
+        name="Webmail upgrade",
+        component="webmail",
+        starts_in=timedelta(hours=2),
+        body="Webmail unavailable for a few minutes.",
+    )
 
 
 # -- feeds -----------------------------------------------------------------------------------------
@@ -252,22 +243,12 @@ def test_v2_answers_head_and_without_accept_header(client):
     assert response.is_json
 
 
-@pytest.fixture
-def live_url(app):
-    server = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield f"http://127.0.0.1:{server.server_port}"
-    server.shutdown()
-    thread.join()
-
-
 def test_a_real_statuspage_consumer_follows_an_incident(
-    live_url, data, clock, components, tmp_path, monkeypatch
+    live_server, data, clock, components, tmp_path, monkeypatch
 ):
     """statuspage-prometheus-exporter, from PyPI, reads our summary.json as Atlassian's."""
     services = tmp_path / "services.json"
-    url = f"{live_url}/api/v2/summary.json"
+    url = f"{live_server}/api/v2/summary.json"
     services.write_text(json.dumps({"ours": {"url": url, "name": "Ours"}}))
     monkeypatch.setenv("SERVICES_JSON_PATH", str(services))
     monkeypatch.chdir(tmp_path)  # its cache lives in the working directory
@@ -280,21 +261,16 @@ def test_a_real_statuspage_consumer_follows_an_incident(
     assert calm["raw_status"] == "none"
     assert {c["status"] for c in calm["component_metadata"]} == {"operational"}
 
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="Webmail unavailable",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.MAJOR,
-                body="502 on the webmail.",
-                components={components["webmail"].id: "major_outage"},
-            ),
-            "ops",
-            clock.now,
-        )
-        incident_id = incident.id
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail unavailable",
+        component="webmail",
+        status="major_outage",
+        impact=st.Impact.MAJOR,
+        body="502 on the webmail.",
+    )
     down = checker.check_status_page_service("ours", {"url": url, "name": "Ours"})
     assert down["status"] == 0
     assert down["raw_status"] == "major"

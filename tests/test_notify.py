@@ -14,9 +14,9 @@ from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import Incident, OutboxMessage, Subscriber, WebhookDelivery
 from statuspage.services import notifications
-from statuspage.services.operations import IncidentInput, add_update, open_incident, resolve
+from statuspage.services.operations import add_update, resolve
 
-from .conftest import csrf_token
+from .conftest import csrf_token, new_incident, new_maintenance
 
 
 def subscribe(client, email="sub@example.com", lang="en", components=None):
@@ -49,21 +49,16 @@ def confirm(client, data, email="sub@example.com"):
 
 
 def open_webmail(data, clock, components, impact=st.Impact.MAJOR):
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="Webmail unavailable",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=impact,
-                body="502 on the webmail.",
-                components={components["webmail"].id: "major_outage"},
-            ),
-            "ops",
-            clock.now,
-        )
-        return incident.id
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail unavailable",
+        component="webmail",
+        status="major_outage",
+        impact=impact,
+        body="502 on the webmail.",
+    )
 
 
 def test_double_opt_in(client, data, clock, components):
@@ -160,23 +155,15 @@ def test_preferences_by_signed_link(client, data, clock, components):
 def test_maintenance_reminder_the_day_before(client, data, clock, components):
     subscribe(client)
     confirm(client, data)
-    with data() as session:
-        start = clock.now + timedelta(days=3)
-        open_incident(
-            session,
-            IncidentInput(
-                name="Webmail upgrade",
-                kind=st.IncidentKind.MAINTENANCE,
-                status=st.IncidentStatus.SCHEDULED,
-                impact=st.Impact.MAINTENANCE,
-                body="Short interruptions.",
-                components={components["webmail"].id: "under_maintenance"},
-                scheduled_for=start,
-                scheduled_until=start + timedelta(hours=1),
-            ),
-            "ops",
-            clock.now,
-        )
+    new_maintenance(
+        data,
+        clock,
+        components,
+        name="Webmail upgrade",
+        component="webmail",
+        starts_in=timedelta(days=3),
+        body="Short interruptions.",
+    )
     assert len(outbox(data, "notify")) == 1  # the announcement
     with data() as session:
         assert notifications.send_reminders(session, clock.now) == 0

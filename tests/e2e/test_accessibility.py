@@ -6,8 +6,7 @@ from pathlib import Path
 import pytest
 
 from statuspage.domain import status as st
-from statuspage.services.operations import IncidentInput, open_incident
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, new_incident
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -35,22 +34,17 @@ def accessible_page(browser):
 def test_public_pages_have_no_serious_accessibility_violation(
     accessible_page, live_server, data, clock, components
 ):
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="LiveDNS resolution errors",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.CRITICAL,
-                body="Queries return **SERVFAIL**.",
-                components={components["livedns"].id: "major_outage"},
-                started_at=clock.now - timedelta(days=2),
-            ),
-            "ops",
-            clock.now,
-        )
-        incident_id = incident.id
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries return **SERVFAIL**.",
+        started_at=clock.now - timedelta(days=2),
+    )
     for path in (
         "/",
         f"/incidents/{incident_id}",

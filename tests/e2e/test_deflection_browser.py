@@ -7,28 +7,22 @@ from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
 from statuspage.domain import status as st
-from statuspage.services.operations import IncidentInput, open_incident
-from tests.conftest import PASSWORD
+from tests.conftest import PASSWORD, new_incident
 from tests.test_mail import Inbox, free_port
 
 
 def open_livedns(data, clock, components) -> str:
-    with data() as session:
-        incident = open_incident(
-            session,
-            IncidentInput(
-                name="LiveDNS resolution errors",
-                kind=st.IncidentKind.INCIDENT,
-                status=st.IncidentStatus.INVESTIGATING,
-                impact=st.Impact.CRITICAL,
-                body="Queries for some zones return **SERVFAIL** or time out.",
-                components={components["livedns"].id: "major_outage"},
-                started_at=clock.now - timedelta(minutes=15),
-            ),
-            "ops@example.com",
-            clock.now,
-        )
-        return incident.id
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries for some zones return **SERVFAIL** or time out.",
+        started_at=clock.now - timedelta(minutes=15),
+    )
 
 
 def write_in(page, base, email, subject, message):
