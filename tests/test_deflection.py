@@ -556,3 +556,15 @@ def test_stats_api(client, data, livedns, tokens):
     assert row["received"] == 1
     assert row["deflection_rate"] == 1.0
     assert client.get("/api/v1/stats").status_code == 401
+
+
+def test_over_the_limit_the_form_comes_back_with_what_was_typed(app, client):
+    app.config["RATELIMIT_SUBMIT"] = "1 per minute"
+    first, _ = contact(client, subject="Site down", message="First message.")
+    assert first.status_code == 302
+    second, _ = contact(client, subject="Still down", message="My second, long message.")
+    assert second.status_code == 429
+    html = text(second)
+    assert "Too many requests from your connection" in html
+    assert "My second, long message." in html
+    assert 'value="Still down"' in html

@@ -16,6 +16,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -28,7 +29,7 @@ from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
 from statuspage.models import Component, Incident, SupportRequest
-from statuspage.services import backlog, deflection
+from statuspage.services import deflection
 from statuspage.services import overview as ov
 
 bp = Blueprint("contact", __name__)
@@ -94,12 +95,47 @@ def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
     return stored
 
 
+def _contact_form() -> f.ContactForm:
+    contact_form = f.ContactForm()
+    contact_form.service.choices = f.service_choices(
+        _catalogue(), current_language(), _("I don't know")
+    )
+    return contact_form
+
+
+def _render_form(contact_form: f.ContactForm, status: int):
+    intro = pages_cached(current_app.config["CONTENT_DIR"]).get("contact-intro")
+    return render_template(
+        "contact/form.html",
+        form=contact_form,
+        active=ov.active_incidents(db.session, now()),
+        intro=intro,
+    ), status
+
+
+@bp.errorhandler(RateLimitExceeded)
+def _too_many(error: RateLimitExceeded):
+    """Over the limit: say so, and give the customer back everything they typed."""
+    message = _("Too many requests from your connection: wait a minute, then send again.")
+    if request.endpoint == "contact.form":
+        contact_form = _contact_form()
+        contact_form.form_errors.append(message)
+        return _render_form(contact_form, 429)
+    if request.endpoint == "contact.affected":
+        incident = db.session.get(Incident, request.view_args.get("incident_id", ""))
+        if incident is not None:
+            affected_form = f.AffectedForm()
+            affected_form.form_errors.append(message)
+            view = ov.view_incident(incident, now())
+            return render_template("contact/affected.html", form=affected_form, view=view), 429
+    return render_template("errors/error.html", error=error), 429
+
+
 @bp.route("/contact", methods=["GET", "POST"])
 @limiter.limit(submit_limit, methods=["POST"])
 def form():
     lang = current_language()
-    contact_form = f.ContactForm()
-    contact_form.service.choices = f.service_choices(_catalogue(), lang, _("I don't know"))
+    contact_form = _contact_form()
     if request.method == "GET":
         contact_form.lang.data = lang
         contact_form.submission_key.data = secrets.token_urlsafe(24)
@@ -112,15 +148,7 @@ def form():
         return redirect(deflection_link(stored))
     if request.method == "POST":
         status = 422
-    moment = now()
-    intro = pages_cached(current_app.config["CONTENT_DIR"]).get("contact-intro")
-    return render_template(
-        "contact/form.html",
-        form=contact_form,
-        active=ov.active_incidents(db.session, moment),
-        backlog_active=backlog.current(db.session, moment).active,
-        intro=intro,
-    ), status
+    return _render_form(contact_form, status)
 
 
 def deflection_link(stored: SupportRequest) -> str:
