@@ -140,13 +140,48 @@ def deflection_group() -> None:
     """The contact form's matcher and the requests' timers."""
 
 
+_FILES = click.argument(
+    "paths", nargs=-1, required=True, type=click.Path(exists=True, dir_okay=False, path_type=Path)
+)
+
+
 @deflection_group.command("evaluate")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@_FILES
+@click.option(
+    "--folds",
+    is_flag=True,
+    help="Leave one scenario out: score each scenario with a model trained on all the others.",
+)
 @with_appcontext
-def deflection_evaluate(path: Path) -> None:
-    """Replay a labelled file through the product and print precision, recall and misses."""
-    outcomes = evaluation.evaluate(path, current_app.config)
+def deflection_evaluate(paths: tuple[Path, ...], folds: bool) -> None:
+    """Replay labelled files live through the product; print precision, recall and misses.
+
+    Without --folds the committed model is scored, on data it may have been trained on; with
+    --folds, the cross-validated figure (needs scikit-learn: the `train` extra).
+    """
+    outcomes = evaluation.evaluate(paths, current_app.config, folds=folds)
     click.echo(evaluation.report(outcomes))
+
+
+@deflection_group.command("train")
+@_FILES
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help="Where to write the model (default: the committed artifact).",
+)
+@with_appcontext
+def deflection_train(paths: tuple[Path, ...], out: Path | None) -> None:
+    """Fit the matcher's model on labelled files and write its artifact (scikit-learn needed)."""
+    from statuspage.domain.matching import MODEL_PATH, training
+
+    services = evaluation.services_of(current_app.config["CONTENT_DIR"])
+    examples = training.examples(list(paths), services)
+    model = training.fit(examples, services)
+    target = out or MODEL_PATH
+    training.write(model, target, [p.name for p in paths])
+    click.echo(f"trained on {len(examples)} requests; wrote {target}")
 
 
 @deflection_group.command("tick")

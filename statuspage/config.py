@@ -29,7 +29,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": "",  # smtp://user:pass@host:587 (STARTTLS), smtps://host:465; empty: .eml files
     "MAIL_FROM": "Status <status@localhost>",
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
-    "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this score
+    "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
+    "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
     "SWEEP_HOURS": 6,  # how far before an incident the console looks for matching requests
     "RATELIMIT_ENABLED": True,

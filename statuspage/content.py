@@ -28,6 +28,7 @@ class CatalogueEntry:
     descriptions: dict[str, str]
     aliases: dict[str, list[str]]
     hidden: bool = False
+    depends_on: tuple[str, ...] = ()  #: services this one runs on (read by the matcher)
 
 
 @dataclass(frozen=True)
@@ -104,6 +105,7 @@ def load_catalogue(root: Path) -> list[CatalogueEntry]:
                     lang: _split_csv(_one(meta, f"aliases_{lang}", path, "")) for lang in LANGUAGES
                 },
                 hidden=_one(meta, "hidden", path, "false").lower() in ("true", "yes", "1"),
+                depends_on=tuple(_split_csv(_one(meta, "depends_on", path, ""))),
             )
         )
     keys = [e.key for e in entries]
@@ -114,7 +116,18 @@ def load_catalogue(root: Path) -> list[CatalogueEntry]:
     for entry in entries:
         if entry.group is not None and entry.group not in groups:
             raise ContentError(f"catalogue: '{entry.key}' names unknown group '{entry.group}'")
+    known = set(keys)
+    for entry in entries:
+        unknown = [k for k in entry.depends_on if k not in known]
+        if unknown:
+            raise ContentError(f"catalogue: '{entry.key}' depends on unknown {unknown}")
     return entries
+
+
+@cache
+def catalogue_cached(root: str) -> tuple[CatalogueEntry, ...]:
+    """The catalogue files, read once per process (they change with a deployment)."""
+    return tuple(load_catalogue(Path(root)))
 
 
 def load_pages(root: Path) -> dict[str, Page]:

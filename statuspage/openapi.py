@@ -275,11 +275,33 @@ MATCH_REQUEST = {
     },
 }
 
+REASON = {
+    "type": "object",
+    "description": "One piece of evidence: `code` and `params` as data, `text` in the request's "
+    "language, `customer` when a customer is shown it, `weight` its share of the score in "
+    "log-odds (negative: against the incident)",
+    "required": ["code", "params", "customer", "weight", "text"],
+    "properties": {
+        "code": {"type": "string"},
+        "params": {"type": "object", "additionalProperties": {"type": "string"}},
+        "customer": {"type": "boolean"},
+        "weight": {"type": "number"},
+        "text": {"type": "string"},
+    },
+}
+
 MATCH_RESULT = {
     "type": "object",
-    "required": ["proposal", "matches"],
+    "required": ["proposal", "high", "shown", "matches"],
     "properties": {
         "proposal": {"type": ["string", "null"]},
+        "high": {"type": "boolean", "description": "the proposal is in the high band"},
+        "shown": {
+            "type": "array",
+            "description": "the incidents the customer is offered: the proposal, and a second "
+            "one when the two are close",
+            "items": ID,
+        },
         "matches": {
             "type": "array",
             "items": {
@@ -288,8 +310,14 @@ MATCH_RESULT = {
                 "properties": {
                     "incident_id": ID,
                     "name": {"type": "string"},
-                    "score": {"type": "number", "minimum": 0, "maximum": 1},
-                    "reasons": {"type": "array", "items": {"type": "string"}},
+                    "score": {
+                        "type": "number",
+                        "minimum": 0,
+                        "maximum": 1,
+                        "description": "calibrated: the probability that the request is about "
+                        "this incident",
+                    },
+                    "reasons": {"type": "array", "items": REASON},
                 },
             },
         },
@@ -659,14 +687,22 @@ def document() -> dict[str, Any]:
                             _ref("MatchResult"),
                             {
                                 "proposal": "a1b2c3d4e5f6",
+                                "high": True,
+                                "shown": ["a1b2c3d4e5f6"],
                                 "matches": [
                                     {
                                         "incident_id": "a1b2c3d4e5f6",
                                         "name": "LiveDNS resolution errors",
                                         "score": 0.93,
                                         "reasons": [
-                                            "text: shares servfail, dns",
-                                            "service: none chosen",
+                                            {
+                                                "code": "codes",
+                                                "params": {"codes": "SERVFAIL"},
+                                                "customer": True,
+                                                "weight": 1.2,
+                                                "text": "Your message mentions SERVFAIL, as "
+                                                "our updates do.",
+                                            }
                                         ],
                                     }
                                 ],

@@ -1,9 +1,13 @@
 """The contact form that deflects requests onto incidents, end to end through HTTP."""
 
+import json
+import os
 import re
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
+
+import pytest
 
 from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
@@ -65,17 +69,47 @@ def reference_of(response) -> tuple[str, str]:
 # -- the evaluation ------------------------------------------------------------------------------
 
 
-def test_evaluate_on_the_development_set(runner):
-    result = runner.invoke(args=["deflection", "evaluate", str(DEV_SET)])
+TRAIN_SET = Path(__file__).parent / "data" / "deflection-train.json"
+#: A few points under the cross-validated figures recorded in README.md and bench/RESULTS.md: a
+#: quality guard that fails when a change makes the matcher worse on requests it never saw.
+FLOOR = {"precision": 0.84, "recall": 0.83, "false-proposal rate": 0.15}
+
+
+@pytest.mark.skipif(
+    bool(os.environ.get("STATUSPAGE_TEST_DATABASE_URL")),
+    reason="the evaluation runs in its own SQLite file: once per suite is enough",
+)
+def test_cross_validated_quality_on_both_labelled_sets(runner):
+    """Leave one scenario out, replayed live: the figure that counts, above its floor."""
+    result = runner.invoke(args=["deflection", "evaluate", "--folds", str(DEV_SET), str(TRAIN_SET)])
     assert result.exit_code == 0, result.output
-    overall = re.search(r"overall\s+precision ([0-9.]+)\s+recall ([0-9.]+)", result.output)
-    precision, recall = float(overall.group(1)), float(overall.group(2))
-    assert precision >= 0.90, result.output
-    assert recall >= 0.85, result.output
-    assert "lang fr" in result.output
-    assert "lang en" in result.output
+    overall = re.search(
+        r"overall\s+precision ([0-9.]+)\s+recall ([0-9.]+)\s+false-proposal rate ([0-9.]+)",
+        result.output,
+    )
+    precision, recall, false_rate = (float(overall.group(i)) for i in (1, 2, 3))
+    assert precision >= FLOOR["precision"], result.output
+    assert recall >= FLOOR["recall"], result.output
+    assert false_rate <= FLOOR["false-proposal rate"], result.output
+    for lang in ("fr", "en"):
+        assert f"lang {lang}" in result.output
+    assert "T15" in result.output
     assert "D07" in result.output
     assert "misses:" in result.output
+
+
+def test_the_evaluation_replays_live(runner):
+    """A request sent after an incident's backdated start but before its publication is not
+    offered it: the replay creates the incident at its first update, not at `started_at`."""
+    from statuspage import evaluation
+
+    data = json.loads(DEV_SET.read_text())
+    events = evaluation.events(data["scenarios"][0])
+    opened = {item["key"]: at for at, _, kind, item in events if kind == "open"}
+    for incident in data["scenarios"][0]["incidents"]:
+        assert opened[incident["key"]] == min(u["at"] for u in incident["updates"])
+    times = [evaluation._when(at) for at, *_ in events]
+    assert times == sorted(times)
 
 
 # -- the customer's side -------------------------------------------------------------------------
@@ -354,12 +388,17 @@ def test_updates_reach_attached_customers_when_staff_notify(client, data, livedn
 
 
 def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
-    client, data, livedns, clock, app
+    client, data, livedns, clock, app, components
 ):
     response, _ = contact(client, **SERVFAIL)
     strong, _ = reference_of(response)
-    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
-    weak_response, _ = contact(client, subject="question", message="a website question")
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.01
+    weak_response, _ = contact(
+        client,
+        service=components["livedns"].id,
+        subject="TXT record",
+        message="How do I add a TXT record for a verification? Is there a guide?",
+    )
     weak, _ = reference_of(weak_response)
     assert request_row(data, weak).state is RequestState.PROPOSED
     assert request_row(data, weak).proposal_score < 0.8
@@ -421,7 +460,7 @@ def test_match_endpoint_has_no_side_effect(client, data, livedns):
 def test_match_endpoint_replays_a_past_time(client, livedns, clock):
     before = (clock.now - timedelta(hours=1)).isoformat()
     body = client.post("/api/v1/requests/match", json={**SERVFAIL, "at": before}).get_json()
-    assert body == {"proposal": None, "matches": []}
+    assert body == {"proposal": None, "high": False, "shown": [], "matches": []}
 
 
 def test_requests_endpoint_stores_and_answers_201(client, data, livedns):

@@ -11,12 +11,14 @@ import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import cache
 
 from flask import current_app
 from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage import mail
+from statuspage.content import catalogue_cached
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
@@ -51,7 +53,10 @@ class RequestInput:
 
 
 def services(session: Session) -> list[matching.Service]:
-    rows = session.execute(select(Component)).scalars()
+    """The catalogue as the matcher reads it; dependencies come from `content/catalogue/`."""
+    rows = list(session.execute(select(Component)).scalars())
+    by_key = {c.key: c.id for c in rows}
+    depends = {e.key: e.depends_on for e in catalogue_cached(current_app.config["CONTENT_DIR"])}
     return [
         matching.Service(
             id=c.id,
@@ -59,18 +64,41 @@ def services(session: Session) -> list[matching.Service]:
             aliases=tuple((c.aliases or {}).get("en", []) + (c.aliases or {}).get("fr", [])),
             descriptions=(c.description_en, c.description_fr),
             group_id=c.group_id,
+            depends_on=tuple(by_key[k] for k in depends.get(c.key, ()) if k in by_key),
         )
         for c in rows
     ]
 
 
+def service_names(session: Session) -> dict[str, Component]:
+    """Components by id, to put a reason's service into the reader's language."""
+    return {c.id: c for c in session.execute(select(Component)).scalars()}
+
+
+def model() -> matching.Model:
+    """The committed artifact, or the one a test or an evaluation fold sets in `MATCH_MODEL`."""
+    chosen = current_app.config.get("MATCH_MODEL")
+    if not chosen:
+        return matching.default_model()
+    if isinstance(chosen, matching.Model):
+        return chosen
+    return _model_from(str(chosen))
+
+
+@cache
+def _model_from(path: str) -> matching.Model:
+    return matching.Model.load(path)
+
+
 def matcher(session: Session) -> matching.Matcher:
     """Built from the catalogue once per data version, not once per contact-form submission."""
     config = current_app.config
+    chosen = model()
     key = (
         current_version(session),
         config["MATCH_PROPOSAL_THRESHOLD"],
         config["MATCH_HIGH_THRESHOLD"],
+        id(chosen),
     )
     cached = current_app.extensions.get("statuspage_matcher")
     if cached is not None and cached[0] == key:
@@ -79,6 +107,7 @@ def matcher(session: Session) -> matching.Matcher:
         services(session),
         proposal_threshold=config["MATCH_PROPOSAL_THRESHOLD"],
         high_threshold=config["MATCH_HIGH_THRESHOLD"],
+        model=chosen,
     )
     current_app.extensions["statuspage_matcher"] = (key, built)
     return built
@@ -215,7 +244,7 @@ def apply_match(
         request.state = S.PROPOSED
         request.proposed_incident_id = result.proposal.incident_id
         request.proposal_score = result.proposal.score
-        request.proposal_reasons = list(result.proposal.reasons)
+        request.proposal_reasons = reasons_data(result.proposal.reasons)
         request.proposed_at = now
         _event(
             request,
@@ -224,6 +253,19 @@ def apply_match(
             detail=f"{result.proposal.name} (score {result.proposal.score:.2f})",
         )
     session.flush()
+
+
+def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
+    """Reasons as stored with the request: data, put into words when shown."""
+    return [
+        {
+            "code": r.code,
+            "params": dict(r.params),
+            "customer": r.for_customer,
+            "weight": r.weight,
+        }
+        for r in reasons
+    ]
 
 
 def matcher_failed(request: SupportRequest, now: datetime, error: Exception) -> None:

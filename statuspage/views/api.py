@@ -8,10 +8,11 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request
+from flask_babel import force_locale
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from statuspage import serializers
+from statuspage import reasons, serializers
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
@@ -483,18 +484,42 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
     )
 
 
-def _match_json(result) -> dict[str, Any]:
-    return {
-        "proposal": result.proposal_id,
-        "matches": [
+def _match_json(result, lang: str) -> dict[str, Any]:
+    """The proposal, what the customer would be shown, and every candidate with its reasons.
+
+    Each reason is data (`code`, `params`, its share of the score in log-odds) with its sentence
+    in the request's language; `customer` marks those a customer is shown.
+    """
+    names = deflection.service_names(db.session)
+
+    def name(service_id: str) -> str:
+        component = names.get(service_id)
+        return component.name(lang) if component else service_id
+
+    with force_locale(lang):
+        matches = [
             {
                 "incident_id": m.incident_id,
                 "name": m.name,
                 "score": m.score,
-                "reasons": list(m.reasons),
+                "reasons": [
+                    {
+                        "code": r.code,
+                        "params": dict(r.params),
+                        "customer": r.for_customer,
+                        "weight": r.weight,
+                        "text": reasons.sentence(r, name),
+                    }
+                    for r in m.reasons
+                ],
             }
             for m in result.matches
-        ],
+        ]
+    return {
+        "proposal": result.proposal_id,
+        "high": result.high,
+        "shown": [m.incident_id for m in result.shown],
+        "matches": matches,
     }
 
 
@@ -504,8 +529,9 @@ def match_request():
     """What the matcher would propose for this request; no side effect."""
     data = _json()
     at = _time(data, "at") or app_now()
-    result = deflection.match(db.session, _request_input(data, require_contact=False), at)
-    return jsonify(_match_json(result))
+    request_input = _request_input(data, require_contact=False)
+    result = deflection.match(db.session, request_input, at)
+    return jsonify(_match_json(result, request_input.lang))
 
 
 @bp.post("/requests")

@@ -1,0 +1,306 @@
+"""Every piece of evidence about one (request, incident) pair, as numbers and as reasons.
+
+The numbers feed the model; the reasons say the same thing in data, for the customer and staff.
+Nothing here decides: contradictions are features with learned weights, not vetoes.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from statuspage.domain.matching import entities, intent
+from statuspage.domain.matching.catalogue import Catalogue, Relation
+from statuspage.domain.matching.core import Incident, Reason, Request
+from statuspage.domain.matching.onset import Onset, onset
+from statuspage.domain.matching.text import Background, counts, fold, terms, worded_terms
+
+_PLACES = {"paris", "luxembou", "lux"}
+
+
+@dataclass
+class Doc:
+    """An incident as the matcher reads it at the request's time."""
+
+    incident: Incident
+    terms: dict[str, int]
+    name_terms: set[str]
+    service_terms: set[str]
+    scope: entities.Scope
+    affected: set[str]
+    groups: set[str]
+    related: set[str]
+    excluded_services: set[str]
+    text: str  #: folded, for third parties the incident itself names
+    start: datetime | None
+    published: datetime | None
+
+
+def is_candidate(incident: Incident, at: datetime) -> bool:
+    """Active when the request was sent: started, not yet resolved, inside a maintenance window."""
+    if incident.kind == "maintenance":
+        start = incident.started_at or incident.scheduled_for
+        end = incident.scheduled_until
+        if incident.resolved_at is not None and (end is None or incident.resolved_at < end):
+            end = incident.resolved_at
+        return start is not None and start <= at and (end is None or at < end)
+    if incident.started_at is None or incident.started_at > at:
+        return False
+    return incident.resolved_at is None or at < incident.resolved_at
+
+
+def document(incident: Incident, at: datetime, catalogue: Catalogue) -> Doc:
+    visible = [u.body for u in incident.updates if u.at <= at]
+    affected = {c for c in incident.components if c in catalogue.services}
+    service_text = []
+    for component_id in affected:
+        service = catalogue.services[component_id]
+        service_text += [*service.names, *service.aliases]
+    bodies = [*visible, *incident.translations]
+    text = " ".join([incident.name, incident.name, *bodies, " ".join(incident.keywords)])
+    found_scope = entities.scope(incident.name, bodies, incident.keywords)
+    groups = catalogue.groups_of(affected)
+    excluded = catalogue.excluded(found_scope.excluded_sentences) - affected - groups
+    for sid in list(excluded):
+        if set(catalogue.services[sid].depends_on) & affected:
+            excluded.discard(sid)
+    found_scope.datacenters |= entities.datacenters(" ".join(service_text))
+    published = min((u.at for u in incident.updates), default=None)
+    return Doc(
+        incident=incident,
+        terms=counts([*found_scope.included_terms, *terms(" ".join(incident.keywords))]),
+        name_terms=set(terms(incident.name)),
+        service_terms=set(terms(" ".join(service_text))),
+        scope=found_scope,
+        affected=affected,
+        groups=groups,
+        related=catalogue.related(affected),
+        excluded_services=excluded,
+        text=fold(text),
+        start=incident.started_at or incident.scheduled_for,
+        published=published,
+    )
+
+
+@dataclass
+class RequestFacts:
+    """What the request says, read once for all its candidates."""
+
+    text: str
+    terms: list[str]
+    surface: dict[str, str]  #: a term and the customer's own word for it
+    codes: set[str]
+    tlds: set[str]
+    domain_tlds: set[str]  #: the extension of the domain the customer gave
+    datacenters: set[str]
+    phones: set[str]
+    named: set[str]  #: services its words name
+    onset: Onset
+    cues: dict[str, intent.Cue]
+    third_parties: set[str]
+
+
+def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
+    text = f"{request.subject}\n{request.message}"
+    worded = worded_terms(text)
+    found_terms = [term for term, _ in worded]
+    surface: dict[str, str] = {}
+    for term, word in worded:
+        surface.setdefault(term, word)
+    domain_tlds = entities.tlds(request.domain) if request.domain else set()
+    tld = sorted(domain_tlds)[0] if domain_tlds else None
+    return RequestFacts(
+        text=text,
+        terms=found_terms,
+        surface=surface,
+        codes=entities.error_codes(text),
+        tlds=entities.tlds(text) | domain_tlds,
+        domain_tlds=domain_tlds,
+        datacenters=entities.datacenters(text),
+        phones=entities.phone_countries(text),
+        named=catalogue.named_in(text),
+        onset=onset(text, request.at, tld),
+        cues=intent.cues(text),
+        third_parties=intent.third_parties(text),
+    )
+
+
+def idf(docs: list[Doc], catalogue: Catalogue) -> dict[str, float]:
+    corpus = list(catalogue.vocabulary.values()) + [set(d.terms) | d.service_terms for d in docs]
+    size = len(corpus)
+    frequency: dict[str, int] = {}
+    for doc in corpus:
+        for term in doc:
+            frequency[term] = frequency.get(term, 0) + 1
+    return {t: math.log(1 + (size - n + 0.5) / (n + 0.5)) for t, n in frequency.items()}
+
+
+def _r(code: str, customer: bool = False, **params: str) -> Reason:
+    return Reason(code, tuple(sorted(params.items())), customer)
+
+
+def pair(
+    request: Request,
+    facts: RequestFacts,
+    doc: Doc,
+    docs: list[Doc],
+    weights: dict[str, float],
+    catalogue: Catalogue,
+    background: Background,
+) -> tuple[dict[str, float], list[Reason]]:
+    """The features of one candidate, and the reasons behind each."""
+    f: dict[str, float] = {}
+    reasons: list[Reason] = []
+    unique = set(facts.terms)
+
+    # -- catalogue ---------------------------------------------------------------------------
+    relation = catalogue.relation(request.service_id, doc.affected)
+    f["svc_" + relation] = 1.0
+    picked = request.service_id or ""
+    if relation == Relation.EXACT:
+        reasons.append(_r("service_affected", True, service=picked))
+    elif relation == Relation.GROUP:
+        reasons.append(_r("service_group", True, service=picked))
+    elif relation == Relation.RELATED:
+        reasons.append(_r("service_related", False, service=picked))
+    elif relation == Relation.OTHER:
+        reasons.append(_r("service_other", False, service=picked))
+    if picked in doc.excluded_services:
+        f["svc_excluded"] = 1.0
+        reasons.append(_r("service_excluded", False, service=picked))
+    named_affected = facts.named & (doc.affected | doc.groups)
+    named_specific = facts.named & doc.affected
+    named_excluded = facts.named & doc.excluded_services
+    if named_specific:
+        f["named_affected"] = 1.0
+        reasons.append(_r("names_service", True, service=sorted(named_specific)[0]))
+    elif named_affected:
+        f["named_group"] = 1.0
+    if named_excluded and not named_specific:
+        f["named_excluded"] = 1.0
+        reasons.append(_r("names_excluded_service", False, service=sorted(named_excluded)[0]))
+    if facts.named and not (facts.named & (doc.affected | doc.groups | doc.related)):
+        f["named_other"] = 1.0
+
+    # -- text --------------------------------------------------------------------------------
+    shared = sorted(unique & set(doc.terms), key=lambda t: -weights.get(t, 0))
+    total = sum(weights.get(t, 1.0) for t in unique) or 1.0
+    mass = sum(weights.get(t, 0) for t in shared)
+    specific = [t for t in shared if t not in doc.service_terms and t not in _PLACES]
+    rare = sum(weights.get(t, 0) * background.rarity(t) for t in specific)
+    ordinary = sum(weights.get(t, 0) * (1 - background.rarity(t)) for t in shared)
+    f["text"] = math.log1p(mass) / 3
+    f["text_share"] = mass / total
+    f["specific"] = math.log1p(rare) / 3
+    f["ordinary"] = math.log1p(ordinary) / 3
+    f["name_hits"] = min(float(len(unique & doc.name_terms)), 3.0) / 3
+    others = [
+        sum(weights.get(t, 0) * background.rarity(t) for t in unique & set(d.terms))
+        for d in docs
+        if d is not doc
+    ]
+    best_other = max(others, default=0.0)
+    if rare > 0 and rare >= best_other:
+        f["best_text"] = 1.0
+    f["margin"] = max(-1.0, min(1.0, (rare - best_other) / 4))
+    aliases = (unique & doc.service_terms) - set(shared)
+    alias_mass = sum(weights.get(t, 0) * background.rarity(t) for t in aliases)
+    if alias_mass:
+        f["alias"] = math.log1p(alias_mass) / 3
+    excluded_mass = sum(weights.get(t, 0) for t in unique & doc.scope.excluded_terms)
+    if excluded_mass:
+        f["excluded_words"] = math.log1p(excluded_mass) / 3
+    top = sorted(specific, key=lambda t: -weights.get(t, 0) * background.rarity(t))
+    if top and rare >= 1.5:
+        words = [facts.surface.get(t, t) for t in top[:3]]
+        reasons.append(_r("shared_words", True, words=", ".join(words)))
+
+    # -- entities and scope ------------------------------------------------------------------
+    scope = doc.scope
+    common = facts.codes & scope.codes
+    if common:
+        f["codes"] = min(len(common), 2) / 2
+        reasons.append(_r("codes", True, codes=", ".join(sorted(common)).upper()))
+    elif facts.codes and scope.codes:
+        f["codes_other"] = 1.0
+    covered = set(scope.tlds)
+    if scope.generic_tlds:
+        covered |= entities.GENERIC_TLDS
+    for source, found_tlds in (
+        ("domain", facts.domain_tlds),
+        ("text", facts.tlds - facts.domain_tlds),
+    ):
+        if not covered or not found_tlds:
+            continue
+        inside = found_tlds & covered
+        if inside:
+            f[f"tld_{source}_match"] = 1.0
+            reasons.append(_r("tld", True, tld="." + sorted(inside)[0]))
+        else:
+            f[f"tld_{source}_conflict"] = 1.0
+            reasons.append(_r("tld_conflict", tld="." + sorted(found_tlds)[0]))
+    if facts.domain_tlds and facts.domain_tlds <= scope.excluded_tlds:
+        f["tld_excluded"] = 1.0
+    service_dcs = (
+        entities.datacenters(" ".join(catalogue.services[picked].names))
+        if picked in catalogue.services
+        else set()
+    )
+    request_dcs = facts.datacenters | service_dcs
+    if scope.datacenters and request_dcs:
+        if request_dcs & scope.datacenters:
+            f["dc_match"] = 1.0
+            if len(request_dcs) > 1:
+                f["dc_both"] = 1.0
+            reasons.append(
+                _r("datacenter", True, datacenter=sorted(request_dcs & scope.datacenters)[0])
+            )
+        else:
+            f["dc_conflict"] = 1.0
+            reasons.append(_r("datacenter_conflict", datacenter=sorted(request_dcs)[0]))
+    if request_dcs and request_dcs <= scope.excluded_datacenters:
+        f["dc_excluded"] = 1.0
+    if scope.phone_countries and facts.phones:
+        if facts.phones & scope.phone_countries:
+            f["phone_match"] = 1.0
+        else:
+            f["phone_conflict"] = 1.0
+
+    # -- onset and time ----------------------------------------------------------------------
+    began = facts.onset
+    if doc.start is not None:
+        since = (request.at - doc.start).total_seconds() / 3600
+        f["age"] = math.log1p(max(since, 0.0)) / 3
+        if began.days_before:
+            f["onset_days"] = 1.0
+            reasons.append(_r("onset_before", words=began.words))
+        elif began.began is not None:
+            gap = (doc.start - began.began) / timedelta(hours=1)
+            if gap > 0.75:
+                f["onset_vague_gap" if began.vague else "onset_gap"] = min(math.log1p(gap), 2.5)
+                reasons.append(_r("onset_before", words=began.words))
+            else:
+                f["onset_after"] = 1.0
+    if doc.incident.kind == "maintenance":
+        f["maintenance"] = 1.0
+
+    # -- intent ------------------------------------------------------------------------------
+    for name, cue in facts.cues.items():
+        f["cue_" + name] = 1.0
+        if name not in ("failure", "incident_ref", "safety"):
+            reasons.append(_r("cue_" + name, words=cue.words))
+    foreign = {p for p in facts.third_parties if p not in doc.text}
+    f.pop("cue_third_party", None)
+    if foreign:
+        f["third_party"] = 1.0
+        reasons.append(_r("third_party", words=sorted(foreign)[0]))
+    f["candidates"] = (len(docs) - 1) / 2
+    others = [d for d in docs if d is not doc]
+    if relation not in (Relation.EXACT,) and any(
+        catalogue.relation(request.service_id, d.affected) == Relation.EXACT for d in others
+    ):
+        f["other_exact"] = 1.0
+    if not named_specific and any(facts.named & d.affected for d in others):
+        f["other_named"] = 1.0
+    return f, reasons
