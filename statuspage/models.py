@@ -383,6 +383,7 @@ class SupportRequest(db.Model):
 
     incident: Mapped[Incident | None] = relationship(foreign_keys=[incident_id])
     proposed_incident: Mapped[Incident | None] = relationship(foreign_keys=[proposed_incident_id])
+    declined_incident: Mapped[Incident | None] = relationship(foreign_keys=[declined_incident_id])
     service: Mapped[Component | None] = relationship()
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"

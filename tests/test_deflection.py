@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -124,6 +125,83 @@ def test_declining_sends_the_request_to_the_queue_with_the_match_recorded(client
     assert stored.state is RequestState.QUEUED
     assert stored.declined_incident_id == livedns
     assert stored.incident_id is None
+
+
+def answer(client, url, action, **fields):
+    """Presses one of the buttons of the private page at `url`, as a browser would."""
+    reference = re.search(r"/requests/(REQ-[0-9A-Z]{6})", url).group(1)
+    token = re.search(r"[?&]t=([0-9a-f]{32})", url).group(1)
+    return client.post(
+        f"/requests/{reference}/{action}",
+        data={"csrf_token": csrf_token(client, url), "t": token, **fields},
+    )
+
+
+def incident_heading(client, url) -> str:
+    html = text(client.get(url))
+    return unescape(re.search(r'<h2 id="incident-heading">([^<]+)</h2>', html).group(1))
+
+
+def test_after_declining_the_page_no_longer_says_attached(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    answer(client, url, "decline")
+    assert incident_heading(client, url + "&lang=en") == "The incident you said is not your problem"
+    assert (
+        incident_heading(client, url + "&lang=fr")
+        == "L'incident dont vous nous avez dit qu'il n'est pas votre problème"
+    )
+    assert "attached to" not in text(client.get(url + "&lang=en"))
+
+
+def test_after_detaching_the_page_no_longer_says_attached(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    answer(client, url, "accept")
+    assert incident_heading(client, url + "&lang=en") == "The incident your request is attached to"
+    answer(client, url, "different")
+    assert incident_heading(client, url + "&lang=en") == "The incident you said is not your problem"
+
+
+def test_after_staff_detach_the_page_says_our_team_detached_it(admin, client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    answer(client, url, "accept")
+    page = f"/staff/requests/{request_row(data, reference).id}"
+    admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert (
+        incident_heading(client, url + "&lang=en")
+        == "The incident our team detached your request from"
+    )
+    assert (
+        incident_heading(client, url + "&lang=fr")
+        == "L'incident dont notre équipe a détaché votre demande"
+    )
+
+
+def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
+    admin, client, data, livedns, components
+):
+    response, _ = contact(
+        client, service=components["payments"].id, subject="Site down", message="Nothing works."
+    )
+    reference, url = reference_of(response)
+    page = f"/staff/requests/{request_row(data, reference).id}"
+    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    assert incident_heading(client, url) == "The incident your request is attached to"
+    admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    assert incident_heading(client, url) == "The incident our team detached your request from"
+
+
+def test_an_unanswered_weak_proposal_is_not_called_attached(client, data, livedns, clock, app):
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    response, _ = contact(client, subject="question", message="a website question")
+    reference, url = reference_of(response)
+    assert request_row(data, reference).state is RequestState.PROPOSED
+    clock.now += timedelta(minutes=31)
+    assert incident_heading(client, url + "&lang=en") == "The incident we proposed to you"
+    assert request_row(data, reference).state is RequestState.QUEUED
 
 
 def test_an_unrelated_request_goes_straight_to_the_queue(client, data, livedns, components):

@@ -14,6 +14,9 @@ In words:
   (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
   queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
 * The customer, or staff, may detach an attached request at any time: it joins the queue.
+* The customer's private page tells truthfully how the request stands towards the incident it
+  shows (`relation`): proposed, attached, said not to be their problem, detached by our team,
+  still broken after the resolution, or proposed and never attached.
 * **Deflection rate** of an incident = requests attached to it / all requests received on its
   services (or naming no service) while it was active.
 """
@@ -47,6 +50,18 @@ class RequestKind(StrEnum):
     AFFECTED = "affected"  #: "I'm affected too" on an incident page: an email, no text
 
 
+class Relation(StrEnum):
+    """How a request stands towards the incident its private page shows."""
+
+    PROPOSED = "proposed"  #: the matcher proposed it, the customer has not answered yet
+    ATTACHED = "attached"  #: on the incident's master ticket
+    DECLINED = "declined"  #: the customer said it is not their problem
+    DETACHED_BY_STAFF = "detached_by_staff"  #: our team moved the request off it
+    STILL_BROKEN = "still_broken"  #: attached, resolved, not fixed for the customer
+    WAS_ATTACHED = "was_attached"  #: attached, then closed
+    NOT_TAKEN = "not_taken"  #: proposed, then never attached (no answer in time, incident over)
+
+
 class TransitionError(ValueError):
     """The request is not in a state where this makes sense (a double click, an old link)."""
 
@@ -75,3 +90,29 @@ def check(state: RequestState, allowed: frozenset[RequestState] | set[RequestSta
 
 def deflection_rate(attached: int, received: int) -> float | None:
     return None if received == 0 else attached / received
+
+
+def relation(
+    state: RequestState,
+    *,
+    attached: bool,
+    declined: bool,
+    detached_by_staff: bool,
+    still_broken: bool,
+) -> Relation:
+    """The request towards one incident: `attached` (it is the request's incident), `declined`
+    (the customer said it is not their problem), `detached_by_staff` (our team detached the request
+    from it). What the customer said wins over what our team did."""
+    if state is RequestState.PROPOSED:
+        return Relation.PROPOSED
+    if attached:
+        if state in ON_MASTER_TICKET:
+            return Relation.ATTACHED
+        if still_broken and state is RequestState.QUEUED:
+            return Relation.STILL_BROKEN
+        return Relation.WAS_ATTACHED
+    if declined:
+        return Relation.DECLINED
+    if detached_by_staff:
+        return Relation.DETACHED_BY_STAFF
+    return Relation.NOT_TAKEN

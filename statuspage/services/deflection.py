@@ -346,6 +346,27 @@ def affected_too(
     return request
 
 
+def shown_incident(
+    session: Session, request: SupportRequest
+) -> tuple[Incident | None, rq.Relation | None]:
+    """The incident the customer's private page shows, and how the request stands towards it:
+    the one it is attached to, else the last one the customer turned down, else the proposed
+    one, else the last one our team detached it from."""
+    staff_detached = [e.detail for e in request.events if e.action == "detached by staff"]
+    incident = request.incident or request.declined_incident or request.proposed_incident
+    if incident is None and staff_detached:
+        incident = session.get(Incident, staff_detached[-1])
+    if incident is None:
+        return None, None
+    return incident, rq.relation(
+        request.state,
+        attached=request.incident_id == incident.id,
+        declined=request.declined_incident_id == incident.id,
+        detached_by_staff=incident.id in staff_detached,
+        still_broken=request.still_broken,
+    )
+
+
 # -- timers (run by the outbox worker, and lazily when a request is looked at) -----------------
 
 

@@ -178,10 +178,12 @@ def request_page(reference: str):
             db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
         )
         db.session.commit()
-    incident = stored.incident or stored.proposed_incident
+    incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     action_form = f.RequestActionForm(t=request.args.get("t", ""))
-    return render_template("contact/request.html", stored=stored, view=view, form=action_form)
+    return render_template(
+        "contact/request.html", stored=stored, view=view, relation=relation, form=action_form
+    )
 
 
 ACTIONS = {
