@@ -6,6 +6,7 @@ from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
+from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
@@ -450,6 +451,58 @@ def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
         assert deflection.run_timers(session, clock.now) == 2
     assert request_row(data, strong).state is RequestState.ATTACHED
     assert request_row(data, weak).state is RequestState.QUEUED
+
+
+def test_the_page_says_what_an_unanswered_proposal_will_become(client, data, livedns, clock, app):
+    response, _ = contact(client, **SERVFAIL)
+    strong, strong_url = reference_of(response)
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    weak_response, _ = contact(client, subject="question", message="a website question")
+    weak, weak_url = reference_of(weak_response)
+    assert request_row(data, strong).proposal_score >= app.config["MATCH_HIGH_THRESHOLD"]
+    assert request_row(data, weak).proposal_score < app.config["MATCH_HIGH_THRESHOLD"]
+    high = text(client.get(strong_url + "&lang=en"))
+    assert (
+        "Without an answer from you, in 30 minutes your request will be attached to this "
+        "incident and you will be told when it is resolved." in high
+    )
+    assert "support queue in" not in high
+    low = text(client.get(weak_url + "&lang=en"))
+    assert (
+        "Without an answer from you, your request goes to our support queue in 30 minutes." in low
+    )
+    assert "will be attached" not in low
+    french = text(client.get(strong_url + "&lang=fr"))
+    assert "dans 30 minutes, votre demande sera rattachée à cet incident" in unescape(french)
+    clock.now += timedelta(minutes=20)
+    assert "in 10 minutes your request will be attached" in text(
+        client.get(strong_url + "&lang=en")
+    )
+    clock.now += timedelta(minutes=11)
+    assert request_row(data, strong).state is RequestState.PROPOSED
+    assert "We will write to you as soon as it is fixed." in text(client.get(strong_url))
+    assert request_row(data, strong).state is RequestState.ATTACHED
+    assert "In our support queue" in text(client.get(weak_url))
+    assert request_row(data, weak).state is RequestState.QUEUED
+
+
+def test_the_promised_delay_is_the_proposal_timeout(client, livedns, monkeypatch):
+    monkeypatch.setattr(rq, "PROPOSAL_TIMEOUT", timedelta(hours=2))
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    assert "in 2 hours your request will be attached to this incident" in text(client.get(url))
+
+
+def test_no_promise_of_attachment_to_an_incident_that_is_over(client, data, livedns, clock):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    resolve(data, livedns, clock)
+    page = text(client.get(url))
+    assert "your request goes to our support queue in 30 minutes" in page
+    assert "will be attached" not in page
+    clock.now += timedelta(minutes=31)
+    client.get(url)
+    assert request_row(data, reference).state is RequestState.QUEUED
 
 
 def test_unanswered_confirmation_closes_after_7_days(client, data, livedns, clock):

@@ -9,7 +9,8 @@ In words:
   problem is different" sends it to the queue (`queued`) with the declined match recorded.
   Without any proposal it goes straight to the queue.
 * A proposal left unanswered for `PROPOSAL_TIMEOUT` is attached only if its score was in the high
-  band; otherwise the request goes to the queue: a doubtful match never swallows a problem.
+  band (and the incident is not over); otherwise the request goes to the queue: a doubtful match
+  never swallows a problem. The private page tells the customer which of the two will happen.
 * When the incident is resolved, attached requests wait for the customer's confirmation
   (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
   queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
@@ -70,13 +71,23 @@ def new_reference() -> str:
     return "REQ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
-def after_timeout(score: float, high_threshold: float) -> RequestState:
-    """An unanswered proposal: attached only in the high band, else a normal ticket."""
-    return RequestState.ATTACHED if score >= high_threshold else RequestState.QUEUED
+def after_timeout(score: float, high_threshold: float, incident_over: bool = False) -> RequestState:
+    """An unanswered proposal: attached only in the high band and while the incident is not over,
+    else a normal ticket. The private page says it before the timer does it."""
+    if score >= high_threshold and not incident_over:
+        return RequestState.ATTACHED
+    return RequestState.QUEUED
 
 
 def proposal_expired(proposed_at: datetime, now: datetime) -> bool:
     return now - proposed_at >= PROPOSAL_TIMEOUT
+
+
+def proposal_time_left(proposed_at: datetime, now: datetime) -> timedelta:
+    """Rounded up to the minute, at least one: the page never promises less time than is left."""
+    left = proposed_at + PROPOSAL_TIMEOUT - now
+    minutes = -(-left // timedelta(minutes=1))
+    return timedelta(minutes=max(minutes, 1))
 
 
 def confirmation_expired(resolved_at: datetime, now: datetime) -> bool:

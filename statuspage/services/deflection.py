@@ -398,17 +398,24 @@ def run_timers(session: Session, now: datetime) -> int:
     return moved
 
 
+def unanswered_outcome(request: SupportRequest, high: float) -> rq.RequestState:
+    """What becomes of a proposal the customer does not answer: the page says it, the timer does
+    it."""
+    incident = request.proposed_incident
+    over = incident is None or incident.status in st.CLOSED_STATUSES
+    return rq.after_timeout(request.proposal_score or 0.0, high, incident_over=over)
+
+
 def expire_proposal(session: Session, request: SupportRequest, now: datetime, high: float) -> None:
     if request.state is not S.PROPOSED or not rq.proposal_expired(request.proposed_at, now):
         return
-    incident = session.get(Incident, request.proposed_incident_id)
-    outcome = rq.after_timeout(request.proposal_score or 0.0, high)
-    if outcome is S.ATTACHED and incident is not None and incident.status not in st.CLOSED_STATUSES:
-        _attach(request, incident.id, now, "", "attached")
-        request.events[-1].detail = "no answer in 30 minutes, high-confidence match"
+    waited = f"no answer in {rq.PROPOSAL_TIMEOUT // timedelta(minutes=1)} minutes"
+    if unanswered_outcome(request, high) is S.ATTACHED:
+        _attach(request, request.proposed_incident_id, now, "", "attached")
+        request.events[-1].detail = f"{waited}, high-confidence match"
     else:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="no answer in 30 minutes")
+        _event(request, "queued", now, detail=waited)
     session.flush()
 
 

@@ -181,8 +181,19 @@ def request_page(reference: str):
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     action_form = f.RequestActionForm(t=request.args.get("t", ""))
+    unanswered = time_left = None
+    if stored.state is rq.RequestState.PROPOSED:
+        high = current_app.config["MATCH_HIGH_THRESHOLD"]
+        unanswered = deflection.unanswered_outcome(stored, high)
+        time_left = rq.proposal_time_left(stored.proposed_at, now())
     return render_template(
-        "contact/request.html", stored=stored, view=view, relation=relation, form=action_form
+        "contact/request.html",
+        stored=stored,
+        view=view,
+        relation=relation,
+        form=action_form,
+        unanswered=unanswered,
+        time_left=time_left,
     )
 
 

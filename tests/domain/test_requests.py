@@ -1,4 +1,13 @@
-from statuspage.domain.requests import Relation, RequestState, relation
+from datetime import UTC, datetime, timedelta
+
+from statuspage.domain.requests import (
+    PROPOSAL_TIMEOUT,
+    Relation,
+    RequestState,
+    after_timeout,
+    proposal_time_left,
+    relation,
+)
 
 S = RequestState
 
@@ -37,3 +46,18 @@ def test_what_the_customer_said_wins_over_what_staff_did():
 def test_a_proposal_never_attached():
     assert towards(S.QUEUED) is Relation.NOT_TAKEN
     assert towards(S.CLOSED) is Relation.NOT_TAKEN
+
+
+def test_an_unanswered_proposal_is_attached_only_in_the_high_band_of_a_live_incident():
+    assert after_timeout(0.9, 0.8) is S.ATTACHED
+    assert after_timeout(0.8, 0.8) is S.ATTACHED
+    assert after_timeout(0.79, 0.8) is S.QUEUED
+    assert after_timeout(0.9, 0.8, incident_over=True) is S.QUEUED
+
+
+def test_the_time_left_is_rounded_up_to_the_minute():
+    at = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)
+    assert proposal_time_left(at, at) == PROPOSAL_TIMEOUT
+    assert proposal_time_left(at, at + timedelta(seconds=1)) == PROPOSAL_TIMEOUT
+    assert proposal_time_left(at, at + timedelta(minutes=20)) == timedelta(minutes=10)
+    assert proposal_time_left(at, at + PROPOSAL_TIMEOUT) == timedelta(minutes=1)
