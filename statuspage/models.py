@@ -389,6 +389,14 @@ class SupportRequest(db.Model):
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
 
+    @property
+    def still_broken_details(self) -> str:
+        """What the customer said still fails, at their last "still broken" ('' if nothing)."""
+        if not self.still_broken:
+            return ""
+        said = [e.detail for e in self.events if e.action == "still broken"]
+        return said[-1] if said else ""
+
 
 class RequestEvent(db.Model):
     """The history of a request, shown to the customer and to staff."""

@@ -395,6 +395,111 @@ def test_still_broken_reopens_that_request_alone(client, data, livedns, clock):
         ]
 
 
+def resolved_mail_links(data, reference) -> dict[str, str]:
+    """The answers' links of the resolution mail, made relative for the test client."""
+    with data() as session:
+        (message,) = session.execute(
+            db.select(OutboxMessage).where(OutboxMessage.kind == "resolved")
+        ).scalars()
+        plain = message.text_body
+        html = unescape(message.html_body)
+    found = dict(re.findall(r"(Yes, it works again|No, it is still broken): (\S+)", plain))
+    links = {
+        answer: found[label].replace("https://status.example.test", "")
+        for answer, label in (
+            ("fixed", "Yes, it works again"),
+            ("still-broken", "No, it is still broken"),
+        )
+    }
+    for link in found.values():
+        assert f'href="{link}"' in html
+    assert reference in links["fixed"]
+    return links
+
+
+def what_still_fails(data, reference) -> str:
+    with data() as session:
+        return (
+            session.execute(db.select(SupportRequest).where(SupportRequest.reference == reference))
+            .scalar_one()
+            .still_broken_details
+        )
+
+
+def test_each_answer_of_the_resolution_mail_has_its_own_place(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    links = resolved_mail_links(data, reference)
+    assert links["fixed"] != links["still-broken"]
+    fixed_page = text(client.get(links["fixed"]))
+    assert re.search(
+        r'<form id="fixed"[^>]*>.*?<button[^>]* autofocus>Yes, it works again', fixed_page, re.S
+    )
+    assert "autofocus" not in fixed_page.split('id="still-broken"')[1]
+    broken_page = text(client.get(links["still-broken"]))
+    form = broken_page.split('<form id="still-broken"')[1].split("</form>")[0]
+    assert re.search(
+        r'<textarea[^>]*autofocus[^>]*name="details"|<textarea[^>]*name="details"[^>]*autofocus',
+        form,
+    )
+    assert "What still fails? (optional)" in form
+    # Following the links changed nothing: mail scanners follow links too.
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+
+
+def test_still_broken_says_what_still_fails_and_staff_read_it(admin, client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    page = resolved_mail_links(data, reference)["still-broken"]
+    said = "shop.example.fr still answers SERVFAIL <script>alert(1)</script>"
+    response = answer(client, page, "still-broken", details=said)
+    assert response.status_code == 302
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.still_broken
+    escaped = "shop.example.fr still answers SERVFAIL &lt;script&gt;alert(1)&lt;/script&gt;"
+    console = text(admin.get(f"/staff/requests/{stored.id}?lang=en"))
+    assert escaped in console.split("What still fails")[1]
+    assert "<script>alert(1)" not in console
+    queue = text(admin.get("/staff/tickets?lang=en")).split('id="queue-heading"')[1]
+    assert escaped in queue
+    mine = text(client.get(page))
+    assert escaped in mine
+    assert "<script>alert(1)" not in mine
+
+
+def test_what_still_fails_is_optional_and_kept_when_too_long(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    page = resolved_mail_links(data, reference)["still-broken"]
+    too_long = "Still broken: " + "x" * 2000
+    response = answer(client, page, "still-broken", details=too_long)
+    assert response.status_code == 422
+    html = text(response)
+    assert too_long in html
+    assert "Field cannot be longer than 2000 characters." in html
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+    assert answer(client, page, "still-broken", details="").status_code == 302
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert what_still_fails(data, reference) == ""
+
+
+def test_the_still_broken_link_still_works_once_the_request_is_closed(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    links = resolved_mail_links(data, reference)
+    clock.now += timedelta(days=8)
+    with data() as session:
+        deflection.run_timers(session, clock.now)
+    assert request_row(data, reference).state is RequestState.CLOSED
+    page = links["still-broken"]
+    assert "Is it still broken for you?" in text(client.get(page))
+    assert "Is it still broken for you?" not in text(client.get(links["fixed"]))
+    answer(client, page, "still-broken", details="Mail still bounces.")
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert what_still_fails(data, reference) == "Mail still bounces."
+
+
 def test_updates_reach_attached_customers_when_staff_notify(client, data, livedns, clock):
     from statuspage.services.operations import add_update
 

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
+from statuspage.extensions import db
+from statuspage.models import SupportRequest
+
 from .conftest import sign_in
-from .test_deflection import SERVFAIL, contact
+from .test_deflection import SERVFAIL, answer, contact, resolve
 
 VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
-def test_pages_are_valid_html(app, client, data, livedns, components, staff_accounts, tmp_path):
+def test_pages_are_valid_html(
+    app, client, data, clock, livedns, components, staff_accounts, tmp_path
+):
     if not VNU.exists() or shutil.which("java") is None:
         pytest.fail("vnu.jar or java is missing: `make test` installs both")
     response, _ = contact(client, **SERVFAIL)
@@ -47,12 +52,25 @@ def test_pages_are_valid_html(app, client, data, livedns, components, staff_acco
         "not-found": (client, "/nope"),
     }
     files = []
-    for name, (browser, url) in pages.items():
+
+    def fetch(name, browser, url):
         body = browser.get(url).get_data(as_text=True)
         assert body.startswith("<!doctype html>"), name
         path = tmp_path / f"{name}.html"
         path.write_text(body, encoding="utf-8")
         files.append(str(path))
+
+    for name, (browser, url) in pages.items():
+        fetch(name, browser, url)
+    # After the resolution: the customer's answers, then what staff read of "still broken".
+    answer(client, request_page, "accept")
+    resolve(data, livedns, clock)
+    fetch("request-resolved", client, request_page + "&answer=still-broken")
+    answer(client, request_page, "still-broken", details="Still SERVFAIL <b>here</b>.")
+    with data() as session:
+        request_id = session.execute(db.select(SupportRequest.id)).scalar_one()
+    fetch("console-request", admin, f"/staff/requests/{request_id}")
+    fetch("tickets-still-broken", admin, "/staff/tickets")
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
         capture_output=True,

@@ -151,6 +151,17 @@ def private_link(request: SupportRequest) -> str:
     return f"{base}/requests/{request.reference}?t={token_for(request.reference)}"
 
 
+#: The answers a mail offers, each with its own place on the private page.
+ANSWERS = ("fixed", "still-broken")
+
+
+def answer_link(request: SupportRequest, answer: str) -> str:
+    """The private page with the form of one answer brought forward and focused (no fragment:
+    browsers skip `autofocus` when the address targets an element). Following it changes
+    nothing (mail scanners follow links): the customer still presses the button."""
+    return f"{private_link(request)}&answer={answer}"
+
+
 # -- the request's life ------------------------------------------------------------------------
 
 
@@ -292,15 +303,18 @@ def attach_by_staff(
     session.flush()
 
 
-def still_broken(session: Session, request: SupportRequest, now: datetime) -> None:
-    """After the resolution: reopens this request alone, as a normal ticket with its history."""
+def still_broken(
+    session: Session, request: SupportRequest, now: datetime, details: str = ""
+) -> None:
+    """After the resolution: reopens this request alone, as a normal ticket with its history;
+    what the customer says still fails is kept in that history, for staff to read."""
     rq.check(request.state, {S.AWAITING_CONFIRMATION, S.CLOSED})
     if request.incident_id is None:
         raise rq.TransitionError("this request is not attached to an incident")
     request.state = S.QUEUED
     request.still_broken = True
     request.closed_at = None
-    _event(request, "still broken", now, request.email)
+    _event(request, "still broken", now, request.email, detail=details.strip())
     session.flush()
 
 
@@ -472,7 +486,13 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
             recipient=request.email,
             lang=request.lang,
             template=template,
-            context=_mail_context(request, incident=incident, update=update),
+            context=_mail_context(
+                request,
+                incident=incident,
+                update=update,
+                fixed_link=answer_link(request, "fixed"),
+                broken_link=answer_link(request, "still-broken"),
+            ),
             now=now,
             request_id=request.id,
         )
@@ -647,7 +667,11 @@ def queue_query(
     lang: str | None = None,
     text: str | None = None,
 ):
-    query = select(SupportRequest).order_by(SupportRequest.created_at.desc())
+    query = (
+        select(SupportRequest)
+        .order_by(SupportRequest.created_at.desc())
+        .options(selectinload(SupportRequest.events))  # what a still-broken customer said
+    )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
     if state == "all":
         states = list(S)

@@ -172,15 +172,28 @@ def _load(reference: str, token: str) -> SupportRequest:
 
 @bp.get("/requests/<reference>")
 def request_page(reference: str):
+    """The customer's private page. A GET never changes the request (mail scanners follow links):
+    `?answer=` only brings forward the form of the answer chosen in a mail."""
     stored = _load(reference, request.args.get("t", ""))
     if stored.state is rq.RequestState.PROPOSED:
         deflection.expire_proposal(
             db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
         )
         db.session.commit()
+    answer = request.args.get("answer")
+    return _render_request(stored, answer=answer if answer in deflection.ANSWERS else None)
+
+
+def _render_request(
+    stored: SupportRequest,
+    *,
+    answer: str | None = None,
+    broken_form: f.StillBrokenForm | None = None,
+    status: int = 200,
+):
+    token = deflection.token_for(stored.reference)
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
-    action_form = f.RequestActionForm(t=request.args.get("t", ""))
     unanswered = time_left = None
     if stored.state is rq.RequestState.PROPOSED:
         high = current_app.config["MATCH_HIGH_THRESHOLD"]
@@ -191,30 +204,37 @@ def request_page(reference: str):
         stored=stored,
         view=view,
         relation=relation,
-        form=action_form,
+        form=f.RequestActionForm(t=token),
+        broken_form=broken_form or f.StillBrokenForm(t=token),
+        answer=answer,
         unanswered=unanswered,
         time_left=time_left,
-    )
+    ), status
 
 
 ACTIONS = {
     "accept": deflection.accept,
     "decline": deflection.decline,
     "fixed": deflection.fixed,
-    "still-broken": deflection.still_broken,
 }
 
 
 @bp.post("/requests/<reference>/<any(accept, decline, different, fixed, 'still-broken'):action>")
 def request_action(reference: str, action: str):
-    action_form = f.RequestActionForm()
-    if not action_form.validate_on_submit():
-        abort(400)
+    action_form = f.StillBrokenForm() if action == "still-broken" else f.RequestActionForm()
     stored = _load(reference, action_form.t.data or "")
+    if not action_form.validate_on_submit():
+        if action == "still-broken":  # what the customer wrote comes back with the error
+            return _render_request(
+                stored, answer="still-broken", broken_form=action_form, status=422
+            )
+        abort(400)
     moment = now()
     try:
         if action == "different":
             deflection.detach(db.session, stored, moment, stored.email, by_staff=False)
+        elif action == "still-broken":
+            deflection.still_broken(db.session, stored, moment, action_form.details.data or "")
         else:
             ACTIONS[action](db.session, stored, moment)
     except rq.TransitionError:
