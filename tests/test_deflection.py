@@ -781,6 +781,95 @@ def test_sweep_proposes_requests_written_before_the_incident(
     assert request_row(data, unrelated_ref).state is RequestState.QUEUED
 
 
+def stats_of(client, tokens, incident_id) -> dict:
+    response = client.get(
+        "/api/v1/stats", headers={"Authorization": f"Bearer {tokens['responder']}"}
+    )
+    rows = [r for r in response.get_json()["incidents"] if r["incident_id"] == incident_id]
+    return rows[0] if rows else {}
+
+
+def master_row(admin, name) -> str:
+    html = text(admin.get("/staff/tickets?lang=en"))
+    masters = html.split('id="masters-heading"')[1].split('id="queue-heading"')[0]
+    return next(row for row in masters.split("<tr>") if name in row)
+
+
+def test_a_request_naming_no_service_counts_only_for_its_incident(
+    admin, client, data, livedns, clock, components, tokens
+):
+    hosting = new_incident(
+        data,
+        clock,
+        components,
+        name="Web hosting Paris: slow pages",
+        component="web-hosting-paris",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+        body="Pages of sites hosted in Paris load slowly.",
+        started_at=clock.now - timedelta(minutes=5),
+    )
+    attached_request(client, data, livedns)
+    unrelated, _ = contact(
+        client, subject="Duplicate invoice", message="I was charged twice for my renewal."
+    )
+    unrelated_row = request_row(data, reference_of(unrelated)[0])
+    assert unrelated_row.service_id is None
+    assert unrelated_row.proposed_incident_id is None
+    dns = stats_of(client, tokens, livedns)
+    assert (dns["received"], dns["attached"], dns["deflection_rate"]) == (1, 1, 1.0)
+    web = stats_of(client, tokens, hosting)
+    assert (web["received"], web["attached"], web["deflection_rate"]) == (0, 0, None)
+    assert "100 % (1/1)" in master_row(admin, "LiveDNS resolution errors")
+
+
+def test_still_broken_is_counted_as_still_broken_not_attached(
+    admin, client, data, livedns, clock, tokens
+):
+    mine, url, _ = attached_request(client, data, livedns)
+    attached_request(client.application.test_client(), data, livedns)
+    resolve(data, livedns, clock)
+    answer(client, url, "still-broken", details="Still SERVFAIL.")
+    numbers = stats_of(client, tokens, livedns)
+    assert numbers["attached"] == 1
+    assert numbers["still_broken"] == 1
+    assert numbers["received"] == 2
+    assert numbers["deflection_rate"] == 0.5
+    row = master_row(admin, "LiveDNS resolution errors")
+    assert "50 % (1/2)" in row
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[:5] == ["1", "0", "0", "0", "1"]  # attached, new, declined, detached, still broken
+
+
+def test_a_request_swept_onto_an_incident_counts_as_received_for_it(
+    admin, client, data, clock, components, tokens
+):
+    early, _ = contact(client, **SERVFAIL)
+    early_ref, _ = reference_of(early)
+    clock.now += timedelta(minutes=20)
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries return **SERVFAIL**.",
+    )
+    page = f"/staff/incidents/{incident_id}"
+    admin.post(
+        f"{page}/sweep",
+        data={
+            "csrf_token": csrf_token(admin, page),
+            "requests": [str(request_row(data, early_ref).id)],
+        },
+    )
+    assert request_row(data, early_ref).state is RequestState.ATTACHED
+    numbers = stats_of(client, tokens, incident_id)
+    assert (numbers["received"], numbers["attached"], numbers["deflection_rate"]) == (1, 1, 1.0)
+
+
 def test_stats_api(client, data, livedns, tokens):
     attached_request(client, data, livedns)
     response = client.get(

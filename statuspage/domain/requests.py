@@ -18,8 +18,17 @@ In words:
 * The customer's private page tells truthfully how the request stands towards the incident it
   shows (`relation`): proposed, attached, said not to be their problem, detached by our team,
   still broken after the resolution, or proposed and never attached.
-* **Deflection rate** of an incident = requests attached to it / all requests received on its
-  services (or naming no service) while it was active.
+* The numbers of an incident count the requests **received** for it: those tied to it (proposed
+  to it, attached to it, that turned it down, or that our team detached from it, whenever they
+  were written: a request swept onto it may predate it) and those naming one of its services (or
+  their group) written while it was active. A request naming no service ("I don't know") counts
+  only for the incidents it is tied to; never proposed nor attached, it counts for none: nothing
+  says which outage it is about, and counting it for every incident active at the time would
+  count one request once per concurrent incident.
+* Of those, **attached** are on the master ticket or were closed from it; a request whose customer
+  said "still broken" after the resolution is counted as **still broken**, not attached: it was
+  not deflected.
+* **Deflection rate** of an incident = attached / received.
 """
 
 from __future__ import annotations

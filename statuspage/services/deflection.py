@@ -533,6 +533,8 @@ class IncidentStats:
 
 
 def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
+    """The incident's numbers, counted as `statuspage.domain.requests` says in words."""
+
     def count(*conditions) -> int:
         return (
             session.execute(select(func.count(SupportRequest.id)).where(*conditions)).scalar() or 0
@@ -544,29 +546,33 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     groups = set(
         session.execute(select(Component.group_id).where(Component.id.in_(affected))).scalars()
     ) - {None}
-    on_services = or_(
-        SupportRequest.service_id.is_(None),
-        SupportRequest.service_id.in_(affected + sorted(groups)),
-        SupportRequest.incident_id == incident.id,
+    detached_by_staff = SupportRequest.events.any(
+        and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
     )
+    tied = or_(
+        SupportRequest.incident_id == incident.id,
+        SupportRequest.proposed_incident_id == incident.id,
+        SupportRequest.declined_incident_id == incident.id,
+        detached_by_staff,
+    )
+    on_its_services_meanwhile = and_(
+        SupportRequest.service_id.in_(affected + sorted(groups)),
+        SupportRequest.created_at >= begins,
+        SupportRequest.created_at <= ends,
+    )
+    on_master = SupportRequest.incident_id == incident.id
     latest = max((u.created_at for u in incident.updates), default=begins)
     return IncidentStats(
         incident=incident,
-        attached=count(SupportRequest.incident_id == incident.id),
+        attached=count(on_master, SupportRequest.still_broken.is_(False)),
         declined=count(SupportRequest.declined_incident_id == incident.id),
-        detached_by_staff=count(
-            SupportRequest.events.any(
-                and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
-            )
-        ),
-        still_broken=count(
-            SupportRequest.incident_id == incident.id, SupportRequest.still_broken.is_(True)
-        ),
-        received=count(
-            SupportRequest.created_at >= begins, SupportRequest.created_at <= ends, on_services
-        ),
+        detached_by_staff=count(detached_by_staff),
+        still_broken=count(on_master, SupportRequest.still_broken.is_(True)),
+        received=count(or_(tied, on_its_services_meanwhile)),
         new_since_update=count(
-            SupportRequest.incident_id == incident.id, SupportRequest.attached_at > latest
+            on_master,
+            SupportRequest.still_broken.is_(False),
+            SupportRequest.attached_at > latest,
         ),
     )
 
