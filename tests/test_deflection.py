@@ -190,7 +190,9 @@ def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
     reference, url = reference_of(response)
     page = f"/staff/requests/{request_row(data, reference).id}"
     admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
-    assert incident_heading(client, url) == "The incident your request is attached to"
+    assert incident_heading(client, url) == (
+        "Our team attached your request to this incident: is this your problem?"
+    )
     admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
     assert incident_heading(client, url) == "The incident our team detached your request from"
 

@@ -15,6 +15,10 @@ In words:
   (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
   queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
 * The customer, or staff, may detach an attached request at any time: it joins the queue.
+* When our team attaches a request (by hand, or by sweeping the backlog when an incident opens),
+  the customer has not said it is their problem: until they confirm (`consent_pending`), their
+  page asks "is this your problem?" as a proposal does, and a request attached by the sweep is
+  told so by mail. Without an answer it stays attached; "no, my problem is different" detaches it.
 * The customer's private page tells truthfully how the request stands towards the incident it
   shows (`relation`): proposed, attached, said not to be their problem, detached by our team,
   still broken after the resolution, or proposed and never attached.
@@ -34,6 +38,7 @@ In words:
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -64,6 +69,7 @@ class Relation(StrEnum):
     """How a request stands towards the incident its private page shows."""
 
     PROPOSED = "proposed"  #: the matcher proposed it, the customer has not answered yet
+    TO_CONFIRM = "to_confirm"  #: our team attached it, the customer has not confirmed yet
     ATTACHED = "attached"  #: on the incident's master ticket
     DECLINED = "declined"  #: the customer said it is not their problem
     DETACHED_BY_STAFF = "detached_by_staff"  #: our team moved the request off it
@@ -119,13 +125,17 @@ def relation(
     declined: bool,
     detached_by_staff: bool,
     still_broken: bool,
+    to_confirm: bool = False,
 ) -> Relation:
     """The request towards one incident: `attached` (it is the request's incident), `declined`
     (the customer said it is not their problem), `detached_by_staff` (our team detached the request
-    from it). What the customer said wins over what our team did."""
+    from it), `to_confirm` (see `consent_pending`). What the customer said wins over what our team
+    did."""
     if state is RequestState.PROPOSED:
         return Relation.PROPOSED
     if attached:
+        if state is RequestState.ATTACHED and to_confirm:
+            return Relation.TO_CONFIRM
         if state in ON_MASTER_TICKET:
             return Relation.ATTACHED
         if still_broken and state is RequestState.QUEUED:
@@ -136,3 +146,15 @@ def relation(
     if detached_by_staff:
         return Relation.DETACHED_BY_STAFF
     return Relation.NOT_TAKEN
+
+
+def consent_pending(actions: Sequence[str]) -> bool:
+    """Attached by our team and not confirmed since by the customer, from the request's history
+    (its events' actions, oldest first). Once attached by staff, a request never goes back to a
+    proposal, so only a later "confirmed" ends the wait."""
+    for action in reversed(actions):
+        if action == "confirmed":
+            return False
+        if action == "attached by staff":
+            return True
+    return False

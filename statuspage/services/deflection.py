@@ -152,14 +152,14 @@ def private_link(request: SupportRequest) -> str:
 
 
 #: The answers a mail offers, each with its own place on the private page.
-ANSWERS = ("fixed", "still-broken")
+ANSWERS = ("fixed", "still-broken", "confirm", "different")
 
 
 def answer_link(request: SupportRequest, answer: str) -> str:
-    """The private page with the form of one answer brought forward and focused (no fragment:
-    browsers skip `autofocus` when the address targets an element). Following it changes
-    nothing (mail scanners follow links): the customer still presses the button."""
-    return f"{private_link(request)}&answer={answer}"
+    """The private page, in the request's language, with the form of one answer brought forward
+    and focused (no fragment: browsers skip `autofocus` when the address targets an element).
+    Following it changes nothing (mail scanners follow links): the customer presses the button."""
+    return f"{private_link(request)}&answer={answer}&lang={request.lang}"
 
 
 # -- the request's life ------------------------------------------------------------------------
@@ -318,6 +318,15 @@ def still_broken(
     session.flush()
 
 
+def confirm(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "Yes, this is my problem" on a request our team attached: it stays attached, confirmed."""
+    rq.check(request.state, {S.ATTACHED})
+    if not rq.consent_pending([e.action for e in request.events]):
+        raise rq.TransitionError("nothing to confirm")
+    _event(request, "confirmed", now, request.email)
+    session.flush()
+
+
 def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
     rq.check(request.state, {S.AWAITING_CONFIRMATION})
     request.state = S.CLOSED
@@ -378,6 +387,7 @@ def shown_incident(
         declined=request.declined_incident_id == incident.id,
         detached_by_staff=incident.id in staff_detached,
         still_broken=request.still_broken,
+        to_confirm=rq.consent_pending([e.action for e in request.events]),
     )
 
 
@@ -658,11 +668,30 @@ def bulk_attach(
     now: datetime,
     actor: str,
 ) -> int:
+    """Attaches the chosen requests and tells each customer, in their language, with the choice
+    of a proposal: yes, this is my problem; no, my problem is different."""
     count = 0
     for request in requests:
         if request.state in rq.OPEN_STATES:
             attach_by_staff(session, request, incident, now, actor)
+            mail.queue(
+                session,
+                kind="swept",
+                recipient=request.email,
+                lang=request.lang,
+                template="swept",
+                context=_mail_context(
+                    request,
+                    incident=incident,
+                    update=incident.updates[0] if incident.updates else None,
+                    yes_link=answer_link(request, "confirm"),
+                    no_link=answer_link(request, "different"),
+                ),
+                now=now,
+                request_id=request.id,
+            )
             count += 1
+    session.flush()
     return count
 
 

@@ -214,12 +214,15 @@ def _render_request(
 
 ACTIONS = {
     "accept": deflection.accept,
+    "confirm": deflection.confirm,
     "decline": deflection.decline,
     "fixed": deflection.fixed,
 }
 
 
-@bp.post("/requests/<reference>/<any(accept, decline, different, fixed, 'still-broken'):action>")
+@bp.post(
+    "/requests/<reference>/<any(accept, confirm, decline, different, fixed, 'still-broken'):action>"
+)
 def request_action(reference: str, action: str):
     action_form = f.StillBrokenForm() if action == "still-broken" else f.RequestActionForm()
     stored = _load(reference, action_form.t.data or "")
@@ -245,6 +248,7 @@ def request_action(reference: str, action: str):
         flash(
             {
                 "accept": _("Done: we will tell you as soon as it is fixed."),
+                "confirm": _("Done: we will tell you as soon as it is fixed."),
                 "decline": _("Understood: your request is in our queue, we will answer it."),
                 "different": _("Understood: your request is in our queue, we will answer it."),
                 "fixed": _("Thank you for telling us. Your request is closed."),

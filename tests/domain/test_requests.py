@@ -5,6 +5,7 @@ from statuspage.domain.requests import (
     Relation,
     RequestState,
     after_timeout,
+    consent_pending,
     proposal_time_left,
     relation,
 )
@@ -12,13 +13,21 @@ from statuspage.domain.requests import (
 S = RequestState
 
 
-def towards(state, attached=False, declined=False, detached_by_staff=False, still_broken=False):
+def towards(
+    state,
+    attached=False,
+    declined=False,
+    detached_by_staff=False,
+    still_broken=False,
+    to_confirm=False,
+):
     return relation(
         state,
         attached=attached,
         declined=declined,
         detached_by_staff=detached_by_staff,
         still_broken=still_broken,
+        to_confirm=to_confirm,
     )
 
 
@@ -61,3 +70,19 @@ def test_the_time_left_is_rounded_up_to_the_minute():
     assert proposal_time_left(at, at + timedelta(seconds=1)) == PROPOSAL_TIMEOUT
     assert proposal_time_left(at, at + timedelta(minutes=20)) == timedelta(minutes=10)
     assert proposal_time_left(at, at + PROPOSAL_TIMEOUT) == timedelta(minutes=1)
+
+
+def test_attached_by_our_team_waits_for_the_customer_s_yes():
+    assert towards(S.ATTACHED, attached=True, to_confirm=True) is Relation.TO_CONFIRM
+    # the resolution asks its own question
+    assert towards(S.AWAITING_CONFIRMATION, attached=True, to_confirm=True) is Relation.ATTACHED
+
+
+def test_consent_is_pending_from_a_staff_attachment_until_confirmed():
+    assert not consent_pending(["received", "proposed", "attached"])
+    assert consent_pending(["received", "queued", "attached by staff"])
+    assert consent_pending(["received", "queued", "attached by staff", "resolved", "attached"])
+    assert not consent_pending(["received", "queued", "attached by staff", "confirmed"])
+    assert consent_pending(
+        ["received", "attached by staff", "confirmed", "detached by staff", "attached by staff"]
+    )
