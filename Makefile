@@ -27,9 +27,9 @@ install: $(VENV)/.installed translations
 # After changing interface strings: refresh the French catalogue, translate, commit the .po.
 messages: | $(BIN)/python
 	$(BIN)/pybabel extract -F babel.cfg -k _l --ignore-dirs=".* .venv node_modules" \
-		-o statuspage/translations/messages.pot .
+		--no-location --sort-output --width 100 -o statuspage/translations/messages.pot .
 	$(BIN)/pybabel update -i statuspage/translations/messages.pot -d statuspage/translations \
-		--no-wrap --omit-header
+		--width 100 --ignore-pot-creation-date
 	rm statuspage/translations/messages.pot
 
 translations: | $(BIN)/python

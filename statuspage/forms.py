@@ -316,6 +316,14 @@ class RequestActionForm(FlaskForm):
     t = HiddenField()
 
 
+class StillBrokenForm(RequestActionForm):
+    """ "No, it is still broken", with what still fails in the customer's words."""
+
+    details = TextAreaField(
+        _l("What still fails? (optional)"), validators=[Optional(), Length(max=2000)]
+    )
+
+
 class SweepForm(FlaskForm):
     requests = SelectMultipleField(choices=[], coerce=int, validate_choice=False)
     submit = SubmitField(_l("Attach the selected requests"))

@@ -110,5 +110,6 @@ EVENT_LABELS = {
     "resolved": _l("The incident was resolved"),
     "fixed": _l("You confirmed it is fixed"),
     "still broken": _l("You said it is still broken"),
+    "confirmed": _l("You confirmed it is your problem"),
     "closed": _l("Closed"),
 }

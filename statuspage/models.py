@@ -383,10 +383,19 @@ class SupportRequest(db.Model):
 
     incident: Mapped[Incident | None] = relationship(foreign_keys=[incident_id])
     proposed_incident: Mapped[Incident | None] = relationship(foreign_keys=[proposed_incident_id])
+    declined_incident: Mapped[Incident | None] = relationship(foreign_keys=[declined_incident_id])
     service: Mapped[Component | None] = relationship()
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
+
+    @property
+    def still_broken_details(self) -> str:
+        """What the customer said still fails, at their last "still broken" ('' if nothing)."""
+        if not self.still_broken:
+            return ""
+        said = [e.detail for e in self.events if e.action == "still broken"]
+        return said[-1] if said else ""
 
 
 class RequestEvent(db.Model):

@@ -4,11 +4,13 @@ import json
 import os
 import re
 from datetime import timedelta
+from html import unescape
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 
+from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
@@ -158,6 +160,85 @@ def test_declining_sends_the_request_to_the_queue_with_the_match_recorded(client
     assert stored.state is RequestState.QUEUED
     assert stored.declined_incident_id == livedns
     assert stored.incident_id is None
+
+
+def answer(client, url, action, **fields):
+    """Presses one of the buttons of the private page at `url`, as a browser would."""
+    reference = re.search(r"/requests/(REQ-[0-9A-Z]{6})", url).group(1)
+    token = re.search(r"[?&]t=([0-9a-f]{32})", url).group(1)
+    return client.post(
+        f"/requests/{reference}/{action}",
+        data={"csrf_token": csrf_token(client, url), "t": token, **fields},
+    )
+
+
+def incident_heading(client, url) -> str:
+    html = text(client.get(url))
+    return unescape(re.search(r'<h2 id="incident-heading">([^<]+)</h2>', html).group(1))
+
+
+def test_after_declining_the_page_no_longer_says_attached(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    answer(client, url, "decline")
+    assert incident_heading(client, url + "&lang=en") == "The incident you said is not your problem"
+    assert (
+        incident_heading(client, url + "&lang=fr")
+        == "L'incident dont vous nous avez dit qu'il n'est pas votre problème"
+    )
+    assert "attached to" not in text(client.get(url + "&lang=en"))
+
+
+def test_after_detaching_the_page_no_longer_says_attached(client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    answer(client, url, "accept")
+    assert incident_heading(client, url + "&lang=en") == "The incident your request is attached to"
+    answer(client, url, "different")
+    assert incident_heading(client, url + "&lang=en") == "The incident you said is not your problem"
+
+
+def test_after_staff_detach_the_page_says_our_team_detached_it(admin, client, data, livedns):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    answer(client, url, "accept")
+    page = f"/staff/requests/{request_row(data, reference).id}"
+    admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert (
+        incident_heading(client, url + "&lang=en")
+        == "The incident our team detached your request from"
+    )
+    assert (
+        incident_heading(client, url + "&lang=fr")
+        == "L'incident dont notre équipe a détaché votre demande"
+    )
+
+
+def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
+    admin, client, data, livedns, components
+):
+    response, _ = contact(
+        client, service=components["payments"].id, subject="Site down", message="Nothing works."
+    )
+    reference, url = reference_of(response)
+    page = f"/staff/requests/{request_row(data, reference).id}"
+    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    assert incident_heading(client, url) == (
+        "Our team attached your request to this incident: is this your problem?"
+    )
+    admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    assert incident_heading(client, url) == "The incident our team detached your request from"
+
+
+def test_an_unanswered_weak_proposal_is_not_called_attached(client, data, livedns, clock, app):
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    response, _ = contact(client, subject="question", message="a website question")
+    reference, url = reference_of(response)
+    assert request_row(data, reference).state is RequestState.PROPOSED
+    clock.now += timedelta(minutes=31)
+    assert incident_heading(client, url + "&lang=en") == "The incident we proposed to you"
+    assert request_row(data, reference).state is RequestState.QUEUED
 
 
 def test_an_unrelated_request_goes_straight_to_the_queue(client, data, livedns, components):
@@ -350,6 +431,111 @@ def test_still_broken_reopens_that_request_alone(client, data, livedns, clock):
         ]
 
 
+def resolved_mail_links(data, reference) -> dict[str, str]:
+    """The answers' links of the resolution mail, made relative for the test client."""
+    with data() as session:
+        (message,) = session.execute(
+            db.select(OutboxMessage).where(OutboxMessage.kind == "resolved")
+        ).scalars()
+        plain = message.text_body
+        html = unescape(message.html_body)
+    found = dict(re.findall(r"(Yes, it works again|No, it is still broken): (\S+)", plain))
+    links = {
+        answer: found[label].replace("https://status.example.test", "")
+        for answer, label in (
+            ("fixed", "Yes, it works again"),
+            ("still-broken", "No, it is still broken"),
+        )
+    }
+    for link in found.values():
+        assert f'href="{link}"' in html
+    assert reference in links["fixed"]
+    return links
+
+
+def what_still_fails(data, reference) -> str:
+    with data() as session:
+        return (
+            session.execute(db.select(SupportRequest).where(SupportRequest.reference == reference))
+            .scalar_one()
+            .still_broken_details
+        )
+
+
+def test_each_answer_of_the_resolution_mail_has_its_own_place(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    links = resolved_mail_links(data, reference)
+    assert links["fixed"] != links["still-broken"]
+    fixed_page = text(client.get(links["fixed"]))
+    assert re.search(
+        r'<form id="fixed"[^>]*>.*?<button[^>]* autofocus>Yes, it works again', fixed_page, re.S
+    )
+    assert "autofocus" not in fixed_page.split('id="still-broken"')[1]
+    broken_page = text(client.get(links["still-broken"]))
+    form = broken_page.split('<form id="still-broken"')[1].split("</form>")[0]
+    assert re.search(
+        r'<textarea[^>]*autofocus[^>]*name="details"|<textarea[^>]*name="details"[^>]*autofocus',
+        form,
+    )
+    assert "What still fails? (optional)" in form
+    # Following the links changed nothing: mail scanners follow links too.
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+
+
+def test_still_broken_says_what_still_fails_and_staff_read_it(admin, client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    page = resolved_mail_links(data, reference)["still-broken"]
+    said = "shop.example.fr still answers SERVFAIL <script>alert(1)</script>"
+    response = answer(client, page, "still-broken", details=said)
+    assert response.status_code == 302
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.still_broken
+    escaped = "shop.example.fr still answers SERVFAIL &lt;script&gt;alert(1)&lt;/script&gt;"
+    console = text(admin.get(f"/staff/requests/{stored.id}?lang=en"))
+    assert escaped in console.split("What still fails")[1]
+    assert "<script>alert(1)" not in console
+    queue = text(admin.get("/staff/tickets?lang=en")).split('id="queue-heading"')[1]
+    assert escaped in queue
+    mine = text(client.get(page))
+    assert escaped in mine
+    assert "<script>alert(1)" not in mine
+
+
+def test_what_still_fails_is_optional_and_kept_when_too_long(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    page = resolved_mail_links(data, reference)["still-broken"]
+    too_long = "Still broken: " + "x" * 2000
+    response = answer(client, page, "still-broken", details=too_long)
+    assert response.status_code == 422
+    html = text(response)
+    assert too_long in html
+    assert "Field cannot be longer than 2000 characters." in html
+    assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
+    assert answer(client, page, "still-broken", details="").status_code == 302
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert what_still_fails(data, reference) == ""
+
+
+def test_the_still_broken_link_still_works_once_the_request_is_closed(client, data, livedns, clock):
+    reference, _, _ = attached_request(client, data, livedns)
+    resolve(data, livedns, clock)
+    links = resolved_mail_links(data, reference)
+    clock.now += timedelta(days=8)
+    with data() as session:
+        deflection.run_timers(session, clock.now)
+    assert request_row(data, reference).state is RequestState.CLOSED
+    page = links["still-broken"]
+    assert "Is it still broken for you?" in text(client.get(page))
+    assert "Is it still broken for you?" not in text(client.get(links["fixed"]))
+    answer(client, page, "still-broken", details="Mail still bounces.")
+    assert request_row(data, reference).state is RequestState.QUEUED
+    assert what_still_fails(data, reference) == "Mail still bounces."
+
+
 def test_updates_reach_attached_customers_when_staff_notify(client, data, livedns, clock):
     from statuspage.services.operations import add_update
 
@@ -411,6 +597,58 @@ def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
         assert deflection.run_timers(session, clock.now) == 2
     assert request_row(data, strong).state is RequestState.ATTACHED
     assert request_row(data, weak).state is RequestState.QUEUED
+
+
+def test_the_page_says_what_an_unanswered_proposal_will_become(client, data, livedns, clock, app):
+    response, _ = contact(client, **SERVFAIL)
+    strong, strong_url = reference_of(response)
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    weak_response, _ = contact(client, subject="question", message="a website question")
+    weak, weak_url = reference_of(weak_response)
+    assert request_row(data, strong).proposal_score >= app.config["MATCH_HIGH_THRESHOLD"]
+    assert request_row(data, weak).proposal_score < app.config["MATCH_HIGH_THRESHOLD"]
+    high = text(client.get(strong_url + "&lang=en"))
+    assert (
+        "Without an answer from you, in 30 minutes your request will be attached to this "
+        "incident and you will be told when it is resolved." in high
+    )
+    assert "support queue in" not in high
+    low = text(client.get(weak_url + "&lang=en"))
+    assert (
+        "Without an answer from you, your request goes to our support queue in 30 minutes." in low
+    )
+    assert "will be attached" not in low
+    french = text(client.get(strong_url + "&lang=fr"))
+    assert "dans 30 minutes, votre demande sera rattachée à cet incident" in unescape(french)
+    clock.now += timedelta(minutes=20)
+    assert "in 10 minutes your request will be attached" in text(
+        client.get(strong_url + "&lang=en")
+    )
+    clock.now += timedelta(minutes=11)
+    assert request_row(data, strong).state is RequestState.PROPOSED
+    assert "We will write to you as soon as it is fixed." in text(client.get(strong_url))
+    assert request_row(data, strong).state is RequestState.ATTACHED
+    assert "In our support queue" in text(client.get(weak_url))
+    assert request_row(data, weak).state is RequestState.QUEUED
+
+
+def test_the_promised_delay_is_the_proposal_timeout(client, livedns, monkeypatch):
+    monkeypatch.setattr(rq, "PROPOSAL_TIMEOUT", timedelta(hours=2))
+    response, _ = contact(client, **SERVFAIL)
+    _, url = reference_of(response)
+    assert "in 2 hours your request will be attached to this incident" in text(client.get(url))
+
+
+def test_no_promise_of_attachment_to_an_incident_that_is_over(client, data, livedns, clock):
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    resolve(data, livedns, clock)
+    page = text(client.get(url))
+    assert "your request goes to our support queue in 30 minutes" in page
+    assert "will be attached" not in page
+    clock.now += timedelta(minutes=31)
+    client.get(url)
+    assert request_row(data, reference).state is RequestState.QUEUED
 
 
 def test_unanswered_confirmation_closes_after_7_days(client, data, livedns, clock):
@@ -582,6 +820,95 @@ def test_sweep_proposes_requests_written_before_the_incident(
     assert response.status_code == 302
     assert request_row(data, early_ref).state is RequestState.ATTACHED
     assert request_row(data, unrelated_ref).state is RequestState.QUEUED
+
+
+def stats_of(client, tokens, incident_id) -> dict:
+    response = client.get(
+        "/api/v1/stats", headers={"Authorization": f"Bearer {tokens['responder']}"}
+    )
+    rows = [r for r in response.get_json()["incidents"] if r["incident_id"] == incident_id]
+    return rows[0] if rows else {}
+
+
+def master_row(admin, name) -> str:
+    html = text(admin.get("/staff/tickets?lang=en"))
+    masters = html.split('id="masters-heading"')[1].split('id="queue-heading"')[0]
+    return next(row for row in masters.split("<tr>") if name in row)
+
+
+def test_a_request_naming_no_service_counts_only_for_its_incident(
+    admin, client, data, livedns, clock, components, tokens
+):
+    hosting = new_incident(
+        data,
+        clock,
+        components,
+        name="Web hosting Paris: slow pages",
+        component="web-hosting-paris",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+        body="Pages of sites hosted in Paris load slowly.",
+        started_at=clock.now - timedelta(minutes=5),
+    )
+    attached_request(client, data, livedns)
+    unrelated, _ = contact(
+        client, subject="Duplicate invoice", message="I was charged twice for my renewal."
+    )
+    unrelated_row = request_row(data, reference_of(unrelated)[0])
+    assert unrelated_row.service_id is None
+    assert unrelated_row.proposed_incident_id is None
+    dns = stats_of(client, tokens, livedns)
+    assert (dns["received"], dns["attached"], dns["deflection_rate"]) == (1, 1, 1.0)
+    web = stats_of(client, tokens, hosting)
+    assert (web["received"], web["attached"], web["deflection_rate"]) == (0, 0, None)
+    assert "100 % (1/1)" in master_row(admin, "LiveDNS resolution errors")
+
+
+def test_still_broken_is_counted_as_still_broken_not_attached(
+    admin, client, data, livedns, clock, tokens
+):
+    mine, url, _ = attached_request(client, data, livedns)
+    attached_request(client.application.test_client(), data, livedns)
+    resolve(data, livedns, clock)
+    answer(client, url, "still-broken", details="Still SERVFAIL.")
+    numbers = stats_of(client, tokens, livedns)
+    assert numbers["attached"] == 1
+    assert numbers["still_broken"] == 1
+    assert numbers["received"] == 2
+    assert numbers["deflection_rate"] == 0.5
+    row = master_row(admin, "LiveDNS resolution errors")
+    assert "50 % (1/2)" in row
+    cells = re.findall(r"<td>([^<]*)</td>", row)
+    assert cells[:5] == ["1", "0", "0", "0", "1"]  # attached, new, declined, detached, still broken
+
+
+def test_a_request_swept_onto_an_incident_counts_as_received_for_it(
+    admin, client, data, clock, components, tokens
+):
+    early, _ = contact(client, **SERVFAIL)
+    early_ref, _ = reference_of(early)
+    clock.now += timedelta(minutes=20)
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS resolution errors",
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Queries return **SERVFAIL**.",
+    )
+    page = f"/staff/incidents/{incident_id}"
+    admin.post(
+        f"{page}/sweep",
+        data={
+            "csrf_token": csrf_token(admin, page),
+            "requests": [str(request_row(data, early_ref).id)],
+        },
+    )
+    assert request_row(data, early_ref).state is RequestState.ATTACHED
+    numbers = stats_of(client, tokens, incident_id)
+    assert (numbers["received"], numbers["attached"], numbers["deflection_rate"]) == (1, 1, 1.0)
 
 
 def test_stats_api(client, data, livedns, tokens):

@@ -8,13 +8,18 @@ from pathlib import Path
 
 import pytest
 
-from .conftest import sign_in
-from .test_deflection import SERVFAIL, contact
+from statuspage.extensions import db
+from statuspage.models import SupportRequest
+
+from .conftest import csrf_token, sign_in
+from .test_deflection import SERVFAIL, answer, contact, resolve
 
 VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
-def test_pages_are_valid_html(app, client, data, livedns, components, staff_accounts, tmp_path):
+def test_pages_are_valid_html(
+    app, client, data, clock, livedns, components, staff_accounts, tmp_path
+):
     if not VNU.exists() or shutil.which("java") is None:
         pytest.fail("vnu.jar or java is missing: `make test` installs both")
     response, _ = contact(client, **SERVFAIL)
@@ -47,12 +52,41 @@ def test_pages_are_valid_html(app, client, data, livedns, components, staff_acco
         "not-found": (client, "/nope"),
     }
     files = []
-    for name, (browser, url) in pages.items():
+
+    def fetch(name, browser, url):
         body = browser.get(url).get_data(as_text=True)
         assert body.startswith("<!doctype html>"), name
         path = tmp_path / f"{name}.html"
         path.write_text(body, encoding="utf-8")
         files.append(str(path))
+
+    for name, (browser, url) in pages.items():
+        fetch(name, browser, url)
+    # Attached by our team: the customer is asked to confirm.
+    by_hand, _ = contact(client, subject="Site down", message="Nothing works.")
+    by_hand_page = by_hand.headers["Location"]
+    with data() as session:
+        by_hand_id = session.execute(
+            db.select(SupportRequest.id).where(SupportRequest.subject == "Site down")
+        ).scalar_one()
+    console_page = f"/staff/requests/{by_hand_id}"
+    admin.post(
+        f"{console_page}/attach",
+        data={"csrf_token": csrf_token(admin, console_page), "incident": livedns},
+    )
+    fetch("request-to-confirm", client, by_hand_page + "&answer=confirm")
+    assert "is this your problem?" in (tmp_path / "request-to-confirm.html").read_text()
+    # After the resolution: the customer's answers, then what staff read of "still broken".
+    answer(client, request_page, "accept")
+    resolve(data, livedns, clock)
+    fetch("request-resolved", client, request_page + "&answer=still-broken")
+    answer(client, request_page, "still-broken", details="Still SERVFAIL <b>here</b>.")
+    with data() as session:
+        request_id = session.execute(
+            db.select(SupportRequest.id).where(SupportRequest.subject == SERVFAIL["subject"])
+        ).scalar_one()
+    fetch("console-request", admin, f"/staff/requests/{request_id}")
+    fetch("tickets-still-broken", admin, "/staff/tickets")
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
         capture_output=True,

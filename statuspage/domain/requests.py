@@ -9,18 +9,36 @@ In words:
   problem is different" sends it to the queue (`queued`) with the declined match recorded.
   Without any proposal it goes straight to the queue.
 * A proposal left unanswered for `PROPOSAL_TIMEOUT` is attached only if its score was in the high
-  band; otherwise the request goes to the queue: a doubtful match never swallows a problem.
+  band (and the incident is not over); otherwise the request goes to the queue: a doubtful match
+  never swallows a problem. The private page tells the customer which of the two will happen.
 * When the incident is resolved, attached requests wait for the customer's confirmation
   (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
   queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
 * The customer, or staff, may detach an attached request at any time: it joins the queue.
-* **Deflection rate** of an incident = requests attached to it / all requests received on its
-  services (or naming no service) while it was active.
+* When our team attaches a request (by hand, or by sweeping the backlog when an incident opens),
+  the customer has not said it is their problem: until they confirm (`consent_pending`), their
+  page asks "is this your problem?" as a proposal does, and a request attached by the sweep is
+  told so by mail. Without an answer it stays attached; "no, my problem is different" detaches it.
+* The customer's private page tells truthfully how the request stands towards the incident it
+  shows (`relation`): proposed, attached, said not to be their problem, detached by our team,
+  still broken after the resolution, or proposed and never attached.
+* The numbers of an incident count the requests **received** for it: those tied to it (proposed
+  to it, attached to it, that turned it down, or that our team detached from it, whenever they
+  were written: a request swept onto it may predate it) and those naming one of its services (or
+  their group) written while it was active. A request naming no service ("I don't know") counts
+  only for the incidents it is tied to; never proposed nor attached, it counts for none: nothing
+  says which outage it is about, and counting it for every incident active at the time would
+  count one request once per concurrent incident.
+* Of those, **attached** are on the master ticket or were closed from it; a request whose customer
+  said "still broken" after the resolution is counted as **still broken**, not attached: it was
+  not deflected.
+* **Deflection rate** of an incident = attached / received.
 """
 
 from __future__ import annotations
 
 import secrets
+from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
@@ -47,6 +65,19 @@ class RequestKind(StrEnum):
     AFFECTED = "affected"  #: "I'm affected too" on an incident page: an email, no text
 
 
+class Relation(StrEnum):
+    """How a request stands towards the incident its private page shows."""
+
+    PROPOSED = "proposed"  #: the matcher proposed it, the customer has not answered yet
+    TO_CONFIRM = "to_confirm"  #: our team attached it, the customer has not confirmed yet
+    ATTACHED = "attached"  #: on the incident's master ticket
+    DECLINED = "declined"  #: the customer said it is not their problem
+    DETACHED_BY_STAFF = "detached_by_staff"  #: our team moved the request off it
+    STILL_BROKEN = "still_broken"  #: attached, resolved, not fixed for the customer
+    WAS_ATTACHED = "was_attached"  #: attached, then closed
+    NOT_TAKEN = "not_taken"  #: proposed, then never attached (no answer in time, incident over)
+
+
 class TransitionError(ValueError):
     """The request is not in a state where this makes sense (a double click, an old link)."""
 
@@ -55,13 +86,23 @@ def new_reference() -> str:
     return "REQ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
-def after_timeout(score: float, high_threshold: float) -> RequestState:
-    """An unanswered proposal: attached only in the high band, else a normal ticket."""
-    return RequestState.ATTACHED if score >= high_threshold else RequestState.QUEUED
+def after_timeout(score: float, high_threshold: float, incident_over: bool = False) -> RequestState:
+    """An unanswered proposal: attached only in the high band and while the incident is not over,
+    else a normal ticket. The private page says it before the timer does it."""
+    if score >= high_threshold and not incident_over:
+        return RequestState.ATTACHED
+    return RequestState.QUEUED
 
 
 def proposal_expired(proposed_at: datetime, now: datetime) -> bool:
     return now - proposed_at >= PROPOSAL_TIMEOUT
+
+
+def proposal_time_left(proposed_at: datetime, now: datetime) -> timedelta:
+    """Rounded up to the minute, at least one: the page never promises less time than is left."""
+    left = proposed_at + PROPOSAL_TIMEOUT - now
+    minutes = -(-left // timedelta(minutes=1))
+    return timedelta(minutes=max(minutes, 1))
 
 
 def confirmation_expired(resolved_at: datetime, now: datetime) -> bool:
@@ -75,3 +116,45 @@ def check(state: RequestState, allowed: frozenset[RequestState] | set[RequestSta
 
 def deflection_rate(attached: int, received: int) -> float | None:
     return None if received == 0 else attached / received
+
+
+def relation(
+    state: RequestState,
+    *,
+    attached: bool,
+    declined: bool,
+    detached_by_staff: bool,
+    still_broken: bool,
+    to_confirm: bool = False,
+) -> Relation:
+    """The request towards one incident: `attached` (it is the request's incident), `declined`
+    (the customer said it is not their problem), `detached_by_staff` (our team detached the request
+    from it), `to_confirm` (see `consent_pending`). What the customer said wins over what our team
+    did."""
+    if state is RequestState.PROPOSED:
+        return Relation.PROPOSED
+    if attached:
+        if state is RequestState.ATTACHED and to_confirm:
+            return Relation.TO_CONFIRM
+        if state in ON_MASTER_TICKET:
+            return Relation.ATTACHED
+        if still_broken and state is RequestState.QUEUED:
+            return Relation.STILL_BROKEN
+        return Relation.WAS_ATTACHED
+    if declined:
+        return Relation.DECLINED
+    if detached_by_staff:
+        return Relation.DETACHED_BY_STAFF
+    return Relation.NOT_TAKEN
+
+
+def consent_pending(actions: Sequence[str]) -> bool:
+    """Attached by our team and not confirmed since by the customer, from the request's history
+    (its events' actions, oldest first). Once attached by staff, a request never goes back to a
+    proposal, so only a later "confirmed" ends the wait."""
+    for action in reversed(actions):
+        if action == "confirmed":
+            return False
+        if action == "attached by staff":
+            return True
+    return False

@@ -180,6 +180,17 @@ def private_link(request: SupportRequest) -> str:
     return f"{base}/requests/{request.reference}?t={token_for(request.reference)}"
 
 
+#: The answers a mail offers, each with its own place on the private page.
+ANSWERS = ("fixed", "still-broken", "confirm", "different")
+
+
+def answer_link(request: SupportRequest, answer: str) -> str:
+    """The private page, in the request's language, with the form of one answer brought forward
+    and focused (no fragment: browsers skip `autofocus` when the address targets an element).
+    Following it changes nothing (mail scanners follow links): the customer presses the button."""
+    return f"{private_link(request)}&answer={answer}&lang={request.lang}"
+
+
 # -- the request's life ------------------------------------------------------------------------
 
 
@@ -334,15 +345,27 @@ def attach_by_staff(
     session.flush()
 
 
-def still_broken(session: Session, request: SupportRequest, now: datetime) -> None:
-    """After the resolution: reopens this request alone, as a normal ticket with its history."""
+def still_broken(
+    session: Session, request: SupportRequest, now: datetime, details: str = ""
+) -> None:
+    """After the resolution: reopens this request alone, as a normal ticket with its history;
+    what the customer says still fails is kept in that history, for staff to read."""
     rq.check(request.state, {S.AWAITING_CONFIRMATION, S.CLOSED})
     if request.incident_id is None:
         raise rq.TransitionError("this request is not attached to an incident")
     request.state = S.QUEUED
     request.still_broken = True
     request.closed_at = None
-    _event(request, "still broken", now, request.email)
+    _event(request, "still broken", now, request.email, detail=details.strip())
+    session.flush()
+
+
+def confirm(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "Yes, this is my problem" on a request our team attached: it stays attached, confirmed."""
+    rq.check(request.state, {S.ATTACHED})
+    if not rq.consent_pending([e.action for e in request.events]):
+        raise rq.TransitionError("nothing to confirm")
+    _event(request, "confirmed", now, request.email)
     session.flush()
 
 
@@ -388,6 +411,28 @@ def affected_too(
     return request
 
 
+def shown_incident(
+    session: Session, request: SupportRequest
+) -> tuple[Incident | None, rq.Relation | None]:
+    """The incident the customer's private page shows, and how the request stands towards it:
+    the one it is attached to, else the last one the customer turned down, else the proposed
+    one, else the last one our team detached it from."""
+    staff_detached = [e.detail for e in request.events if e.action == "detached by staff"]
+    incident = request.incident or request.declined_incident or request.proposed_incident
+    if incident is None and staff_detached:
+        incident = session.get(Incident, staff_detached[-1])
+    if incident is None:
+        return None, None
+    return incident, rq.relation(
+        request.state,
+        attached=request.incident_id == incident.id,
+        declined=request.declined_incident_id == incident.id,
+        detached_by_staff=incident.id in staff_detached,
+        still_broken=request.still_broken,
+        to_confirm=rq.consent_pending([e.action for e in request.events]),
+    )
+
+
 # -- timers (run by the outbox worker, and lazily when a request is looked at) -----------------
 
 
@@ -419,17 +464,24 @@ def run_timers(session: Session, now: datetime) -> int:
     return moved
 
 
+def unanswered_outcome(request: SupportRequest, high: float) -> rq.RequestState:
+    """What becomes of a proposal the customer does not answer: the page says it, the timer does
+    it."""
+    incident = request.proposed_incident
+    over = incident is None or incident.status in st.CLOSED_STATUSES
+    return rq.after_timeout(request.proposal_score or 0.0, high, incident_over=over)
+
+
 def expire_proposal(session: Session, request: SupportRequest, now: datetime, high: float) -> None:
     if request.state is not S.PROPOSED or not rq.proposal_expired(request.proposed_at, now):
         return
-    incident = session.get(Incident, request.proposed_incident_id)
-    outcome = rq.after_timeout(request.proposal_score or 0.0, high)
-    if outcome is S.ATTACHED and incident is not None and incident.status not in st.CLOSED_STATUSES:
-        _attach(request, incident.id, now, "", "attached")
-        request.events[-1].detail = "no answer in 30 minutes, high-confidence match"
+    waited = f"no answer in {rq.PROPOSAL_TIMEOUT // timedelta(minutes=1)} minutes"
+    if unanswered_outcome(request, high) is S.ATTACHED:
+        _attach(request, request.proposed_incident_id, now, "", "attached")
+        request.events[-1].detail = f"{waited}, high-confidence match"
     else:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="no answer in 30 minutes")
+        _event(request, "queued", now, detail=waited)
     session.flush()
 
 
@@ -486,7 +538,13 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
             recipient=request.email,
             lang=request.lang,
             template=template,
-            context=_mail_context(request, incident=incident, update=update),
+            context=_mail_context(
+                request,
+                incident=incident,
+                update=update,
+                fixed_link=answer_link(request, "fixed"),
+                broken_link=answer_link(request, "still-broken"),
+            ),
             now=now,
             request_id=request.id,
         )
@@ -527,6 +585,8 @@ class IncidentStats:
 
 
 def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
+    """The incident's numbers, counted as `statuspage.domain.requests` says in words."""
+
     def count(*conditions) -> int:
         return (
             session.execute(select(func.count(SupportRequest.id)).where(*conditions)).scalar() or 0
@@ -538,29 +598,33 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     groups = set(
         session.execute(select(Component.group_id).where(Component.id.in_(affected))).scalars()
     ) - {None}
-    on_services = or_(
-        SupportRequest.service_id.is_(None),
-        SupportRequest.service_id.in_(affected + sorted(groups)),
-        SupportRequest.incident_id == incident.id,
+    detached_by_staff = SupportRequest.events.any(
+        and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
     )
+    tied = or_(
+        SupportRequest.incident_id == incident.id,
+        SupportRequest.proposed_incident_id == incident.id,
+        SupportRequest.declined_incident_id == incident.id,
+        detached_by_staff,
+    )
+    on_its_services_meanwhile = and_(
+        SupportRequest.service_id.in_(affected + sorted(groups)),
+        SupportRequest.created_at >= begins,
+        SupportRequest.created_at <= ends,
+    )
+    on_master = SupportRequest.incident_id == incident.id
     latest = max((u.created_at for u in incident.updates), default=begins)
     return IncidentStats(
         incident=incident,
-        attached=count(SupportRequest.incident_id == incident.id),
+        attached=count(on_master, SupportRequest.still_broken.is_(False)),
         declined=count(SupportRequest.declined_incident_id == incident.id),
-        detached_by_staff=count(
-            SupportRequest.events.any(
-                and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
-            )
-        ),
-        still_broken=count(
-            SupportRequest.incident_id == incident.id, SupportRequest.still_broken.is_(True)
-        ),
-        received=count(
-            SupportRequest.created_at >= begins, SupportRequest.created_at <= ends, on_services
-        ),
+        detached_by_staff=count(detached_by_staff),
+        still_broken=count(on_master, SupportRequest.still_broken.is_(True)),
+        received=count(or_(tied, on_its_services_meanwhile)),
         new_since_update=count(
-            SupportRequest.incident_id == incident.id, SupportRequest.attached_at > latest
+            on_master,
+            SupportRequest.still_broken.is_(False),
+            SupportRequest.attached_at > latest,
         ),
     )
 
@@ -646,11 +710,30 @@ def bulk_attach(
     now: datetime,
     actor: str,
 ) -> int:
+    """Attaches the chosen requests and tells each customer, in their language, with the choice
+    of a proposal: yes, this is my problem; no, my problem is different."""
     count = 0
     for request in requests:
         if request.state in rq.OPEN_STATES:
             attach_by_staff(session, request, incident, now, actor)
+            mail.queue(
+                session,
+                kind="swept",
+                recipient=request.email,
+                lang=request.lang,
+                template="swept",
+                context=_mail_context(
+                    request,
+                    incident=incident,
+                    update=incident.updates[0] if incident.updates else None,
+                    yes_link=answer_link(request, "confirm"),
+                    no_link=answer_link(request, "different"),
+                ),
+                now=now,
+                request_id=request.id,
+            )
             count += 1
+    session.flush()
     return count
 
 
@@ -661,7 +744,11 @@ def queue_query(
     lang: str | None = None,
     text: str | None = None,
 ):
-    query = select(SupportRequest).order_by(SupportRequest.created_at.desc())
+    query = (
+        select(SupportRequest)
+        .order_by(SupportRequest.created_at.desc())
+        .options(selectinload(SupportRequest.events))  # what a still-broken customer said
+    )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
     if state == "all":
         states = list(S)

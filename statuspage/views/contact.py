@@ -172,36 +172,72 @@ def _load(reference: str, token: str) -> SupportRequest:
 
 @bp.get("/requests/<reference>")
 def request_page(reference: str):
+    """The customer's private page. A GET never changes the request (mail scanners follow links):
+    `?answer=` only brings forward the form of the answer chosen in a mail."""
     stored = _load(reference, request.args.get("t", ""))
     if stored.state is rq.RequestState.PROPOSED:
         deflection.expire_proposal(
             db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
         )
         db.session.commit()
-    incident = stored.incident or stored.proposed_incident
+    answer = request.args.get("answer")
+    return _render_request(stored, answer=answer if answer in deflection.ANSWERS else None)
+
+
+def _render_request(
+    stored: SupportRequest,
+    *,
+    answer: str | None = None,
+    broken_form: f.StillBrokenForm | None = None,
+    status: int = 200,
+):
+    token = deflection.token_for(stored.reference)
+    incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
-    action_form = f.RequestActionForm(t=request.args.get("t", ""))
-    return render_template("contact/request.html", stored=stored, view=view, form=action_form)
+    unanswered = time_left = None
+    if stored.state is rq.RequestState.PROPOSED:
+        high = current_app.config["MATCH_HIGH_THRESHOLD"]
+        unanswered = deflection.unanswered_outcome(stored, high)
+        time_left = rq.proposal_time_left(stored.proposed_at, now())
+    return render_template(
+        "contact/request.html",
+        stored=stored,
+        view=view,
+        relation=relation,
+        form=f.RequestActionForm(t=token),
+        broken_form=broken_form or f.StillBrokenForm(t=token),
+        answer=answer,
+        unanswered=unanswered,
+        time_left=time_left,
+    ), status
 
 
 ACTIONS = {
     "accept": deflection.accept,
+    "confirm": deflection.confirm,
     "decline": deflection.decline,
     "fixed": deflection.fixed,
-    "still-broken": deflection.still_broken,
 }
 
 
-@bp.post("/requests/<reference>/<any(accept, decline, different, fixed, 'still-broken'):action>")
+@bp.post(
+    "/requests/<reference>/<any(accept, confirm, decline, different, fixed, 'still-broken'):action>"
+)
 def request_action(reference: str, action: str):
-    action_form = f.RequestActionForm()
-    if not action_form.validate_on_submit():
-        abort(400)
+    action_form = f.StillBrokenForm() if action == "still-broken" else f.RequestActionForm()
     stored = _load(reference, action_form.t.data or "")
+    if not action_form.validate_on_submit():
+        if action == "still-broken":  # what the customer wrote comes back with the error
+            return _render_request(
+                stored, answer="still-broken", broken_form=action_form, status=422
+            )
+        abort(400)
     moment = now()
     try:
         if action == "different":
             deflection.detach(db.session, stored, moment, stored.email, by_staff=False)
+        elif action == "still-broken":
+            deflection.still_broken(db.session, stored, moment, action_form.details.data or "")
         else:
             ACTIONS[action](db.session, stored, moment)
     except rq.TransitionError:
@@ -212,6 +248,7 @@ def request_action(reference: str, action: str):
         flash(
             {
                 "accept": _("Done: we will tell you as soon as it is fixed."),
+                "confirm": _("Done: we will tell you as soon as it is fixed."),
                 "decline": _("Understood: your request is in our queue, we will answer it."),
                 "different": _("Understood: your request is in our queue, we will answer it."),
                 "fixed": _("Thank you for telling us. Your request is closed."),

@@ -105,10 +105,14 @@ def test_customer_attaches_staff_resolve_still_broken_reopens_it_alone(
         ]
         assert len(resolved) == 1
         link = re.search(
-            r"(http\S+/requests/REQ-\S+)#confirm", resolved[0].get_body(("plain",)).get_content()
+            r"No, it is still broken: (http\S+/requests/REQ-\S+&answer=still-broken)",
+            resolved[0].get_body(("plain",)).get_content(),
         ).group(1)
         page.goto(link.replace("https://status.example.test", live_server))
         expect(page.get_by_text("This incident is resolved. Is it fixed for you?")).to_be_visible()
+        what = page.get_by_label("What still fails? (optional)")
+        expect(what).to_be_focused()
+        what.fill("www.example.fr still gives SERVFAIL from Lyon.")
         page.get_by_role("button", name="No, it is still broken").click()
         expect(page.get_by_text("In our support queue: we will answer you")).to_be_visible()
 
@@ -119,6 +123,7 @@ def test_customer_attaches_staff_resolve_still_broken_reopens_it_alone(
         queue = console.locator("section", has=console.get_by_role("heading", name="Queue"))
         expect(queue).to_contain_text("SERVFAIL on our zone")
         expect(queue).to_contain_text("still broken")
+        expect(queue).to_contain_text("www.example.fr still gives SERVFAIL from Lyon.")
         expect(queue).to_contain_text("SERVFAIL?")
         expect(queue).not_to_contain_text("Sites down")
     finally:
