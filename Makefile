@@ -73,6 +73,10 @@ browser:
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
+# The inner loop: lint and the suite on SQLite, without the browser and the cross-validation.
+check: $(VENV)/.installed-test translations lint
+	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated"
+
 test: $(VENV)/.installed-test translations lint browser tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider

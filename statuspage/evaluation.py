@@ -293,8 +293,14 @@ def report(outcomes: list[Outcome]) -> str:
     for scenario in dict.fromkeys(o.scenario for o in outcomes):
         lines.append(f"{scenario:12} {metrics(o for o in outcomes if o.scenario == scenario)}")
     misses = [o for o in outcomes if not o.correct]
+    false = sum(1 for o in misses if o.expected is None)
+    wrong = sum(1 for o in misses if o.expected is not None and o.proposal is not None)
+    missed = sum(1 for o in misses if o.expected is not None and o.proposal is None)
     lines.append("")
-    lines.append(f"misses: {len(misses)}")
+    lines.append(
+        f"misses: {len(misses)} ({false} proposals where none was expected, {wrong} proposals of "
+        f"the wrong incident, {missed} requests about an incident not offered it)"
+    )
     for miss in misses:
         lines.append(
             f"- {miss.request_id} ({miss.lang}): expected {miss.expected}, proposed {miss.proposal}"

@@ -672,26 +672,28 @@ def sweep_candidates(
         .all()
     )
     engine = matcher(session)
-    candidate = as_candidate(incident)
-    # As if the incident had been known when each request was written: that is the point.
-    candidate = matching.Incident(
-        **{
-            **candidate.__dict__,
-            "started_at": since,
-            "scheduled_for": None,
-            "resolved_at": None,
-            "scheduled_until": None,
-            "closed": False,
-            "updates": tuple(matching.Update(since, u.body) for u in candidate.updates),
-        }
-    )
+    known = as_candidate(incident)
     found = []
     for request in reversed(rows):
+        # As if the incident had been published when the request was written: that is the point.
+        written = request.created_at
+        start = min(begins, written)
+        candidate = matching.Incident(
+            **{
+                **known.__dict__,
+                "started_at": start,
+                "scheduled_for": None,
+                "resolved_at": None,
+                "scheduled_until": None,
+                "closed": False,
+                "updates": tuple(matching.Update(start, u.body) for u in known.updates),
+            }
+        )
         result = engine.match(
             matching.Request(
                 request.subject,
                 request.message,
-                max(request.created_at, since),
+                max(written, start),
                 request.service_id,
                 request.domain,
                 request.lang,

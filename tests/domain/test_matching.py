@@ -273,7 +273,9 @@ def test_intent_tells_questions_from_reports():
     assert "sales" in intent.cues("What is the price of the backup option?")
     assert "own_change" in intent.cues("since I updated a WordPress plugin it fails")
     assert "failure" in intent.cues("notre site ne s'affiche plus")
-    assert intent.third_parties("our mail is on Microsoft 365") == {"microsoft 365"}
+    assert intent.third_parties("our mail is on Microsoft 365") == {"microsoft 365": "host"}
+    assert intent.third_parties("site fait avec Wix") == {"wix": "host"}
+    assert intent.third_parties("my domain redirects to my Shopify store") == {"shopify": "target"}
 
 
 def test_the_catalogue_relates_a_pick_to_what_is_affected():

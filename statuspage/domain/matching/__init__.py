@@ -99,7 +99,7 @@ class Matcher:
     def _document(self, incident: Incident, at):
         """An incident's reading changes only with its published updates: kept per version."""
         visible = sum(1 for u in incident.updates if u.at <= at)
-        key = (incident.id, incident.name, visible, incident.components, incident.resolved_at)
+        key = (incident.id, visible, incident.started_at, incident.resolved_at)
         found = self._documents.get(key)
         if found is None or found[0] != incident:
             if len(self._documents) > 512:
@@ -166,8 +166,8 @@ _REASON_FEATURES = {
     "codes": ("codes",),
     "tld": ("tld_domain_match", "tld_text_match"),
     "tld_conflict": ("tld_domain_conflict", "tld_text_conflict"),
-    "datacenter": ("dc_match",),
-    "datacenter_conflict": ("dc_conflict",),
+    "datacenter": ("dc_service_match", "dc_text_match"),
+    "datacenter_conflict": ("dc_service_conflict", "dc_text_conflict"),
     "onset_before": ("onset_days", "onset_gap", "onset_vague_gap"),
     "third_party": ("third_party",),
     "cue_howto": ("cue_howto", "intent"),

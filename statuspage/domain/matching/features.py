@@ -7,6 +7,7 @@ Nothing here decides: contradictions are features with learned weights, not veto
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -17,6 +18,19 @@ from statuspage.domain.matching.onset import Onset, onset
 from statuspage.domain.matching.text import Background, counts, fold, terms, worded_terms
 
 _PLACES = {"paris", "luxembou", "lux"}
+_TOKEN = re.compile(r"[\w'’.-]+")
+#: Words the text module joins from a phrase, as a customer would write them.
+_DISPLAY = {
+    "motdepasse": "mot de passe",
+    "miseajour": "mise à jour",
+    "3dsecure": "3-D Secure",
+    "letsencrypt": "Let's Encrypt",
+    "readonly": "read-only",
+    "nameservers": "nameservers",
+    "iowait": "I/O wait",
+    "webmail": "webmail",
+    "panel": "panel",
+}
 
 
 @dataclass
@@ -98,16 +112,22 @@ class RequestFacts:
     named: set[str]  #: services its words name
     onset: Onset
     cues: dict[str, intent.Cue]
-    third_parties: set[str]
+    third_parties: dict[str, str]  #: provider and its role: host, target or named
 
 
 def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
     text = f"{request.subject}\n{request.message}"
     worded = worded_terms(text)
     found_terms = [term for term, _ in worded]
+    originals: dict[str, str] = {}
+    for token in _TOKEN.findall(text):
+        token = token.strip("'’.-")
+        originals.setdefault(fold(token), token)
     surface: dict[str, str] = {}
     for term, word in worded:
-        surface.setdefault(term, word)
+        surface.setdefault(term, _DISPLAY.get(word) or originals.get(word, word))
+    if "dns" in surface and "dns" not in originals:  # sites and mail failing together
+        surface["dns"] = "sites et mails" if request.lang == "fr" else "websites and mail"
     domain_tlds = entities.tlds(request.domain) if request.domain else set()
     tld = sorted(domain_tlds)[0] if domain_tlds else None
     return RequestFacts(
@@ -208,12 +228,15 @@ def pair(
     alias_mass = sum(weights.get(t, 0) * background.rarity(t) for t in aliases)
     if alias_mass:
         f["alias"] = math.log1p(alias_mass) / 3
-    excluded_mass = sum(weights.get(t, 0) for t in unique & doc.scope.excluded_terms)
+    excluded_mass = sum(
+        weights.get(t, 0) for t in unique & doc.scope.excluded_terms if t not in doc.service_terms
+    )
     if excluded_mass:
         f["excluded_words"] = math.log1p(excluded_mass) / 3
     top = sorted(specific, key=lambda t: -weights.get(t, 0) * background.rarity(t))
-    if top and rare >= 1.5:
-        words = [facts.surface.get(t, t) for t in top[:3]]
+    shown = [t for t in top if background.rarity(t) >= 0.5]
+    if shown and rare >= 0.6:
+        words = [facts.surface.get(t, t) for t in shown[:3]]
         reasons.append(_r("shared_words", True, words=", ".join(words)))
 
     # -- entities and scope ------------------------------------------------------------------
@@ -247,19 +270,20 @@ def pair(
         if picked in catalogue.services
         else set()
     )
-    request_dcs = facts.datacenters | service_dcs
-    if scope.datacenters and request_dcs:
-        if request_dcs & scope.datacenters:
-            f["dc_match"] = 1.0
-            if len(request_dcs) > 1:
-                f["dc_both"] = 1.0
-            reasons.append(
-                _r("datacenter", True, datacenter=sorted(request_dcs & scope.datacenters)[0])
-            )
-        else:
-            f["dc_conflict"] = 1.0
-            reasons.append(_r("datacenter_conflict", datacenter=sorted(request_dcs)[0]))
-    if request_dcs and request_dcs <= scope.excluded_datacenters:
+    if scope.datacenters:
+        for source, found_dcs in (("service", service_dcs), ("text", facts.datacenters)):
+            if not found_dcs:
+                continue
+            if found_dcs & scope.datacenters:
+                f[f"dc_{source}_match"] = 1.0
+                if len(found_dcs) > 1:
+                    f["dc_both"] = 1.0
+                dc = sorted(found_dcs & scope.datacenters)[0]
+                reasons.append(_r("datacenter", True, datacenter=dc))
+            else:
+                f[f"dc_{source}_conflict"] = 1.0
+                reasons.append(_r("datacenter_conflict", datacenter=sorted(found_dcs)[0]))
+    if (facts.datacenters | service_dcs) & scope.excluded_datacenters:
         f["dc_excluded"] = 1.0
     if scope.phone_countries and facts.phones:
         if facts.phones & scope.phone_countries:
@@ -290,11 +314,14 @@ def pair(
         f["cue_" + name] = 1.0
         if name not in ("failure", "incident_ref", "safety"):
             reasons.append(_r("cue_" + name, words=cue.words))
-    foreign = {p for p in facts.third_parties if p not in doc.text}
     f.pop("cue_third_party", None)
-    if foreign:
-        f["third_party"] = 1.0
-        reasons.append(_r("third_party", words=sorted(foreign)[0]))
+    for party, role in sorted(facts.third_parties.items()):
+        if party in doc.text:
+            f["third_party_in_incident"] = 1.0
+            continue
+        f["third_party" if role == "host" else f"third_party_{role}"] = 1.0
+        if role == "host":
+            reasons.append(_r("third_party", words=party))
     f["candidates"] = (len(docs) - 1) / 2
     others = [d for d in docs if d is not doc]
     if relation not in (Relation.EXACT,) and any(

@@ -127,5 +127,32 @@ def cues(text: str) -> dict[str, Cue]:
     return found
 
 
-def third_parties(text: str) -> set[str]:
-    return {m.group(0) for m in _CUES["third_party"].finditer(fold(text))}
+#: Words before a third party that say the customer's service *runs there* ("built with Wix",
+#: "our MX point to Google", "hosted at OVH"), as opposed to a destination of ours ("redirects
+#: to my Shopify store", "mail to Gmail recipients").
+_HOSTED_AT = re.compile(
+    r"(?:\b(?:on|at|with|by|via|using|chez|sur|avec|par|hosted|heberge\w*|built|made|fait\w*|"
+    r"cree\w*|moved|migrated|switched|passe\w*|migre\w*|bascule\w*|zone|dns|mx|mail|mails|"
+    r"emails?|account|compte|is|are|est|sont)\s+(?:\w+\s+){0,3})$"
+)
+_TOWARDS = re.compile(
+    r"(?:\b(?:to|towards|vers|redirect\w*|redirig\w*|forward\w*|pointe\w*|points|send\w*|"
+    r"envoy\w*|recipients?|destinataires?|adresses?)\s+(?:\w+\s+){0,3})$"
+)
+
+
+def third_parties(text: str) -> dict[str, str]:
+    """Outside providers the request names, each read as `host` (the customer's service runs
+    there), `target` (our service sends or points to it) or `named`."""
+    folded = fold(text)
+    found = {}
+    for match in _CUES["third_party"].finditer(folded):
+        before = folded[max(0, match.start() - 60) : match.start()]
+        if _TOWARDS.search(before):
+            role = "target"
+        elif _HOSTED_AT.search(before) or match.group(0).startswith(("my own", "our own")):
+            role = "host"
+        else:
+            role = found.get(match.group(0), "named")
+        found[match.group(0)] = role
+    return found

@@ -71,7 +71,8 @@ _DAYS_BEFORE = re.compile(
     r"for\s+(?:a\s+few|several|\d+|two|three|many)\s+(?:days|weeks|months)|for\s+days|"
     r"(?:a\s+few|several|\d+)\s+(?:days|weeks)\s+ago|il\s+y\s+a\s+(?:\d+|quelques|plusieurs)\s+"
     r"(?:jours|semaines)|pending\s+for\s+\d+\s+days|depuis\s+\d+\s+jours|days\s+old|"
-    r"last\s+night|hier\s+soir|cette\s+nuit|overnight|dans\s+la\s+nuit|la\s+veille|"
+    r"(?:since|depuis|from|started|began|commence)\s+(?:last\s+night|hier\s+soir|cette\s+nuit|"
+    r"la\s+nuit|la\s+veille)|overnight|"
     r"(?:depuis|since)\s+(?:la\s+)?(?:mise\s+a\s+jour|update))\b"
 )
 _PARTS_OF_DAY = (
@@ -132,8 +133,8 @@ def onset(text: str, at: datetime, tld: str | None = None) -> Onset:
         if lead in ("depuis", "since", "~", "environ", "about", "around") and unit.startswith("h"):
             # "depuis 2h" is two hours; "depuis 9h" is nine o'clock: a clock time that would
             # put the start in the night is a duration
-            local_hour = at.astimezone(tld_zone or PARIS).hour
-            if amount > 6 or local_hour < amount:
+            as_clock = _at_local(at, tld_zone or PARIS, int(amount), 0)
+            if amount > 6 or at - timedelta(hours=6) <= as_clock <= at:
                 continue
         if minutes > 24 * 60:
             continue
