@@ -24,7 +24,8 @@
     }).then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) {
         if (!data || !data.proposal) { box.hidden = true; box.textContent = ""; return; }
-        var match = data.matches[0];
+        var match = data.matches.filter(function (m) { return m.incident_id === data.proposal; })[0];
+        if (!match) { box.hidden = true; box.textContent = ""; return; }
         box.textContent = "";
         var text = document.createElement("p");
         text.textContent = box.dataset.intro || (document.documentElement.lang === "fr"
@@ -35,6 +36,16 @@
         link.textContent = match.name;
         box.appendChild(text);
         box.appendChild(link);
+        var why = (match.reasons || []).filter(function (r) { return r.customer; }).slice(0, 2);
+        if (why.length) {
+          var list = document.createElement("ul");
+          why.forEach(function (r) {
+            var item = document.createElement("li");
+            item.textContent = r.text;
+            list.appendChild(item);
+          });
+          box.appendChild(list);
+        }
         box.hidden = false;
       }).catch(function () { box.hidden = true; });
   }

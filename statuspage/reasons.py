@@ -22,6 +22,7 @@ TEXTS = {
     "codes": _l("Your message mentions %(codes)s, as our updates do."),
     "tld": _l("Your domain ends in %(tld)s, which this incident concerns."),
     "datacenter": _l("You mention %(datacenter)s, where this incident is."),
+    "sites_and_mail": _l("Your websites and mail fail together, as in this incident."),
     # for staff only
     "service_related": _l("Picked %(service)s, which runs on or beside an affected service."),
     "service_other": _l("Picked %(service)s, which this incident does not affect."),

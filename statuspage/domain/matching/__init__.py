@@ -163,6 +163,7 @@ _REASON_FEATURES = {
     "names_service": ("named_affected",),
     "names_excluded_service": ("named_excluded",),
     "shared_words": ("text", "text_share", "specific", "best_text", "margin"),
+    "sites_and_mail": ("text", "text_share", "specific"),
     "codes": ("codes",),
     "tld": ("tld_domain_match", "tld_text_match"),
     "tld_conflict": ("tld_domain_conflict", "tld_text_conflict"),

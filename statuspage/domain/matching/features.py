@@ -113,6 +113,7 @@ class RequestFacts:
     onset: Onset
     cues: dict[str, intent.Cue]
     third_parties: dict[str, str]  #: provider and its role: host, target or named
+    together: bool = False  #: websites and mail named together: what a DNS failure looks like
 
 
 def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
@@ -126,7 +127,8 @@ def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
     surface: dict[str, str] = {}
     for term, word in worded:
         surface.setdefault(term, _DISPLAY.get(word) or originals.get(word, word))
-    if "dns" in surface and "dns" not in originals:  # sites and mail failing together
+    together = "dns" in surface and "dns" not in originals  # sites and mail failing together
+    if together:
         surface["dns"] = "sites et mails" if request.lang == "fr" else "websites and mail"
     domain_tlds = entities.tlds(request.domain) if request.domain else set()
     tld = sorted(domain_tlds)[0] if domain_tlds else None
@@ -143,6 +145,7 @@ def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
         onset=onset(text, request.at, tld),
         cues=intent.cues(text),
         third_parties=intent.third_parties(text),
+        together=together,
     )
 
 
@@ -234,6 +237,8 @@ def pair(
     if excluded_mass:
         f["excluded_words"] = math.log1p(excluded_mass) / 3
     top = sorted(specific, key=lambda t: -weights.get(t, 0) * background.rarity(t))
+    if "dns" in shared and facts.together:
+        reasons.append(_r("sites_and_mail", True))
     shown = [t for t in top if background.rarity(t) >= 0.5]
     if shown and rare >= 0.6:
         words = [facts.surface.get(t, t) for t in shown[:3]]

@@ -135,7 +135,7 @@ MONOTONIC = {
         1,
     ),
 }
-INTENT_C = 1.0
+INTENT_C = 3.0
 FOLDS = 5
 
 
