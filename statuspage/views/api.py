@@ -490,12 +490,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
     Each reason is data (`code`, `params`, its share of the score in log-odds) with its sentence
     in the request's language; `customer` marks those a customer is shown.
     """
-    names = deflection.service_names(db.session)
-
-    def name(service_id: str) -> str:
-        component = names.get(service_id)
-        return component.name(lang) if component else service_id
-
+    name = reasons.service_namer(deflection.service_names(db.session), lang)
     with force_locale(lang):
         matches = [
             {

@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from statuspage import forms as f
+from statuspage import reasons
 from statuspage.cache import now
 from statuspage.content import pages_cached
 from statuspage.domain import requests as rq
@@ -195,10 +196,13 @@ def _render_request(
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     unanswered = time_left = None
+    why: list[str] = []
     if stored.state is rq.RequestState.PROPOSED:
         high = current_app.config["MATCH_HIGH_THRESHOLD"]
         unanswered = deflection.unanswered_outcome(stored, high)
         time_left = rq.proposal_time_left(stored.proposed_at, now())
+        name = reasons.service_namer(deflection.service_names(db.session), current_language())
+        why = reasons.for_customer(stored.proposal_reasons or [], name)
     return render_template(
         "contact/request.html",
         stored=stored,
@@ -209,6 +213,7 @@ def _render_request(
         answer=answer,
         unanswered=unanswered,
         time_left=time_left,
+        why=why,
     ), status
 
 
