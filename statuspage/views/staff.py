@@ -770,6 +770,7 @@ def support_request(request_id: int):
         "staff/request.html",
         stored=stored,
         evidence=reasons.for_staff(stored.proposal_reasons or [], name),
+        alternative_evidence=reasons.for_staff(stored.alternative_reasons or [], name),
         attach_form=_attach_form(),
         confirm=f.ConfirmForm(),
     )
