@@ -718,6 +718,7 @@ def test_requests_endpoint_stores_and_answers_201(client, data, livedns):
     body = response.get_json()
     assert body["state"] == "proposed"
     assert body["proposal"] == livedns
+    assert body["shown"] == [livedns]
     assert re.fullmatch(r"REQ-[0-9A-Z]{6}", body["reference"])
     again = client.post(
         "/api/v1/requests",
@@ -1145,3 +1146,24 @@ def test_with_two_offered_a_first_in_the_high_band_is_attached_by_itself(
     with data() as session:
         assert deflection.run_timers(session, clock.now) == 1
     assert request_row(data, reference).incident_id == first
+
+
+def test_the_requests_endpoint_says_which_incidents_are_shown(
+    client, data, components, livedns, two_close
+):
+    from .test_api import validator
+
+    first, second = two_close
+    response = client.post(
+        "/api/v1/requests",
+        json={"email": "api@example.com", "service": components["livedns"].id, **CLOSE},
+    )
+    body = response.get_json()
+    assert response.status_code == 201
+    assert (body["proposal"], body["shown"]) == (first, [first, second])
+    validator({"$ref": "#/components/schemas/CreatedRequest"}).validate(body)
+    queued = client.post(
+        "/api/v1/requests",
+        json={"email": "b@example.com", "subject": "Invoice", "message": "Send me my invoice."},
+    ).get_json()
+    assert (queued["state"], queued["proposal"], queued["shown"]) == ("queued", None, [])

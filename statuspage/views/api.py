@@ -542,13 +542,15 @@ def create_request():
             422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
         )
     stored = submit(_request_input(data, require_contact=True), key)
+    waiting = stored.state is RequestState.PROPOSED
     response = jsonify(
         {
             "reference": stored.reference,
             "state": stored.state.value,
-            "proposal": stored.proposed_incident_id
-            if stored.state is RequestState.PROPOSED
-            else None,
+            "proposal": stored.proposed_incident_id if waiting else None,
+            "shown": [incident_id for incident_id, _r in deflection.offered(stored)]
+            if waiting
+            else [],
             "url": current_app.config["BASE_URL"] + deflection_link(stored),
         }
     )
