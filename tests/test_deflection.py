@@ -1070,6 +1070,12 @@ def test_an_incident_that_was_not_offered_is_refused(client, data, clock, compon
         assert request_row(data, reference).state is RequestState.PROPOSED
     refused = answer(client, url + "&lang=fr", "accept", incident=other)
     assert "Cet incident ne vous a pas été proposé" in unescape(text(refused))
+    token = re.search(r"[?&]t=([0-9a-f]{32})", url).group(1)
+    no_csrf = client.post(
+        f"/requests/{reference}/accept", data={"t": token, "incident": two_close[1]}
+    )
+    assert no_csrf.status_code == 400
+    assert request_row(data, reference).state is RequestState.PROPOSED
     assert answer(client, url, "accept", incident=two_close[1]).status_code == 302
 
 
