@@ -316,6 +316,12 @@ class RequestActionForm(FlaskForm):
     t = HiddenField()
 
 
+class AcceptForm(RequestActionForm):
+    """ "Yes, this is my problem", with the incident chosen (checked against those offered)."""
+
+    incident = HiddenField()
+
+
 class StillBrokenForm(RequestActionForm):
     """ "No, it is still broken", with what still fails in the customer's words."""
 

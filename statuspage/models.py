@@ -372,8 +372,13 @@ class SupportRequest(db.Model):
     incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
     proposed_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
     proposal_score: Mapped[float | None] = mapped_column(db.Float)
-    proposal_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    #: the matcher's reasons as data (older rows: English sentences), see `statuspage.reasons`
+    proposal_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: a second incident offered with the proposal when the two were close: the customer picks
+    alternative_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    alternative_score: Mapped[float | None] = mapped_column(db.Float)
+    alternative_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     declined_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
     attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detached_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -384,6 +389,9 @@ class SupportRequest(db.Model):
     incident: Mapped[Incident | None] = relationship(foreign_keys=[incident_id])
     proposed_incident: Mapped[Incident | None] = relationship(foreign_keys=[proposed_incident_id])
     declined_incident: Mapped[Incident | None] = relationship(foreign_keys=[declined_incident_id])
+    alternative_incident: Mapped[Incident | None] = relationship(
+        foreign_keys=[alternative_incident_id]
+    )
     service: Mapped[Component | None] = relationship()
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"

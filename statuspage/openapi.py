@@ -342,11 +342,18 @@ NEW_REQUEST = {
 
 CREATED_REQUEST = {
     "type": "object",
-    "required": ["reference", "state", "proposal", "url"],
+    "required": ["reference", "state", "proposal", "shown", "url"],
     "properties": {
         "reference": {"type": "string", "pattern": "^REQ-[0-9A-Z]{6}$"},
         "state": {"type": "string", "enum": ["queued", "proposed"]},
         "proposal": {"type": ["string", "null"]},
+        "shown": {
+            "type": "array",
+            "description": "the incidents the customer is asked about on the private page: the "
+            "proposal, and a second one when the two are close (empty without a proposal)",
+            "items": ID,
+            "maxItems": 2,
+        },
         "url": {"type": "string", "format": "uri"},
     },
 }
@@ -738,6 +745,7 @@ def document() -> dict[str, Any]:
                                 "reference": "REQ-7K3F9Q",
                                 "state": "proposed",
                                 "proposal": "a1b2c3d4e5f6",
+                                "shown": ["a1b2c3d4e5f6"],
                                 "url": "https://status.example.com/requests/REQ-7K3F9Q?t=5f0c",
                             },
                             "201",

@@ -74,6 +74,16 @@ def sentence(reason: Any, service_name: Callable[[str], str]) -> str:
     return str(template) % params
 
 
+def service_namer(components: Mapping[str, Any], lang: str) -> Callable[[str], str]:
+    """A service id as the reader calls it, from components by id (`deflection.service_names`)."""
+
+    def name(service_id: str) -> str:
+        component = components.get(service_id)
+        return component.name(lang) if component is not None else service_id
+
+    return name
+
+
 def for_customer(reasons: Iterable[Any], service_name: Callable[[str], str]) -> list[str]:
     """The reasons a customer reads: those that speak for the incident, strongest first."""
     chosen = [r for r in map(_as_data, reasons) if r.get("customer")]

@@ -57,6 +57,57 @@ def test_migrations_reach_the_models_and_go_back(fresh_app):
         assert names == set()
 
 
+def test_the_second_incident_offered_migrates_without_touching_existing_requests(fresh_app):
+    """0005 adds the second incident offered (nullable): requests stored before keep everything,
+    a request can then hold an alternative that points at an incident, and going back drops only
+    the new columns."""
+    requests = "SELECT reference, proposal_score FROM support_request"
+    with fresh_app.app_context():
+        upgrade(revision="0004")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(
+                    "INSERT INTO incident (id, kind, name, status, impact, keywords, created_at, "
+                    "updated_at) VALUES ('inc000000001', 'incident', 'LiveDNS', 'investigating', "
+                    "'critical', '[]', '2026-03-10 12:00:00', '2026-03-10 12:00:00')"
+                )
+            )
+            conn.execute(
+                text(
+                    "INSERT INTO support_request (reference, kind, state, email, name, subject, "
+                    "message, lang, created_at, updated_at, proposed_incident_id, proposal_score, "
+                    "detached_by_staff, still_broken) VALUES ('REQ-2345AB', 'ticket', 'proposed', "
+                    "'a@example.com', '', 'DNS', 'SERVFAIL', 'en', '2026-03-10 12:00:00', "
+                    "'2026-03-10 12:00:00', 'inc000000001', 0.7, false, false)"
+                )
+            )
+        upgrade(revision="0005")
+        with db.engine.begin() as conn:
+            assert conn.execute(text(requests)).all() == [("REQ-2345AB", 0.7)]
+            assert conn.execute(
+                text("SELECT alternative_incident_id, alternative_score FROM support_request")
+            ).all() == [(None, None)]
+            conn.execute(
+                text(
+                    "UPDATE support_request SET alternative_incident_id = 'inc000000001', "
+                    "alternative_score = 0.6"
+                )
+            )
+        columns = {c["name"] for c in db.inspect(db.engine).get_columns("support_request")}
+        assert {"alternative_incident_id", "alternative_score", "alternative_reasons"} <= columns
+        foreign = db.inspect(db.engine).get_foreign_keys("support_request")
+        assert any(
+            fk["constrained_columns"] == ["alternative_incident_id"]
+            and fk["referred_table"] == "incident"
+            for fk in foreign
+        )
+        downgrade(revision="0004")
+        with db.engine.connect() as conn:
+            assert conn.execute(text(requests)).all() == [("REQ-2345AB", 0.7)]
+        columns = {c["name"] for c in db.inspect(db.engine).get_columns("support_request")}
+        assert not any(c.startswith("alternative_") for c in columns)
+
+
 def count(model) -> int:
     return db.session.execute(select(func.count()).select_from(model)).scalar()
 

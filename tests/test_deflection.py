@@ -718,6 +718,7 @@ def test_requests_endpoint_stores_and_answers_201(client, data, livedns):
     body = response.get_json()
     assert body["state"] == "proposed"
     assert body["proposal"] == livedns
+    assert body["shown"] == [livedns]
     assert re.fullmatch(r"REQ-[0-9A-Z]{6}", body["reference"])
     again = client.post(
         "/api/v1/requests",
@@ -942,3 +943,233 @@ def test_over_the_limit_the_form_comes_back_with_what_was_typed(app, client):
     assert "Too many requests from your connection" in html
     assert "My second, long message." in html
     assert 'value="Still down"' in html
+
+
+# -- two close incidents: "is it one of these?" ------------------------------------------------
+
+
+#: A LiveDNS request that two LiveDNS incidents explain about as well as each other.
+CLOSE = {"subject": "DNS", "message": "My zone answers SERVFAIL."}
+
+
+@pytest.fixture
+def two_close(app, client, data, clock, components, livedns):
+    """Two LiveDNS incidents with similar updates, and the request both are offered for: returns
+    (first, second) as the matcher shows them. The low threshold keeps the test independent of
+    the trained model's exact scores; the match endpoint says what the customer will be shown."""
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS: slow zone updates",
+        component="livedns",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+        body="Changes to DNS zones take up to an hour to be published; some queries return "
+        "SERVFAIL.",
+        started_at=clock.now - timedelta(minutes=5),
+    )
+    fields = {**CLOSE, "service": components["livedns"].id}
+    shown = client.post("/api/v1/requests/match", json=fields).get_json()["shown"]
+    assert len(shown) == 2
+    return tuple(shown)
+
+
+def incident_name(data, incident_id) -> str:
+    with data() as session:
+        return session.get(Incident, incident_id).name
+
+
+def choice_forms(html: str) -> dict[str, str]:
+    """The "yes, it is this one" forms of the page, by the incident each one sends."""
+    forms = re.findall(r"<form [^>]*action=\"/requests/[^\"]+/accept\".*?</form>", html, re.S)
+    found = {}
+    for form in forms:
+        incident = re.search(r'name="incident" value="([a-z0-9]+)"', form).group(1)
+        found[incident] = form
+    return found
+
+
+def test_two_close_incidents_are_both_offered_each_with_its_reasons(
+    client, data, components, two_close
+):
+    first, second = two_close
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    stored = request_row(data, reference)
+    assert (stored.proposed_incident_id, stored.alternative_incident_id) == (first, second)
+    html = text(client.get(url + "&lang=en"))
+    assert incident_heading(client, url + "&lang=en") == "Is it one of these?"
+    articles = html.split('<article class="choice"')[1:]
+    assert len(articles) == 2
+    for incident_id, article in zip((first, second), articles, strict=True):
+        assert incident_name(data, incident_id) in unescape(article)
+        assert "You chose LiveDNS, which this incident affects." in unescape(article)
+        assert "Your message mentions SERVFAIL, as our updates do." in unescape(article)
+        assert "Yes, it is this one: keep me informed" in article
+    assert set(choice_forms(html)) == {first, second}
+    assert "No, my problem is different" in html
+    for score in (stored.proposal_score, stored.alternative_score):
+        assert f"{score:.2f}" not in html
+    french = unescape(text(client.get(url + "&lang=fr")))
+    assert "Est-ce l'un de ces incidents ?" in french
+    assert french.count("Vous avez choisi LiveDNS, que cet incident touche.") == 2
+    assert "Oui, c'est celui-ci : tenez-moi informé" in french
+
+
+def test_picking_the_second_incident_attaches_the_request_to_it(
+    admin, client, data, components, two_close, tokens
+):
+    first, second = two_close
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    picked = answer(client, url, "accept", incident=second)
+    assert picked.status_code == 302
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.ATTACHED
+    assert stored.incident_id == second
+    assert stored.declined_incident_id is None
+    page = text(client.get(url + "&lang=en"))
+    assert incident_heading(client, url + "&lang=en") == "The incident your request is attached to"
+    assert incident_name(data, second) in unescape(page.split('id="incident-heading"')[1])
+    assert stats_of(client, tokens, second)["attached"] == 1
+    assert stats_of(client, tokens, first)["attached"] == 0
+    console = text(admin.get(f"/staff/requests/{stored.id}?lang=en"))
+    assert "Also offered" in console
+    assert f"score {stored.alternative_score:.2f}" in console
+    assert "the second incident offered" in console
+
+
+def test_picking_the_first_of_two_attaches_to_the_first(client, data, components, two_close):
+    first, _ = two_close
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    assert answer(client, url, "accept", incident=first).status_code == 302
+    assert request_row(data, reference).incident_id == first
+
+
+def test_an_incident_that_was_not_offered_is_refused(client, data, clock, components, two_close):
+    other = new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail: slow login",
+        component="webmail",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+    )
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    for forged in (other, "zzzzzzzzzzzz", "x" * 5000, "<script>alert(1)</script>"):
+        refused = answer(client, url + "&lang=en", "accept", incident=forged)
+        assert refused.status_code == 422
+        html = text(refused)
+        assert "This incident was not offered for your request" in html
+        assert "<script>alert(1)" not in html
+        assert request_row(data, reference).state is RequestState.PROPOSED
+    refused = answer(client, url + "&lang=fr", "accept", incident=other)
+    assert "Cet incident ne vous a pas été proposé" in unescape(text(refused))
+    token = re.search(r"[?&]t=([0-9a-f]{32})", url).group(1)
+    no_csrf = client.post(
+        f"/requests/{reference}/accept", data={"t": token, "incident": two_close[1]}
+    )
+    assert no_csrf.status_code == 400
+    assert request_row(data, reference).state is RequestState.PROPOSED
+    assert answer(client, url, "accept", incident=two_close[1]).status_code == 302
+
+
+def test_a_single_proposal_refuses_any_other_incident(client, data, clock, components, livedns):
+    other = new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail: slow login",
+        component="webmail",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+    )
+    response, _ = contact(client, **SERVFAIL)
+    reference, url = reference_of(response)
+    assert request_row(data, reference).alternative_incident_id is None
+    assert set(choice_forms(text(client.get(url)))) == {livedns}
+    assert answer(client, url, "accept", incident=other).status_code == 422
+    assert answer(client, url, "accept").status_code == 302  # a page sending none: the proposal
+    assert request_row(data, reference).incident_id == livedns
+
+
+def test_declining_two_incidents_turns_both_down(
+    admin, client, data, clock, components, two_close, tokens
+):
+    first, second = two_close
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    assert answer(client, url, "decline").status_code == 302
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.declined_incident_id == first
+    assert stored.incident_id is None
+    for incident_id in (first, second):
+        numbers = stats_of(client, tokens, incident_id)
+        assert (numbers["declined"], numbers["attached"]) == (1, 0)
+        page = f"/staff/incidents/{incident_id}"
+        assert reference not in text(admin.get(page))  # never swept back onto either
+
+
+def test_with_two_offered_nothing_is_attached_by_itself_below_the_high_band(
+    app, client, data, clock, components, two_close
+):
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    app.config["MATCH_HIGH_THRESHOLD"] = 0.999
+    page = text(client.get(url + "&lang=en"))
+    assert "your request goes to our support queue in 30 minutes" in page
+    assert "will be attached" not in page
+    clock.now += timedelta(minutes=31)
+    with data() as session:
+        assert deflection.run_timers(session, clock.now) == 1
+    stored = request_row(data, reference)
+    assert stored.state is RequestState.QUEUED
+    assert stored.incident_id is None
+
+
+def test_with_two_offered_a_first_in_the_high_band_is_attached_by_itself(
+    app, client, data, clock, components, two_close
+):
+    first, _ = two_close
+    response, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    reference, url = reference_of(response)
+    stored = request_row(data, reference)
+    assert stored.alternative_score <= stored.proposal_score
+    app.config["MATCH_HIGH_THRESHOLD"] = stored.proposal_score
+    page = unescape(text(client.get(url + "&lang=en")))
+    name = incident_name(data, first)
+    assert (
+        f"in 30 minutes your request will be attached to the first of these incidents, “{name}”"
+        in page
+    )
+    clock.now += timedelta(minutes=31)
+    with data() as session:
+        assert deflection.run_timers(session, clock.now) == 1
+    assert request_row(data, reference).incident_id == first
+
+
+def test_the_requests_endpoint_says_which_incidents_are_shown(
+    client, data, components, livedns, two_close
+):
+    from .test_api import validator
+
+    first, second = two_close
+    response = client.post(
+        "/api/v1/requests",
+        json={"email": "api@example.com", "service": components["livedns"].id, **CLOSE},
+    )
+    body = response.get_json()
+    assert response.status_code == 201
+    assert (body["proposal"], body["shown"]) == (first, [first, second])
+    validator({"$ref": "#/components/schemas/CreatedRequest"}).validate(body)
+    queued = client.post(
+        "/api/v1/requests",
+        json={"email": "b@example.com", "subject": "Invoice", "message": "Send me my invoice."},
+    ).get_json()
+    assert (queued["state"], queued["proposal"], queued["shown"]) == ("queued", None, [])

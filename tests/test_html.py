@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
+from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import SupportRequest
 
-from .conftest import csrf_token, sign_in
-from .test_deflection import SERVFAIL, answer, contact, resolve
+from .conftest import csrf_token, new_incident, sign_in
+from .test_deflection import CLOSE, SERVFAIL, answer, contact, resolve
 
 VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -76,6 +77,35 @@ def test_pages_are_valid_html(
     )
     fetch("request-to-confirm", client, by_hand_page + "&answer=confirm")
     assert "is this your problem?" in (tmp_path / "request-to-confirm.html").read_text()
+    # Two close incidents: "is it one of these?", the refusal of a forged choice, the console.
+    threshold = app.config["MATCH_PROPOSAL_THRESHOLD"]
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    new_incident(
+        data,
+        clock,
+        components,
+        name="LiveDNS: slow zone updates",
+        component="livedns",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+        body="Changes to DNS zones take up to an hour to be published; some queries return "
+        "SERVFAIL.",
+    )
+    two, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    two_page = two.headers["Location"]
+    fetch("request-two-incidents", client, two_page)
+    assert "Is it one of these?" in (tmp_path / "request-two-incidents.html").read_text()
+    refused = answer(client, two_page, "accept", incident="zzzzzzzzzzzz")
+    assert refused.status_code == 422
+    (tmp_path / "request-refused.html").write_text(refused.get_data(as_text=True))
+    files.append(str(tmp_path / "request-refused.html"))
+    with data() as session:
+        two_id = session.execute(
+            db.select(SupportRequest.id).where(SupportRequest.alternative_incident_id.is_not(None))
+        ).scalar_one()
+    fetch("console-request-two-incidents", admin, f"/staff/requests/{two_id}")
+    assert "Also offered" in (tmp_path / "console-request-two-incidents.html").read_text()
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = threshold
     # After the resolution: the customer's answers, then what staff read of "still broken".
     answer(client, request_page, "accept")
     resolve(data, livedns, clock)

@@ -8,9 +8,14 @@ In words:
   "yes, this is my problem" attaches it to the incident's master ticket (`attached`); "no, my
   problem is different" sends it to the queue (`queued`) with the declined match recorded.
   Without any proposal it goes straight to the queue.
+* When the matcher finds a second incident close to the first, both are offered ("is it one of
+  these?"): the customer picks either one (`offered_choice`: only those two, never another), or
+  neither, and "no, my problem is different" then turns both down.
 * A proposal left unanswered for `PROPOSAL_TIMEOUT` is attached only if its score was in the high
   band (and the incident is not over); otherwise the request goes to the queue: a doubtful match
-  never swallows a problem. The private page tells the customer which of the two will happen.
+  never swallows a problem. With two incidents offered, nothing is attached by itself unless the
+  first (the proposal) is in the high band; then it is the first. The private page tells the
+  customer which will happen.
 * When the incident is resolved, attached requests wait for the customer's confirmation
   (`awaiting_confirmation`): "fixed" closes it, "still broken" puts that request alone back in the
   queue with its history. Unanswered `CONFIRMATION_PERIOD` after the resolution, it is closed.
@@ -24,7 +29,8 @@ In words:
   still broken after the resolution, or proposed and never attached.
 * The numbers of an incident count the requests **received** for it: those tied to it (proposed
   to it, attached to it, that turned it down, or that our team detached from it, whenever they
-  were written: a request swept onto it may predate it) and those naming one of its services (or
+  were written: a request swept onto it may predate it; a request offered it second counts once
+  the customer picked it or turned both down) and those naming one of its services (or
   their group) written while it was active. A request naming no service ("I don't know") counts
   only for the incidents it is tied to; never proposed nor attached, it counts for none: nothing
   says which outage it is about, and counting it for every incident active at the time would
@@ -82,16 +88,31 @@ class TransitionError(ValueError):
     """The request is not in a state where this makes sense (a double click, an old link)."""
 
 
+class NotOfferedError(ValueError):
+    """The customer's answer names an incident they were not offered (a forged or broken form)."""
+
+
 def new_reference() -> str:
     return "REQ-" + "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(6))
 
 
 def after_timeout(score: float, high_threshold: float, incident_over: bool = False) -> RequestState:
     """An unanswered proposal: attached only in the high band and while the incident is not over,
-    else a normal ticket. The private page says it before the timer does it."""
+    else a normal ticket. `score` is the proposal's: with two incidents offered, the first, never
+    the second, may be attached this way. The private page says it before the timer does it."""
     if score >= high_threshold and not incident_over:
         return RequestState.ATTACHED
     return RequestState.QUEUED
+
+
+def offered_choice(chosen: str | None, proposed: str, alternative: str | None = None) -> str:
+    """The incident a "yes, this is my problem" attaches to: the one chosen, which must be one of
+    those offered; the proposal when the answer names none (a page offering only one)."""
+    if not chosen:
+        return proposed
+    if chosen == proposed or (alternative is not None and chosen == alternative):
+        return chosen
+    raise NotOfferedError(f"{chosen!r} was not offered for this request")
 
 
 def proposal_expired(proposed_at: datetime, now: datetime) -> bool:

@@ -257,13 +257,25 @@ def apply_match(
         request.proposal_score = result.proposal.score
         request.proposal_reasons = reasons_data(result.proposal.reasons)
         request.proposed_at = now
-        _event(
-            request,
-            "proposed",
-            now,
-            detail=f"{result.proposal.name} (score {result.proposal.score:.2f})",
-        )
+        detail = f"{result.proposal.name} (score {result.proposal.score:.2f})"
+        if len(result.shown) > 1:
+            second = result.shown[1]
+            request.alternative_incident_id = second.incident_id
+            request.alternative_score = second.score
+            request.alternative_reasons = reasons_data(second.reasons)
+            detail += f"; or {second.name} (score {second.score:.2f})"
+        _event(request, "proposed", now, detail=detail)
     session.flush()
+
+
+def offered(request: SupportRequest) -> list[tuple[str, list]]:
+    """The incidents a proposal offers, best first, each with its stored reasons."""
+    if request.proposed_incident_id is None:
+        return []
+    found = [(request.proposed_incident_id, request.proposal_reasons or [])]
+    if request.alternative_incident_id is not None:
+        found.append((request.alternative_incident_id, request.alternative_reasons or []))
+    return found
 
 
 def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
@@ -294,20 +306,30 @@ def _attach(
     _event(request, action, now, actor)
 
 
-def accept(session: Session, request: SupportRequest, now: datetime) -> None:
-    """ "Yes, this is my problem: keep me informed"."""
+def accept(
+    session: Session, request: SupportRequest, now: datetime, incident_id: str | None = None
+) -> None:
+    """ "Yes, this is my problem: keep me informed", for the incident chosen among those offered
+    (the proposal when none is named); `rq.NotOfferedError` for any other."""
     rq.check(request.state, {S.PROPOSED})
-    incident = session.get(Incident, request.proposed_incident_id)
+    chosen = rq.offered_choice(
+        incident_id, request.proposed_incident_id, request.alternative_incident_id
+    )
+    incident = session.get(Incident, chosen)
     if incident is None or incident.status in st.CLOSED_STATUSES:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="the proposed incident is over")
+        _event(request, "queued", now, detail="the chosen incident is over")
     else:
         _attach(request, incident.id, now, request.email, "attached")
+        if incident.id != request.proposed_incident_id:
+            request.events[-1].detail = "the second incident offered"
     session.flush()
 
 
 def decline(session: Session, request: SupportRequest, now: datetime) -> None:
-    """ "No, my problem is different": a normal ticket, the declined match recorded."""
+    """ "No, my problem is different": a normal ticket, the declined match recorded. With two
+    incidents offered, both are turned down (`turned_down`): the second stays recorded as
+    offered."""
     rq.check(request.state, {S.PROPOSED})
     request.state = S.QUEUED
     request.declined_incident_id = request.proposed_incident_id
@@ -584,6 +606,18 @@ class IncidentStats:
         return rq.deflection_rate(self.attached, self.received)
 
 
+def turned_down(incident_id: str):
+    """The requests whose customer said this incident is not their problem: declined when it was
+    proposed, or offered second with a proposal they declined (NULL-safe, so it can be negated)."""
+    return or_(
+        SupportRequest.declined_incident_id.is_not_distinct_from(incident_id),
+        and_(
+            SupportRequest.alternative_incident_id.is_not_distinct_from(incident_id),
+            SupportRequest.events.any(RequestEvent.action == "declined"),
+        ),
+    )
+
+
 def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     """The incident's numbers, counted as `statuspage.domain.requests` says in words."""
 
@@ -601,10 +635,11 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     detached_by_staff = SupportRequest.events.any(
         and_(RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id)
     )
+    declined = turned_down(incident.id)
     tied = or_(
         SupportRequest.incident_id == incident.id,
         SupportRequest.proposed_incident_id == incident.id,
-        SupportRequest.declined_incident_id == incident.id,
+        declined,
         detached_by_staff,
     )
     on_its_services_meanwhile = and_(
@@ -617,7 +652,7 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     return IncidentStats(
         incident=incident,
         attached=count(on_master, SupportRequest.still_broken.is_(False)),
-        declined=count(SupportRequest.declined_incident_id == incident.id),
+        declined=count(declined),
         detached_by_staff=count(detached_by_staff),
         still_broken=count(on_master, SupportRequest.still_broken.is_(True)),
         received=count(or_(tied, on_its_services_meanwhile)),
@@ -660,10 +695,7 @@ def sweep_candidates(
                 SupportRequest.state.in_([S.QUEUED, S.RECEIVED]),
                 SupportRequest.kind == rq.RequestKind.TICKET,
                 SupportRequest.created_at >= since,
-                or_(
-                    SupportRequest.declined_incident_id.is_(None),
-                    SupportRequest.declined_incident_id != incident.id,
-                ),
+                ~turned_down(incident.id),
             )
             .order_by(SupportRequest.created_at.desc())
             .limit(SWEEP_LIMIT)
@@ -763,6 +795,7 @@ def queue_query(
                 SupportRequest.incident_id == incident_id,
                 SupportRequest.declined_incident_id == incident_id,
                 SupportRequest.proposed_incident_id == incident_id,
+                SupportRequest.alternative_incident_id == incident_id,
             )
         )
     if lang in ("en", "fr"):

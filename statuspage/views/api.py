@@ -490,12 +490,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
     Each reason is data (`code`, `params`, its share of the score in log-odds) with its sentence
     in the request's language; `customer` marks those a customer is shown.
     """
-    names = deflection.service_names(db.session)
-
-    def name(service_id: str) -> str:
-        component = names.get(service_id)
-        return component.name(lang) if component else service_id
-
+    name = reasons.service_namer(deflection.service_names(db.session), lang)
     with force_locale(lang):
         matches = [
             {
@@ -547,13 +542,15 @@ def create_request():
             422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
         )
     stored = submit(_request_input(data, require_contact=True), key)
+    waiting = stored.state is RequestState.PROPOSED
     response = jsonify(
         {
             "reference": stored.reference,
             "state": stored.state.value,
-            "proposal": stored.proposed_incident_id
-            if stored.state is RequestState.PROPOSED
-            else None,
+            "proposal": stored.proposed_incident_id if waiting else None,
+            "shown": [incident_id for incident_id, _r in deflection.offered(stored)]
+            if waiting
+            else [],
             "url": current_app.config["BASE_URL"] + deflection_link(stored),
         }
     )

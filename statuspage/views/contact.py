@@ -21,6 +21,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
 from statuspage import forms as f
+from statuspage import reasons
 from statuspage.cache import now
 from statuspage.content import pages_cached
 from statuspage.domain import requests as rq
@@ -189,16 +190,23 @@ def _render_request(
     *,
     answer: str | None = None,
     broken_form: f.StillBrokenForm | None = None,
+    error: str | None = None,
     status: int = 200,
 ):
     token = deflection.token_for(stored.reference)
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     unanswered = time_left = None
+    choices: list[tuple[ov.IncidentView, list[str]]] = []
     if stored.state is rq.RequestState.PROPOSED:
         high = current_app.config["MATCH_HIGH_THRESHOLD"]
         unanswered = deflection.unanswered_outcome(stored, high)
         time_left = rq.proposal_time_left(stored.proposed_at, now())
+        name = reasons.service_namer(deflection.service_names(db.session), current_language())
+        for incident_id, offered_reasons in deflection.offered(stored):
+            shown = ov.incident_page(db.session, incident_id, now())
+            if shown is not None:
+                choices.append((shown, reasons.for_customer(offered_reasons, name)))
     return render_template(
         "contact/request.html",
         stored=stored,
@@ -209,11 +217,12 @@ def _render_request(
         answer=answer,
         unanswered=unanswered,
         time_left=time_left,
+        choices=choices,
+        error=error,
     ), status
 
 
 ACTIONS = {
-    "accept": deflection.accept,
     "confirm": deflection.confirm,
     "decline": deflection.decline,
     "fixed": deflection.fixed,
@@ -224,7 +233,8 @@ ACTIONS = {
     "/requests/<reference>/<any(accept, confirm, decline, different, fixed, 'still-broken'):action>"
 )
 def request_action(reference: str, action: str):
-    action_form = f.StillBrokenForm() if action == "still-broken" else f.RequestActionForm()
+    forms = {"still-broken": f.StillBrokenForm, "accept": f.AcceptForm}
+    action_form = forms.get(action, f.RequestActionForm)()
     stored = _load(reference, action_form.t.data or "")
     if not action_form.validate_on_submit():
         if action == "still-broken":  # what the customer wrote comes back with the error
@@ -238,8 +248,17 @@ def request_action(reference: str, action: str):
             deflection.detach(db.session, stored, moment, stored.email, by_staff=False)
         elif action == "still-broken":
             deflection.still_broken(db.session, stored, moment, action_form.details.data or "")
+        elif action == "accept":
+            deflection.accept(db.session, stored, moment, action_form.incident.data or None)
         else:
             ACTIONS[action](db.session, stored, moment)
+    except rq.NotOfferedError:
+        db.session.rollback()
+        message = _(
+            "This incident was not offered for your request: choose one of those shown, "
+            "or tell us your problem is different."
+        )
+        return _render_request(stored, error=message, status=422)
     except rq.TransitionError:
         db.session.rollback()
         flash(_("This was already done; here is where your request stands."), "info")

@@ -21,6 +21,7 @@ from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
 from statuspage import forms as f
+from statuspage import reasons
 from statuspage.clock import app_now
 from statuspage.content import load_incident_templates
 from statuspage.domain import lifecycle
@@ -764,9 +765,12 @@ def _attach_form(formdata=None):
 @bp.get("/requests/<int:request_id>")
 def support_request(request_id: int):
     stored = _request_or_404(request_id)
+    name = reasons.service_namer(deflection.service_names(db.session), current_language())
     return render_template(
         "staff/request.html",
         stored=stored,
+        evidence=reasons.for_staff(stored.proposal_reasons or [], name),
+        alternative_evidence=reasons.for_staff(stored.alternative_reasons or [], name),
         attach_form=_attach_form(),
         confirm=f.ConfirmForm(),
     )

@@ -1,11 +1,15 @@
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from statuspage.domain.requests import (
     PROPOSAL_TIMEOUT,
+    NotOfferedError,
     Relation,
     RequestState,
     after_timeout,
     consent_pending,
+    offered_choice,
     proposal_time_left,
     relation,
 )
@@ -86,3 +90,19 @@ def test_consent_is_pending_from_a_staff_attachment_until_confirmed():
     assert consent_pending(
         ["received", "attached by staff", "confirmed", "detached by staff", "attached by staff"]
     )
+
+
+def test_yes_attaches_to_the_incident_chosen_among_those_offered():
+    assert offered_choice(None, "first") == "first"
+    assert offered_choice("", "first", "second") == "first"
+    assert offered_choice("first", "first", "second") == "first"
+    assert offered_choice("second", "first", "second") == "second"
+
+
+@pytest.mark.parametrize(
+    ("chosen", "alternative"),
+    [("second", None), ("other", "second"), ("FIRST", "second"), ("first ", None)],
+)
+def test_an_incident_not_offered_is_refused(chosen, alternative):
+    with pytest.raises(NotOfferedError):
+        offered_choice(chosen, "first", alternative)

@@ -58,6 +58,34 @@ def test_public_pages_have_no_serious_accessibility_violation(
         assert violations(accessible_page, live_server + path) == [], path
 
 
+def test_the_private_request_page_has_no_serious_accessibility_violation(
+    accessible_page, live_server, app, client, data, clock, components
+):
+    """Proposals with their reasons, among them two close incidents to choose from."""
+    from tests.test_deflection import CLOSE, SERVFAIL, contact
+
+    for name, body in (
+        ("LiveDNS resolution errors", "Queries return **SERVFAIL**."),
+        ("LiveDNS: slow zone updates", "Zone changes are slow; some queries return SERVFAIL."),
+    ):
+        new_incident(
+            data,
+            clock,
+            components,
+            name=name,
+            component="livedns",
+            status="major_outage",
+            impact=st.Impact.CRITICAL,
+            body=body,
+        )
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    one, _ = contact(client, **SERVFAIL)
+    two, _ = contact(client, service=components["livedns"].id, **CLOSE)
+    for response in (one, two):
+        assert violations(accessible_page, live_server + response.headers["Location"]) == []
+    assert accessible_page.get_by_role("heading", name="Est-ce l'un de ces incidents ?").count()
+
+
 def test_console_pages_have_no_serious_accessibility_violation(
     accessible_page, live_server, staff_accounts
 ):
