@@ -51,12 +51,7 @@ def _as_data(reason: Any) -> dict[str, Any]:
         return dict(reason)
     if isinstance(reason, str):
         return {"code": "", "text": reason, "params": {}, "customer": False, "weight": 0.0}
-    return {
-        "code": reason.code,
-        "params": dict(reason.params),
-        "customer": reason.for_customer,
-        "weight": reason.weight,
-    }
+    return reason.as_data()
 
 
 def sentence(reason: Any, service_name: Callable[[str], str]) -> str:

@@ -280,15 +280,7 @@ def offered(request: SupportRequest) -> list[tuple[str, list]]:
 
 def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
     """Reasons as stored with the request: data, put into words when shown."""
-    return [
-        {
-            "code": r.code,
-            "params": dict(r.params),
-            "customer": r.for_customer,
-            "weight": r.weight,
-        }
-        for r in reasons
-    ]
+    return [r.as_data() for r in reasons]
 
 
 def matcher_failed(request: SupportRequest, now: datetime, error: Exception) -> None:

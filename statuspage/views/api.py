@@ -497,16 +497,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
                 "incident_id": m.incident_id,
                 "name": m.name,
                 "score": m.score,
-                "reasons": [
-                    {
-                        "code": r.code,
-                        "params": dict(r.params),
-                        "customer": r.for_customer,
-                        "weight": r.weight,
-                        "text": reasons.sentence(r, name),
-                    }
-                    for r in m.reasons
-                ],
+                "reasons": [{**r.as_data(), "text": reasons.sentence(r, name)} for r in m.reasons],
             }
             for m in result.matches
         ]

@@ -76,7 +76,7 @@ class Matcher:
         )
         self.high_threshold = high_threshold
         self._documents: dict[tuple, tuple[Incident, Any]] = {}
-        self._weights: dict[tuple, tuple[list[int], dict[str, float], list]] = {}
+        self._weights: dict[tuple, tuple[dict[str, float], list]] = {}
 
     def evidence(self, request: Request, incidents: Iterable[Incident]):
         """(incident, features, reasons) for each active candidate: what the model weighs."""
@@ -109,14 +109,16 @@ class Matcher:
         return found[1]
 
     def _idf(self, docs):
+        """Word weights over the catalogue and these documents: the same set, the same weights.
+
+        Documents are kept (`_document`), so their ids stay theirs while the entry lives.
+        """
         key = tuple(id(d) for d in docs)
-        cached = self._weights.get(key)
-        if cached is None or cached[0] != [id(d) for d in docs]:
+        if key not in self._weights:
             if len(self._weights) > 256:
                 self._weights.clear()
-            cached = ([id(d) for d in docs], idf(docs, self.catalogue), docs)
-            self._weights[key] = cached
-        return cached[1]
+            self._weights[key] = (idf(docs, self.catalogue), docs)
+        return self._weights[key][0]
 
     def match(self, request: Request, incidents: Iterable[Incident]) -> Result:
         matches = []

@@ -54,6 +54,15 @@ class Reason:
     for_customer: bool = False
     weight: float = 0.0  #: its contribution to the score, in log-odds
 
+    def as_data(self) -> dict:
+        """As stored with a request and sent by the API: plain JSON values."""
+        return {
+            "code": self.code,
+            "params": dict(self.params),
+            "customer": self.for_customer,
+            "weight": self.weight,
+        }
+
     def param(self, name: str) -> str:
         return dict(self.params).get(name, "")
 
