@@ -30,7 +30,9 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "Status <status@localhost>",
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
-    "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability
+    # the matcher proposes an incident from this probability; empty: the model's own threshold,
+    # chosen at training (`make train-matcher`)
+    "MATCH_PROPOSAL_THRESHOLD": "",
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
     "SWEEP_HOURS": 6,  # how far before an incident the console looks for matching requests
     "RATELIMIT_ENABLED": True,
@@ -68,6 +70,8 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
     if settings["DEFAULT_LANGUAGE"] not in LANGUAGES:
         raise ValueError("STATUSPAGE_DEFAULT_LANGUAGE must be 'en' or 'fr'")
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
+    threshold = settings["MATCH_PROPOSAL_THRESHOLD"]
+    settings["MATCH_PROPOSAL_THRESHOLD"] = float(threshold) if threshold not in ("", None) else None
 
     if not settings["PAGE_ID"]:
         digest = hashlib.sha256(settings["BASE_URL"].encode()).digest()

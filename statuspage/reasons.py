@@ -23,8 +23,11 @@ TEXTS = {
     "tld": _l("Your domain ends in %(tld)s, which this incident concerns."),
     "datacenter": _l("You mention %(datacenter)s, where this incident is."),
     "sites_and_mail": _l("Your websites and mail fail together, as in this incident."),
+    "service_related": _l(
+        "You chose %(service)s, which works with a service this incident affects."
+    ),
+    "onset_match": _l("You say it began “%(words)s”, at the time of this incident."),
     # for staff only
-    "service_related": _l("Picked %(service)s, which runs on or beside an affected service."),
     "service_other": _l("Picked %(service)s, which this incident does not affect."),
     "service_excluded": _l("Picked %(service)s, which the updates say is not affected."),
     "names_excluded_service": _l("Names %(service)s, which the updates say is not affected."),

@@ -257,6 +257,65 @@ def test_scope_reads_what_an_incident_says_is_not_affected():
     assert "fr" in found.tlds
 
 
+def test_codes_and_providers_named_only_as_not_affected_count_against(matcher):
+    found = entities.scope(
+        "Outgoing mail delayed",
+        [
+            "Mail sent through our relays leaves 30 to 90 minutes late, to every recipient.",
+            "Immediate rejections such as 550 5.1.1 User unknown are not related to this incident.",
+            "Domains whose MX point to Google Workspace are not affected.",
+        ],
+    )
+    assert "550" in found.excluded_codes
+    assert "550" not in found.codes
+    assert "google workspace" in found.excluded_text
+    delayed = m.Incident(
+        id="smtp-delay",
+        name="Outgoing mail delayed",
+        kind="incident",
+        started_at=T0,
+        components=("smtp-out",),
+        updates=(
+            m.Update(T0, "Mail sent through our relays leaves 30 to 90 minutes late."),
+            m.Update(T0, "Immediate rejections such as 550 5.1.1 User unknown are not related."),
+        ),
+    )
+    bounce = ask(
+        matcher,
+        [delayed],
+        "Bounce 550 5.1.1",
+        "My mail bounced: 550 5.1.1 User unknown",
+        service="smtp-out",
+    )
+    (only,) = bounce.matches
+    assert only.features.get("codes_excluded") == 1.0
+    assert "codes" not in codes(only)
+    assert only.features.get("near_excluded", 0) > 0
+
+
+def test_a_clock_time_at_the_incident_is_a_reason_the_customer_reads(matcher):
+    result = ask(
+        matcher,
+        [HOSTING_PARIS],
+        "Site lent",
+        "Mon site est très lent depuis 14h05, pages en 504.",
+        service="hosting-paris",
+        lang="fr",
+    )
+    found = {r.code: r for r in result.matches[0].reasons}
+    assert found["onset_match"].for_customer
+    assert found["onset_match"].param("words")
+    later = ask(
+        matcher,
+        [HOSTING_PARIS],
+        "Site lent",
+        "Mon site est très lent depuis 9h05, pages en 504.",
+        service="hosting-paris",
+        lang="fr",
+    )
+    assert "onset_match" not in codes(later.matches[0])
+
+
 def test_onset_reads_durations_zones_and_days():
     at = T0 + timedelta(minutes=30)  # 14:30 in Paris
     assert onset.onset("ça ne marche plus depuis 14h10", at).began == T0 + timedelta(minutes=10)
@@ -288,3 +347,22 @@ def test_the_catalogue_relates_a_pick_to_what_is_affected():
     assert cat.relation("payments", {"smtp-out"}) == catalogue.Relation.OTHER
     assert cat.relation(None, {"smtp-out"}) == catalogue.Relation.NONE
     assert "livedns" in cat.named_in("vos nameservers renvoient servfail")
+
+
+def test_the_proposal_threshold_is_the_highest_that_keeps_the_recall_promised():
+    from statuspage.domain.matching import training
+
+    def example(key, expected):
+        request = m.Request("s", "m", T0)
+        return training.Example("S", key, "en", expected, request, ())
+
+    items = [example(f"r{i}", "inc" if i < 4 else None) for i in range(6)]
+    # four requests about the incident scored 0.9, 0.8, 0.7, 0.42; two about none 0.6 and 0.3
+    scores = [0.9, 0.8, 0.7, 0.42, 0.6, 0.3]
+    table = [(e, "inc", {}, True) for e in items]
+    chosen = training.choose_threshold(items, table, scores)
+    assert chosen == 0.4  # 0.45 would lose the fourth request: recall 0.75 < 0.85
+    assert training.choose_threshold(items[:3], table[:3], scores[:3]) == 0.7
+    # a candidate with nothing to tell the customer is never proposed, whatever its score
+    silent = [(e, "inc", {}, False) for e in items]
+    assert training.choose_threshold(items, silent, scores) == training.THRESHOLDS[0]

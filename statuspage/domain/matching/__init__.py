@@ -172,6 +172,7 @@ _REASON_FEATURES = {
     "datacenter": ("dc_service_match", "dc_text_match"),
     "datacenter_conflict": ("dc_service_conflict", "dc_text_conflict"),
     "onset_before": ("onset_days", "onset_gap", "onset_vague_gap"),
+    "onset_match": ("onset_after", "age"),
     "third_party": ("third_party",),
     "cue_howto": ("cue_howto", "intent"),
     "cue_sales": ("cue_sales", "intent"),

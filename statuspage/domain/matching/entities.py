@@ -135,7 +135,10 @@ class Scope:
     excluded_datacenters: set[str] = field(default_factory=set)
     phone_countries: set[str] = field(default_factory=set)
     codes: set[str] = field(default_factory=set)
+    excluded_codes: set[str] = field(default_factory=set)  #: named only where it says "not"
     excluded_sentences: list[set[str]] = field(default_factory=list)  #: terms of each
+    included_sentences: list[set[str]] = field(default_factory=list)  #: terms of each
+    excluded_text: str = ""  #: folded, the sentences that say "not affected"
 
 
 def sentences(text: str) -> list[str]:
@@ -150,6 +153,9 @@ def scope(name: str, bodies: list[str], keywords: tuple[str, ...] = ()) -> Scope
     excluded_dcs: set[str] = set()
     included_counts: dict[str, int] = {}
     excluded_counts: dict[str, int] = {}
+    included_codes: set[str] = set()
+    excluded_codes: set[str] = set()
+    excluded_texts: list[str] = []
     for index, sentence in enumerate([name, *(s for b in bodies for s in sentences(b))]):
         folded = fold(sentence)
         words = set(terms(sentence))
@@ -161,8 +167,12 @@ def scope(name: str, bodies: list[str], keywords: tuple[str, ...] = ()) -> Scope
             found.excluded_sentences.append(words)
             excluded_tlds |= tlds(sentence)
             excluded_dcs |= datacenters(sentence)
+            excluded_codes |= error_codes(sentence)
+            excluded_texts.append(folded)
         else:
             found.included_terms |= words
+            found.included_sentences.append(words)
+            included_codes |= error_codes(sentence)
             included_tlds |= tlds(sentence)
             included_dcs |= datacenters(sentence)
         if _GENERIC_SCOPE.search(folded) and not excluded:
@@ -178,5 +188,7 @@ def scope(name: str, bodies: list[str], keywords: tuple[str, ...] = ()) -> Scope
     found.excluded_tlds = excluded_tlds - found.tlds
     found.datacenters = included_dcs
     found.excluded_datacenters = excluded_dcs - included_dcs
-    found.codes = error_codes(" ".join([name, *bodies])) | {k for k in keywords if k.isdigit()}
+    found.codes = included_codes | {k for k in keywords if k.isdigit()}
+    found.excluded_codes = excluded_codes - found.codes
+    found.excluded_text = " ".join(excluded_texts)
     return found

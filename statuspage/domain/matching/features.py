@@ -186,7 +186,7 @@ def pair(
     elif relation == Relation.GROUP:
         reasons.append(_r("service_group", True, service=picked))
     elif relation == Relation.RELATED:
-        reasons.append(_r("service_related", False, service=picked))
+        reasons.append(_r("service_related", True, service=picked))
     elif relation == Relation.OTHER:
         reasons.append(_r("service_other", False, service=picked))
     if picked in doc.excluded_services:
@@ -207,6 +207,7 @@ def pair(
         f["named_other"] = 1.0
 
     # -- text --------------------------------------------------------------------------------
+    scope = doc.scope
     shared = sorted(unique & set(doc.terms), key=lambda t: -weights.get(t, 0))
     total = sum(weights.get(t, 1.0) for t in unique) or 1.0
     mass = sum(weights.get(t, 0) for t in shared)
@@ -236,6 +237,23 @@ def pair(
     )
     if excluded_mass:
         f["excluded_words"] = math.log1p(excluded_mass) / 3
+    # the sentence of the incident closest to the request: one that says "not affected" counts
+    # against it, one that says what is affected for it
+    rarest = max(weights.values(), default=1.0)  # a word no incident text uses elsewhere
+
+    def closeness(sentence: set[str]) -> float:
+        return sum(
+            weights.get(t, rarest) * background.rarity(t)
+            for t in unique & sentence
+            if t not in doc.service_terms
+        )
+
+    near_in = max(map(closeness, scope.included_sentences), default=0.0)
+    near_out = max(map(closeness, scope.excluded_sentences), default=0.0)
+    if near_out:
+        f["near_excluded"] = math.log1p(near_out) / 3
+        if near_out > near_in:
+            f["closer_excluded"] = min((near_out - near_in) / 4, 1.0)
     top = sorted(specific, key=lambda t: -weights.get(t, 0) * background.rarity(t))
     if "dns" in shared and facts.together:
         reasons.append(_r("sites_and_mail", True))
@@ -245,13 +263,14 @@ def pair(
         reasons.append(_r("shared_words", True, words=", ".join(words)))
 
     # -- entities and scope ------------------------------------------------------------------
-    scope = doc.scope
     common = facts.codes & scope.codes
     if common:
         f["codes"] = min(len(common), 2) / 2
         reasons.append(_r("codes", True, codes=", ".join(sorted(common)).upper()))
     elif facts.codes and scope.codes:
         f["codes_other"] = 1.0
+    if facts.codes & scope.excluded_codes:
+        f["codes_excluded"] = 1.0
     covered = set(scope.tlds)
     if scope.generic_tlds:
         covered |= entities.GENERIC_TLDS
@@ -311,6 +330,8 @@ def pair(
                 reasons.append(_r("onset_before", words=began.words))
             else:
                 f["onset_after"] = 1.0
+                if not began.vague and gap >= -6:
+                    reasons.append(_r("onset_match", True, words=began.words))
     if doc.incident.kind == "maintenance":
         f["maintenance"] = 1.0
 
@@ -321,6 +342,9 @@ def pair(
             reasons.append(_r("cue_" + name, words=cue.words))
     f.pop("cue_third_party", None)
     for party, role in sorted(facts.third_parties.items()):
+        if party in doc.scope.excluded_text:
+            f["third_party_excluded"] = 1.0
+            continue
         if party in doc.text:
             f["third_party_in_incident"] = 1.0
             continue

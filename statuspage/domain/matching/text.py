@@ -26,6 +26,19 @@ STOP_WORDS = frozenset(
     ete fait faire plus tres bien tout tous toute toutes merci bonjour bonsoir cordialement
     salutations madame monsieur mme svp stp ca cela c j l d n s t qu quand comment pourquoi si
     deja encore aussi alors donc car chez depuis pendant
+    one two three first second other others another each every both many much more most less
+    few several such own than here out up down off under again further once should shall may
+    might must let lets being having doing yet even ever never often really quite rather maybe
+    perhaps though although because since until unless whether either neither via per among
+    within without around across along against between through during upon onto its itself
+    myself ourselves yourself themselves he she him her his hers they're we're i'm i've i'd
+    you're it's isn aren wasn weren hasn haven hadn don didn won wouldn couldn shouldn
+    un deux trois premier premiere second seconde autre autres chaque plusieurs beaucoup peu
+    moins tant trop assez certains certaines meme memes quel quelle quels quelles lequel
+    laquelle dont ou sans sous vers entre contre selon avant apres comme ainsi puis ensuite
+    enfin parce lorsque lorsqu puisque tandis quoi celui celle ceux celles celui-ci cela
+    ici voici voila peut peuvent doit doivent pourrait serait sera seront etait etaient avait
+    avaient avoir aurait aura eu fois jamais souvent vraiment peut-etre non oui
     """.split()
 )
 
@@ -141,6 +154,24 @@ PHRASES = (
     (re.compile(r"taking\s+ages|prend\s+des\s+heures|en\s+retard"), " delay "),
     (re.compile(r"rate[\s-]*limit\w*|too\s+many\s+requests"), " 429 limit "),
     (re.compile(r"i/o|io\s*wait|iowait"), " iowait "),
+    # what browsers say of a missing, expired or mismatched certificate
+    (
+        re.compile(
+            r"connexion\s+n'est\s+pas\s+privee|connection\s+is\s+not\s+private|"
+            r"risque\s+probable\s+de\s+securite|potential\s+security\s+risk|"
+            r"(?:not|non|pas)\s+(?:secure|securise)|err_cert_\w+"
+        ),
+        " certif ",
+    ),
+    # the one-time codes of a two-step sign-in
+    (
+        re.compile(
+            r"codes?\s+(?:de\s+)?(?:verification|validation|confirmation|securite)|"
+            r"(?:verification|security|one-time|sms)\s+codes?|codes?\s+(?:par|by)\s+sms|"
+            r"authenticator"
+        ),
+        " 2fa ",
+    ),
 )
 
 

@@ -108,10 +108,13 @@ def background(items: Iterable[Example]) -> Background:
 
 
 def rows(matcher: Matcher, items: Iterable[Example]):
-    """(example, incident id, features) for every active candidate of every example."""
+    """(example, incident id, features, explainable) for every active candidate of every example.
+
+    Explainable: there is a reason the customer can read, without which nothing is proposed.
+    """
     for example in items:
-        for incident, features, _ in matcher.evidence(example.request, example.incidents):
-            yield example, incident.id, features
+        for incident, features, reasons in matcher.evidence(example.request, example.incidents):
+            yield example, incident.id, features, any(r.for_customer for r in reasons)
 
 
 def _text(example: Example) -> str:
@@ -126,7 +129,8 @@ MONOTONIC = {
         "svc_excluded named_excluded excluded_words tld_domain_conflict tld_text_conflict "
         "tld_excluded dc_service_conflict dc_text_conflict dc_excluded phone_conflict onset_days "
         "onset_gap cue_howto cue_sales cue_billing cue_gdpr cue_abuse cue_own_change "
-        "cue_early_renewal third_party other_exact other_named svc_other named_other".split(),
+        "cue_early_renewal third_party other_exact other_named svc_other named_other "
+        "codes_excluded third_party_excluded closer_excluded".split(),
         -1,
     ),
     **dict.fromkeys(
@@ -140,6 +144,10 @@ INTENT_C = 3.0
 #: missed one (it asks a customer with another problem to wait on the wrong incident).
 NULL_WEIGHT = 1.0
 FOLDS = 5
+#: The proposal threshold is chosen at training among these (see `choose_threshold`).
+THRESHOLDS = tuple(round(0.4 + 0.05 * i, 2) for i in range(9))
+RECALL_FLOOR = 0.85
+DEFAULT_THRESHOLD = 0.5
 
 
 def _fit_intent(items: Sequence[Example]) -> dict[str, Any]:
@@ -200,24 +208,33 @@ def fit(
     items: Sequence[Example],
     services: Sequence[Service],
     calibrate: bool = True,
-    threshold: float = 0.5,
+    threshold: float | None = None,
 ) -> Model:
     """A model trained on these examples only (the held-out scores inside are nested)."""
+    from threadpoolctl import threadpool_limits
+
+    # one thread: the trees are small, and OpenMP threads only wait on each other here
+    with threadpool_limits(1):
+        return _fit(list(items), services, calibrate, threshold)
+
+
+def _fit(
+    items: list[Example], services: Sequence[Service], calibrate: bool, threshold: float | None
+) -> Model:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
     from sklearn.linear_model import LogisticRegression
 
-    items = list(items)
     back = background(items)
     oof_intent = _out_of_fold_intent(items)
     table = _table(items, services, back, None)
-    for example, _, features in table:
+    for example, _, features, _ in table:
         features["intent"] = oof_intent[example.request_id]
-    names = sorted({name for _, _, features in table for name in features})
-    x = np.array([[features.get(n, 0.0) for n in names] for _, _, features in table])
-    y = np.array([1 if example.expected == iid else 0 for example, iid, _ in table])
-    scenario = [example.scenario for example, _, _ in table]
-    weight = np.array([NULL_WEIGHT if e.expected is None else 1.0 for e, _, _ in table])
+    names = sorted({name for _, _, features, _ in table for name in features})
+    x = np.array([[features.get(n, 0.0) for n in names] for _, _, features, _ in table])
+    y = np.array([1 if example.expected == iid else 0 for example, iid, _, _ in table])
+    scenario = [example.scenario for example, _, _, _ in table]
+    weight = np.array([NULL_WEIGHT if e.expected is None else 1.0 for e, _, _, _ in table])
     constraints = [MONOTONIC.get(n, 0) for n in names]
 
     def trees():
@@ -234,6 +251,11 @@ def fit(
             logits[test] = fitted.decision_function(x[test])
         platt = LogisticRegression(C=1e6, max_iter=5000).fit(logits.reshape(-1, 1), y)
         scale, shift = float(platt.coef_[0][0]), float(platt.intercept_[0])
+        if threshold is None:
+            held_out = 1 / (1 + np.exp(-(scale * logits + shift)))
+            threshold = choose_threshold(items, table, held_out)
+    if threshold is None:
+        threshold = DEFAULT_THRESHOLD
     final = trees().fit(x, y, sample_weight=weight)
     return Model(
         {
@@ -242,11 +264,38 @@ def fit(
             "baseline": round(float(final._baseline_prediction.ravel()[0]), 6),
             "trees": export_trees(final._predictors),
             "calibration": {"a": round(scale, 5), "b": round(shift, 5)},
-            "thresholds": {"proposal": threshold},
+            "thresholds": {"proposal": round(float(threshold), 2)},
             "intent": _fit_intent(items),
             "background": {"documents": back.documents, "frequencies": back.frequencies},
         }
     )
+
+
+def choose_threshold(items: Sequence[Example], table: list, scores) -> float:
+    """The highest proposal threshold whose held-out recall stays at RECALL_FLOOR or more.
+
+    A false proposal costs more than a missed one (the customer waits on the wrong incident), so
+    precision is bought with recall down to the recall we promise, no further. Each example is
+    decided as the matcher decides: its best explainable candidate, if its score reaches the
+    threshold.
+    """
+    best: dict[str, tuple[float, str]] = {}
+    for (example, iid, _, explainable), score in zip(table, scores, strict=True):
+        if explainable and score > best.get(example.request_id, (-1.0, ""))[0]:
+            best[example.request_id] = (float(score), iid)
+    positives = sum(1 for e in items if e.expected is not None)
+    chosen = THRESHOLDS[0]
+    for threshold in THRESHOLDS:
+        right = sum(
+            1
+            for e in items
+            if e.expected is not None
+            and best.get(e.request_id, (0.0, ""))[0] >= threshold
+            and best[e.request_id][1] == e.expected
+        )
+        if positives and right / positives >= RECALL_FLOOR:
+            chosen = threshold
+    return chosen
 
 
 def write(model: Model, path: Path, sources: Sequence[str]) -> None:
