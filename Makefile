@@ -73,9 +73,10 @@ browser:
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
-# The inner loop: lint and the suite on SQLite, without the browser and the cross-validation.
+# The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
+# cross-validation (`make test` runs them all).
 check: $(VENV)/.installed-test translations lint
-	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated"
+	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
 
 test: $(VENV)/.installed-test translations lint browser tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
