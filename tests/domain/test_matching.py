@@ -332,6 +332,9 @@ def test_intent_tells_questions_from_reports():
     assert "sales" in intent.cues("What is the price of the backup option?")
     assert "own_change" in intent.cues("since I updated a WordPress plugin it fails")
     assert "failure" in intent.cues("notre site ne s'affiche plus")
+    assert "precaution" in intent.cues("Nous n'avons pas été bloqués, mais faut-il prévoir ?")
+    assert "precaution" in intent.cues("We were not affected ourselves; should we switch?")
+    assert "precaution" not in intent.cues("Nous sommes bloqués depuis ce matin")
     assert intent.third_parties("our mail is on Microsoft 365") == {"microsoft 365": "host"}
     assert intent.third_parties("site fait avec Wix") == {"wix": "host"}
     assert intent.third_parties("my domain redirects to my Shopify store") == {"shopify": "target"}

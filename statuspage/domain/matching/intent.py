@@ -57,7 +57,11 @@ _CUES: dict[str, re.Pattern[str]] = {
         r"check|in\s+case)|(?:fonctionne|marche)\s+(?:tres\s+)?bien|works?\s+(?:fine|well|"
         r"normally)|is\s+working\s+fine|no\s+problem\s+(?:so\s+far|yet)|pour\s+l'instant\s+(?:ca|"
         r"tout)\s+(?:va|marche)|everything\s+(?:is\s+)?fine|tout\s+fonctionne|preventive\w*|"
-        r"au\s+cas\s+ou|in\s+case)"
+        r"au\s+cas\s+ou|in\s+case|(?:we|i)\s+(?:are|am|were|was|have)\s*n[o']?t\s+(?:been\s+)?"
+        r"(?:affected|impacted|blocked|hit)|(?:n'avons|n'ai|ne\s+sommes|ne\s+suis)\s+pas\s+"
+        r"(?:ete\s+)?(?:touche|impacte|bloque|concerne|affecte)s?|(?:nous\s+n'avons|je\s+n'ai)\s+"
+        r"pas\s+(?:de|eu\s+de)\s+probleme|(?:we|i)\s+(?:have|had)\s+no\s+(?:problem|issue)s?|"
+        r"no\s+(?:problem|issue)s?\s+(?:so\s+far|yet|at\s+the\s+moment|for\s+now|currently))"
     ),
     "recovered": re.compile(
         r"\b(?:is\s+back|are\s+back|back\s+(?:up|online|to\s+normal)|works?\s+again|working\s+"
