@@ -27,6 +27,7 @@ TEXTS = {
         "You chose %(service)s, which works with a service this incident affects."
     ),
     "onset_match": _l("You say it began “%(words)s”, at the time of this incident."),
+    "reads_as_service": _l("What you describe concerns %(service)s, which this incident affects."),
     # for staff only
     "service_other": _l("Picked %(service)s, which this incident does not affect."),
     "service_excluded": _l("Picked %(service)s, which the updates say is not affected."),

@@ -65,6 +65,7 @@ def services(session: Session) -> list[matching.Service]:
             descriptions=(c.description_en, c.description_fr),
             group_id=c.group_id,
             depends_on=tuple(by_key[k] for k in depends.get(c.key, ()) if k in by_key),
+            key=c.key,
         )
         for c in rows
     ]

@@ -352,20 +352,41 @@ def test_the_catalogue_relates_a_pick_to_what_is_affected():
     assert "livedns" in cat.named_in("vos nameservers renvoient servfail")
 
 
-def test_the_proposal_threshold_is_the_highest_that_keeps_the_recall_promised():
-    from statuspage.domain.matching import training
+def test_the_words_say_which_service_whatever_service_was_picked():
+    """The committed model reads the service a request describes (`Said`)."""
+    said = m.Model.load().said
 
-    def example(key, expected):
-        request = m.Request("s", "m", T0)
-        return training.Example("S", key, "en", expected, request, ())
+    def top(text):
+        found = said.probabilities(text)
+        assert abs(sum(found.values()) - 1) < 1e-6
+        return max(found, key=found.__getitem__)
 
-    items = [example(f"r{i}", "inc" if i < 4 else None) for i in range(6)]
-    # four requests about the incident scored 0.9, 0.8, 0.7, 0.42; two about none 0.6 and 0.3
-    scores = [0.9, 0.8, 0.7, 0.42, 0.6, 0.3]
-    table = [(e, "inc", {}, True) for e in items]
-    chosen = training.choose_threshold(items, table, scores)
-    assert chosen == 0.4  # 0.45 would lose the fourth request: recall 0.75 < 0.85
-    assert training.choose_threshold(items[:3], table[:3], scores[:3]) == 0.7
-    # a candidate with nothing to tell the customer is never proposed, whatever its score
-    silent = [(e, "inc", {}, False) for e in items]
-    assert training.choose_threshold(items, silent, scores) == training.THRESHOLDS[0]
+    assert top("code 2FA refusé, impossible de me connecter") == "control-panel"
+    assert top("my server in luxembourg is frozen, load 40, cpu idle") == (
+        "cloud-servers-luxembourg"
+    )
+    assert top("renewal of my .be domain still pending") == "domain-registration"
+
+
+def test_a_request_under_the_wrong_service_is_offered_what_its_words_describe():
+    services = [
+        m.Service("control-panel", ("Control panel", "Espace client"), ("2fa", "login")),
+        m.Service("dns", ("DNS", "DNS")),
+    ]
+    panel = m.Incident(
+        id="panel-2fa",
+        name="Control panel sign-in: verification codes refused",
+        kind="incident",
+        started_at=T0,
+        components=("control-panel",),
+        updates=(m.Update(T0, "Valid two-factor codes are refused at sign-in."),),
+    )
+    request = m.Request(
+        "urgent DNS change", "I can't sign in, my 2FA code is refused", T0 + timedelta(minutes=30),
+        "dns", None, "en",
+    )  # fmt: skip
+    (match,) = m.Matcher(services).match(request, [panel]).matches
+    assert match.features["said_affected"] > 0.5
+    reasons = {r.code: r for r in match.reasons}
+    assert reasons["reads_as_service"].for_customer
+    assert reasons["reads_as_service"].param("service") == "control-panel"

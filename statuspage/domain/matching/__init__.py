@@ -30,7 +30,14 @@ from typing import Any
 
 from statuspage.domain.matching.catalogue import Catalogue, Service
 from statuspage.domain.matching.core import Incident, Match, Reason, Request, Result, Update
-from statuspage.domain.matching.features import document, idf, is_candidate, pair, read_request
+from statuspage.domain.matching.features import (
+    document,
+    idf,
+    is_candidate,
+    pair,
+    read_request,
+    said_evidence,
+)
 from statuspage.domain.matching.model import MODEL_PATH, Model
 
 __all__ = [
@@ -78,21 +85,34 @@ class Matcher:
         self._documents: dict[tuple, tuple[Incident, Any]] = {}
         self._weights: dict[tuple, tuple[dict[str, float], list]] = {}
 
-    def evidence(self, request: Request, incidents: Iterable[Incident]):
-        """(incident, features, reasons) for each active candidate: what the model weighs."""
+    def evidence(self, request: Request, incidents: Iterable[Incident], readings=None):
+        """(incident, features, reasons) for each active candidate: what the model weighs.
+
+        `readings` (intent, services said) replace the model's own reading of the request: the
+        training gives scores from models that never saw the request's scenario.
+        """
         active = [i for i in incidents if is_candidate(i, request.at)]
         if not active:
             return []
         docs = [self._document(i, request.at) for i in active]
         weights = self._idf(docs)
         facts = read_request(request, self.catalogue)
-        intent = self.model.intent.probability(facts.text)
+        if readings is None:
+            readings = (
+                self.model.intent.probability(facts.text),
+                self.model.said.probabilities(facts.text),
+            )
+        intent, said_by_key = readings
+        by_key = self.catalogue.by_key
+        said = {by_key[k]: p for k, p in said_by_key.items() if k in by_key}
         found = []
         for doc in docs:
             features, reasons = pair(
                 request, facts, doc, docs, weights, self.catalogue, self.model.background
             )
             features["intent"] = intent
+            if said:
+                reasons += said_evidence(features, said, doc, request, self.catalogue)
             found.append((doc.incident, features, reasons))
         return found
 
@@ -173,6 +193,7 @@ _REASON_FEATURES = {
     "datacenter_conflict": ("dc_service_conflict", "dc_text_conflict"),
     "onset_before": ("onset_days", "onset_gap", "onset_vague_gap"),
     "onset_match": ("onset_after", "age"),
+    "reads_as_service": ("said_affected", "said_top"),
     "third_party": ("third_party",),
     "cue_howto": ("cue_howto", "intent"),
     "cue_sales": ("cue_sales", "intent"),

@@ -24,6 +24,8 @@ class Service:
     descriptions: tuple[str, ...] = ()
     group_id: str | None = None
     depends_on: tuple[str, ...] = ()  #: services this one runs on
+    #: its key in `content/catalogue/`, what the learned model names it by (default: the id)
+    key: str = ""
 
 
 #: A place alone names a datacenter, not one of the services it runs.
@@ -41,6 +43,7 @@ class Relation:
 class Catalogue:
     def __init__(self, services: Sequence[Service]) -> None:
         self.services = {s.id: s for s in services}
+        self.by_key = {s.key or s.id: s.id for s in services}
         self.vocabulary = {
             s.id: set(terms(" ".join((*s.names, *s.aliases, *s.descriptions)))) for s in services
         }

@@ -360,3 +360,28 @@ def pair(
     if not named_specific and any(facts.named & d.affected for d in others):
         f["other_named"] = 1.0
     return f, reasons
+
+
+#: From this probability, the service a request's words describe is told to the customer.
+SAID_SHOWN = 0.5
+
+
+def said_evidence(
+    f: dict[str, float],
+    said: dict[str, float],
+    doc: Doc,
+    request: Request,
+    catalogue: Catalogue,
+) -> list[Reason]:
+    """How much the service the words describe is one this incident affects (or is close to)."""
+    affected = sum(said.get(s, 0.0) for s in doc.affected | doc.groups)
+    related = sum(said.get(s, 0.0) for s in doc.related)
+    f["said_affected"] = affected
+    f["said_related"] = related
+    top = max(said, key=said.__getitem__)
+    if top in doc.affected | doc.groups:
+        f["said_top"] = 1.0
+    best = max(doc.affected, key=lambda s: said.get(s, 0.0), default=None)
+    if best and affected >= SAID_SHOWN and request.service_id not in doc.affected:
+        return [_r("reads_as_service", True, service=best)]
+    return []

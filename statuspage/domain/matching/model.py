@@ -5,6 +5,7 @@ The artifact (`model.json`, written by `make train-matcher`) holds:
 * `background`: how often each term appears in ordinary tickets (see `text.Background`);
 * `intent`: a bag-of-terms logistic model of "this request reports a problem now", whose output
   is one feature among the others;
+* `said`: a bag-of-terms model of the service the request's words describe (see `Said`);
 * `trees`: gradient-boosted decision trees over the named features of a (request, incident) pair,
   each node with the mean output of the examples under it, so that a score can be split into the
   share of each feature along the path (what staff see next to each reason);
@@ -52,6 +53,46 @@ class Intent:
         return 1 / (1 + math.exp(-max(-30.0, min(30.0, z))))
 
 
+class Said:
+    """Which service the request's words describe, whatever service was picked.
+
+    A multinomial logistic regression over the same terms as `Intent`, fit on the catalogue's own
+    texts and on requests labelled with the services of the incident they were about (or the
+    service picked, for requests about no incident): "outlook recoit plus rien" reads as incoming
+    mail, "code 2FA refusé" as the control panel.
+    """
+
+    def __init__(self, data: dict[str, Any]) -> None:
+        self.idf: dict[str, float] = data.get("idf", {})
+        self.classes: list[str] = data.get("classes", [])
+        scale = float(data.get("scale", 1))
+        #: per term, one coefficient per class (stored as integers)
+        self.coef: dict[str, list[float]] = {
+            t: [c / scale for c in row] for t, row in data.get("coef", {}).items()
+        }
+        self.intercept: list[float] = list(data.get("intercept", []))
+
+    def probabilities(self, text: str) -> dict[str, float]:
+        if not self.classes:
+            return {}
+        counted: dict[str, int] = {}
+        for token in intent_tokens(text):
+            if token in self.idf:
+                counted[token] = counted.get(token, 0) + 1
+        weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counted.items()}
+        norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
+        z = list(self.intercept)
+        for token, weight in weights.items():
+            row = self.coef.get(token)
+            if row:
+                share = weight / norm
+                z = [a + c * share for a, c in zip(z, row, strict=True)]
+        top = max(z)
+        exp = [math.exp(v - top) for v in z]
+        total = sum(exp)
+        return {s: v / total for s, v in zip(self.classes, exp, strict=True)}
+
+
 class Model:
     def __init__(self, data: dict[str, Any]) -> None:
         self.data = data
@@ -64,6 +105,7 @@ class Model:
         background = data.get("background", {"documents": 1, "frequencies": {}})
         self.background = Background(dict(background["frequencies"]), int(background["documents"]))
         self.intent = Intent(data.get("intent", {}))
+        self.said = Said(data.get("said", {}))
         self.proposal_threshold = float(data.get("thresholds", {}).get("proposal", 0.5))
         self._index = {name: i for i, name in enumerate(self.features)}
         #: per tree: split feature (-1 at a leaf), threshold, children, mean output

@@ -24,7 +24,7 @@ from typing import Any
 from statuspage.domain.matching import Matcher
 from statuspage.domain.matching.catalogue import Service
 from statuspage.domain.matching.core import Incident, Request, Update
-from statuspage.domain.matching.model import Intent, Model, export_trees, intent_tokens
+from statuspage.domain.matching.model import Intent, Model, Said, export_trees, intent_tokens
 from statuspage.domain.matching.text import Background
 
 CLOSING = ("resolved", "completed", "postmortem")
@@ -107,13 +107,19 @@ def background(items: Iterable[Example]) -> Background:
     return Background.from_texts(_text(e) for e in items)
 
 
-def rows(matcher: Matcher, items: Iterable[Example]):
+def rows(matcher: Matcher, items: Iterable[Example], readings: dict[str, tuple] | None = None):
     """(example, incident id, features, explainable) for every active candidate of every example.
 
     Explainable: there is a reason the customer can read, without which nothing is proposed.
+    `readings`: each request's intent and services said, by models that never saw its scenario.
     """
     for example in items:
-        for incident, features, reasons in matcher.evidence(example.request, example.incidents):
+        found = matcher.evidence(
+            example.request,
+            example.incidents,
+            readings.get(example.request_id) if readings else None,
+        )
+        for incident, features, reasons in found:
             yield example, incident.id, features, any(r.for_customer for r in reasons)
 
 
@@ -135,19 +141,26 @@ MONOTONIC = {
     ),
     **dict.fromkeys(
         "svc_exact svc_group codes tld_domain_match tld_text_match dc_service_match phone_match "
-        "specific alias named_affected intent best_text".split(),
+        "specific alias named_affected intent best_text said_affected said_top".split(),
         1,
     ),
 }
 INTENT_C = 3.0
+#: The model of the service a request's words describe (`Said`): on, its strength, and the
+#: scale of its integer coefficients in the artifact.
+SAID = True
+SAID_C = 3.0
+SAID_SCALE = 1000
 #: Weight of the pairs of requests about no incident at all: a false proposal costs more than a
 #: missed one (it asks a customer with another problem to wait on the wrong incident).
 NULL_WEIGHT = 1.0
 FOLDS = 5
-#: The proposal threshold is chosen at training among these (see `choose_threshold`).
-THRESHOLDS = tuple(round(0.4 + 0.05 * i, 2) for i in range(9))
-RECALL_FLOOR = 0.85
-DEFAULT_THRESHOLD = 0.5
+#: What a false proposal costs, counted in missed ones: the customer waits on the wrong incident
+#: and their own problem is buried in a master ticket, where a missed proposal only sends them to
+#: the support queue. With calibrated scores, proposing from p >= cost / (1 + cost) is the choice
+#: of least expected cost: 1.5 gives 0.6, a proposal only when being right is 1.5 times as likely
+#: as being wrong.
+FALSE_PROPOSAL_COST = 1.5
 
 
 def _fit_intent(items: Sequence[Example]) -> dict[str, Any]:
@@ -179,9 +192,51 @@ def _groups(items: Sequence[Example]) -> list[list[int]]:
     return split
 
 
-def _table(items: Sequence[Example], services: Sequence[Service], back: Background, intent):
-    matcher = Matcher(services, model=_partial_model(back, intent))
-    return list(rows(matcher, items))
+def _fit_said(items: Sequence[Example], services: Sequence[Service]) -> dict[str, Any]:
+    """The service each text describes: the catalogue's own words, then the labelled requests
+    (the services of the incident a request was about, or the one picked when about none)."""
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    known = {s.id for s in services}
+    texts, labels, weights = [], [], []
+    for service in services:
+        texts.append(" ".join((*service.names, *service.aliases, *service.descriptions)))
+        labels.append(service.id)
+        weights.append(1.0)
+    for example in items:
+        chosen: list[str] = []
+        if example.expected is not None:
+            for incident in example.incidents:
+                if incident.id == example.expected:
+                    chosen = [c for c in incident.components if c in known]
+        elif example.request.service_id in known:
+            chosen = [example.request.service_id]
+        for service_id in chosen:
+            texts.append(_text(example))
+            labels.append(service_id)
+            weights.append(1 / len(chosen))
+    vectorizer = TfidfVectorizer(analyzer=intent_tokens, min_df=2, sublinear_tf=True)
+    x = vectorizer.fit_transform(texts)
+    model = LogisticRegression(C=SAID_C, max_iter=5000).fit(x, labels, sample_weight=weights)
+    classes = [str(c) for c in model.classes_]
+    # one row of integers per term, in the order of `classes`: a thousandth is precise enough
+    coef = {
+        token: [round(float(model.coef_[k][column]) * SAID_SCALE) for k in range(len(classes))]
+        for token, column in sorted(vectorizer.vocabulary_.items())
+    }
+    return {
+        "idf": {t: round(float(vectorizer.idf_[i]), 4) for t, i in vectorizer.vocabulary_.items()},
+        "classes": classes,
+        "scale": SAID_SCALE,
+        "coef": {t: row for t, row in coef.items() if any(row)},
+        "intercept": [round(float(v), 4) for v in model.intercept_],
+    }
+
+
+def _table(items: Sequence[Example], services: Sequence[Service], back: Background, readings):
+    matcher = Matcher(services, model=_partial_model(back, None))
+    return list(rows(matcher, items, readings))
 
 
 def _partial_model(back: Background, intent: dict[str, Any] | None) -> Model:
@@ -193,15 +248,23 @@ def _partial_model(back: Background, intent: dict[str, Any] | None) -> Model:
     )
 
 
-def _out_of_fold_intent(items: Sequence[Example]) -> dict[str, float]:
-    """Each example's intent score from a model that never saw its scenario."""
-    scores: dict[str, float] = {}
+def _out_of_fold_readings(
+    items: Sequence[Example], services: Sequence[Service]
+) -> dict[str, tuple[float, dict[str, float]]]:
+    """Each example's intent and services said, by models that never saw its scenario."""
+    readings: dict[str, tuple[float, dict[str, float]]] = {}
     for held in _groups(items):
         kept = set(held)
-        model = Intent(_fit_intent([e for i, e in enumerate(items) if i not in kept]))
+        rest = [e for i, e in enumerate(items) if i not in kept]
+        intent = Intent(_fit_intent(rest))
+        said = Said(_fit_said(rest, services)) if SAID else None
         for i in held:
-            scores[items[i].request_id] = model.probability(_text(items[i]))
-    return scores
+            text = _text(items[i])
+            readings[items[i].request_id] = (
+                intent.probability(text),
+                said.probabilities(text) if said else {},
+            )
+    return readings
 
 
 def fit(
@@ -226,10 +289,7 @@ def _fit(
     from sklearn.linear_model import LogisticRegression
 
     back = background(items)
-    oof_intent = _out_of_fold_intent(items)
-    table = _table(items, services, back, None)
-    for example, _, features, _ in table:
-        features["intent"] = oof_intent[example.request_id]
+    table = _table(items, services, back, _out_of_fold_readings(items, services))
     names = sorted({name for _, _, features, _ in table for name in features})
     x = np.array([[features.get(n, 0.0) for n in names] for _, _, features, _ in table])
     y = np.array([1 if example.expected == iid else 0 for example, iid, _, _ in table])
@@ -251,11 +311,8 @@ def _fit(
             logits[test] = fitted.decision_function(x[test])
         platt = LogisticRegression(C=1e6, max_iter=5000).fit(logits.reshape(-1, 1), y)
         scale, shift = float(platt.coef_[0][0]), float(platt.intercept_[0])
-        if threshold is None:
-            held_out = 1 / (1 + np.exp(-(scale * logits + shift)))
-            threshold = choose_threshold(items, table, held_out)
     if threshold is None:
-        threshold = DEFAULT_THRESHOLD
+        threshold = FALSE_PROPOSAL_COST / (1 + FALSE_PROPOSAL_COST)
     final = trees().fit(x, y, sample_weight=weight)
     return Model(
         {
@@ -266,36 +323,10 @@ def _fit(
             "calibration": {"a": round(scale, 5), "b": round(shift, 5)},
             "thresholds": {"proposal": round(float(threshold), 2)},
             "intent": _fit_intent(items),
+            "said": _fit_said(items, services) if SAID else {},
             "background": {"documents": back.documents, "frequencies": back.frequencies},
         }
     )
-
-
-def choose_threshold(items: Sequence[Example], table: list, scores) -> float:
-    """The highest proposal threshold whose held-out recall stays at RECALL_FLOOR or more.
-
-    A false proposal costs more than a missed one (the customer waits on the wrong incident), so
-    precision is bought with recall down to the recall we promise, no further. Each example is
-    decided as the matcher decides: its best explainable candidate, if its score reaches the
-    threshold.
-    """
-    best: dict[str, tuple[float, str]] = {}
-    for (example, iid, _, explainable), score in zip(table, scores, strict=True):
-        if explainable and score > best.get(example.request_id, (-1.0, ""))[0]:
-            best[example.request_id] = (float(score), iid)
-    positives = sum(1 for e in items if e.expected is not None)
-    chosen = THRESHOLDS[0]
-    for threshold in THRESHOLDS:
-        right = sum(
-            1
-            for e in items
-            if e.expected is not None
-            and best.get(e.request_id, (0.0, ""))[0] >= threshold
-            and best[e.request_id][1] == e.expected
-        )
-        if positives and right / positives >= RECALL_FLOOR:
-            chosen = threshold
-    return chosen
 
 
 def write(model: Model, path: Path, sources: Sequence[str]) -> None:
