@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(Path(app.instance_path), test_config))
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from statuspage import cli, errors, filters, i18n
+    from statuspage import cli, errors, filters, i18n, security
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     with app.app_context():
         versioning.listen(db.session)

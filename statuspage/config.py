@@ -76,6 +76,9 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
     settings["SESSION_COOKIE_HTTPONLY"] = True
     settings["SESSION_COOKIE_SAMESITE"] = "Lax"
     settings["SESSION_COOKIE_SECURE"] = settings["BASE_URL"].startswith("https://")
+    settings["REMEMBER_COOKIE_HTTPONLY"] = True
+    settings["REMEMBER_COOKIE_SAMESITE"] = "Lax"
+    settings["REMEMBER_COOKIE_SECURE"] = settings["SESSION_COOKIE_SECURE"]
     settings["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     if not settings["OUTBOX_DIR"]:
         settings["OUTBOX_DIR"] = str(instance_path / "outbox")
