@@ -33,6 +33,7 @@ DEFAULTS: dict[str, Any] = {
     "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
     "SWEEP_HOURS": 6,  # how far before an incident the console looks for matching requests
+    "MAX_REQUEST_BYTES": 1024 * 1024,  # larger request bodies are refused (413)
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URL": "memory://",  # e.g. redis://host:6379 to share limits
     "RATELIMIT_MATCH": "60 per minute",  # POST /api/v1/requests/match, per client address
@@ -84,6 +85,7 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
         settings["OUTBOX_DIR"] = str(instance_path / "outbox")
     settings["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URL"]
     settings["RATELIMIT_HEADERS_ENABLED"] = True
+    settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]

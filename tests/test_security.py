@@ -169,3 +169,28 @@ def test_plain_http_base_url_has_no_hsts_nor_secure_cookies(database_url, tmp_pa
     assert "Secure" not in lang
     assert "HttpOnly" in lang
     assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+# -- request size ------------------------------------------------------------------------------
+
+HUGE = "x" * (2 * 1024 * 1024)
+
+
+def test_a_huge_json_body_is_refused_with_a_json_413(client, tokens):
+    response = client.post("/api/v1/requests", json={"email": "a@example.com", "message": HUGE})
+    assert response.status_code == 413
+    assert response.get_json()["error"]["code"] == "request_entity_too_large"
+    auth = {"Authorization": f"Bearer {tokens['admin']}"}
+    response = client.post("/api/v1/incidents", json={"name": "x", "body": HUGE}, headers=auth)
+    assert response.status_code == 413
+    assert response.is_json
+
+
+@pytest.mark.parametrize(("lang", "words"), [("en", "too large"), ("fr", "trop volumineux")])
+def test_a_huge_form_is_refused_with_a_page_in_the_users_language(client, lang, words):
+    response = client.post(
+        f"/contact?lang={lang}", data={"email": "a@example.com", "message": HUGE}
+    )
+    assert response.status_code == 413
+    assert response.mimetype == "text/html"
+    assert words in text(response)
