@@ -37,6 +37,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
+from statuspage.domain.cleaning import clean_text
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.i18n import LABELS
 from statuspage.models import Component, StaffRole
@@ -58,23 +59,38 @@ def local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def _clean(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+class Form(FlaskForm):
+    """Every form of the site: text fields lose their control characters as they come in."""
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            if not issubclass(unbound_field.field_class, PasswordField):
+                filters = unbound_field.kwargs.get("filters", ())
+                options = {**options, "filters": (*filters, _clean)}
+            return super().bind_field(form, unbound_field, options)
+
+
 def keywords_list(text: str | None) -> list[str]:
     return [word.strip() for word in (text or "").split(",") if word.strip()]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: CSRF and nothing else."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=512)])
     submit = SubmitField(_l("Sign in"))
 
 
-class _WithComponents(FlaskForm):
+class _WithComponents(Form):
     """A form with one select per component, added by `with_components`."""
 
     component_ids: list[str] = []
@@ -175,32 +191,32 @@ class UpdateForm(_WithComponents):
     submit = SubmitField(_l("Post the update"))
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     body = TextAreaField(
         _l("Resolution message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
     submit = SubmitField(_l("Resolve"))
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     status = SelectField(_l("Status"), choices=status_choices(lifecycle.OPEN_INCIDENT))
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
     submit = SubmitField(_l("Reopen"))
 
 
-class EditIncidentForm(FlaskForm):
+class EditIncidentForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     impact = SelectField(_l("Impact"), choices=[])
     keywords = StringField(_l("Keywords"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Save"))
 
 
-class EditUpdateForm(FlaskForm):
+class EditUpdateForm(Form):
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
     submit = SubmitField(_l("Save"))
 
 
-class PostmortemForm(FlaskForm):
+class PostmortemForm(Form):
     body = TextAreaField(
         _l("Postmortem (Markdown)"), validators=[DataRequired(), Length(max=50_000)]
     )
@@ -208,7 +224,7 @@ class PostmortemForm(FlaskForm):
     submit = SubmitField(_l("Save the postmortem"))
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     until = DateTimeLocalField(
         _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
     )
@@ -216,7 +232,7 @@ class ExtendForm(FlaskForm):
     submit = SubmitField(_l("Extend"))
 
 
-class BacklogForm(FlaskForm):
+class BacklogForm(Form):
     mode = SelectField(
         _l("Backlog Killer"),
         choices=[
@@ -228,7 +244,7 @@ class BacklogForm(FlaskForm):
     submit = SubmitField(_l("Apply"))
 
 
-class StaffForm(FlaskForm):
+class StaffForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
     role = SelectField(
         _l("Role"),
@@ -237,7 +253,7 @@ class StaffForm(FlaskForm):
     submit = SubmitField(_l("Create the account"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(
         _l("Role"),
@@ -251,7 +267,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     chat_snippet = TextAreaField(
         _l("Live chat snippet (HTML given by the chat vendor)"), validators=[Length(max=10_000)]
     )
@@ -285,7 +301,7 @@ def service_choices(components: Iterable[Component], lang: str, unknown_label) -
     return choices
 
 
-class ContactForm(FlaskForm):
+class ContactForm(Form):
     email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
     service = SelectField(_l("Which service?"), choices=[], validate_choice=True, default="")
@@ -304,13 +320,13 @@ class ContactForm(FlaskForm):
                 raise ValidationError(_l("This does not look like a domain name.")) from None
 
 
-class AffectedForm(FlaskForm):
+class AffectedForm(Form):
     email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
     lang = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Keep me informed"))
 
 
-class RequestActionForm(FlaskForm):
+class RequestActionForm(Form):
     """The buttons of the private request page; the link's token travels with them."""
 
     t = HiddenField()
@@ -330,17 +346,17 @@ class StillBrokenForm(RequestActionForm):
     )
 
 
-class SweepForm(FlaskForm):
+class SweepForm(Form):
     requests = SelectMultipleField(choices=[], coerce=int, validate_choice=False)
     submit = SubmitField(_l("Attach the selected requests"))
 
 
-class AttachForm(FlaskForm):
+class AttachForm(Form):
     incident = SelectField(_l("Incident"), choices=[], validate_choice=True)
     submit = SubmitField(_l("Attach to this incident"))
 
 
-class SubscribeForm(FlaskForm):
+class SubscribeForm(Form):
     email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
     lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
     everything = BooleanField(_l("Every service"), default=True)
@@ -348,14 +364,14 @@ class SubscribeForm(FlaskForm):
     submit = SubmitField(_l("Subscribe"))
 
 
-class ManageSubscriptionForm(FlaskForm):
+class ManageSubscriptionForm(Form):
     lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
     everything = BooleanField(_l("Every service"))
     components = MultiCheckboxField(_l("Only these services"), choices=[])
     submit = SubmitField(_l("Save"))
 
 
-class WebhookForm(FlaskForm):
+class WebhookForm(Form):
     url = URLField(
         _l("Address (https://…)"),
         validators=[DataRequired(), URL(require_tld=False), Length(max=2000)],

@@ -17,7 +17,7 @@ PUBLIC = [
     "/subscribe",
     "/badge.svg",
     "/embed.js",
-    "/feeds/atom",
+    "/history.atom",
     "/api/v2/summary.json",
     "/api/v1/openapi.json",
     "/staff/login",

@@ -16,6 +16,7 @@ from statuspage import reasons, serializers
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
+from statuspage.domain.cleaning import clean_data
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
@@ -85,7 +86,11 @@ def actor() -> str:
 
 
 def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The body as a JSON object, every string in it without control characters."""
+    try:
+        data = clean_data(request.get_json(silent=True))
+    except RecursionError:  # thousands of nested arrays: not a document we read
+        raise ApiError(400, "invalid_json", "the JSON document is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
     return data

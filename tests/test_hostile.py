@@ -1,0 +1,173 @@
+"""Hostile input a user can send, through the forms and the JSON API: never a 500, nothing
+executable, nothing typed lost; feeds and pages read it back."""
+
+import json
+
+import feedparser
+import pytest
+
+from statuspage.extensions import db
+from statuspage.models import Incident, IncidentUpdate, SupportRequest
+
+from .conftest import csrf_token
+from .test_deflection import contact
+from .test_staff import form_post, text
+
+ESCAPE = "\x1b[31m"
+NUL = "\x00"
+
+
+def bearer(secret):
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def feeds_parse(client, *urls):
+    feeds = []
+    for url in urls:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        feed = feedparser.parse(response.data)
+        assert feed.bozo == 0, (url, feed.get("bozo_exception"))
+        feeds.append(feed)
+    return feeds
+
+
+# -- control characters ------------------------------------------------------------------------
+
+
+def test_control_characters_in_an_api_incident_never_break_the_feeds(client, tokens, data):
+    response = client.post(
+        "/api/v1/incidents",
+        json={
+            "name": f"Mail {ESCAPE}down{NUL}",
+            "body": f"Pasted from a terminal: {ESCAPE}ERROR{NUL} \x07\x7f\x85 end.",
+            "keywords": [f"smtp{NUL}"],
+        },
+        headers=bearer(tokens["responder"]),
+    )
+    assert response.status_code == 201, response.get_json()
+    incident_id = response.get_json()["id"]
+    assert response.get_json()["name"] == "Mail [31mdown"
+    with data() as session:
+        update = session.execute(db.select(IncidentUpdate)).scalar_one()
+        assert update.body == "Pasted from a terminal: [31mERROR  end."
+    atom, rss, _own = feeds_parse(
+        client, "/history.atom", "/history.rss", f"/incidents/{incident_id}/history.rss"
+    )
+    assert atom.entries[0].title == "[Investigating] Mail [31mdown"
+    assert "Pasted from a terminal" in rss.entries[0].description
+    assert client.get(f"/incidents/{incident_id}").status_code == 200
+
+
+def test_control_characters_in_console_forms_are_stripped(admin, client, components):
+    response = form_post(
+        admin,
+        "/staff/incidents/new",
+        "/staff/incidents/new",
+        {
+            "name": f"Web{NUL} down {ESCAPE}",
+            "impact": "minor",
+            "status": "investigating",
+            "body": f"Line one\r\nLine {ESCAPE}two{NUL}",
+            "keywords": "",
+            f"component_{components['smtp-in'].id}": "degraded_performance",
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 302, text(response)
+    incident_id = response.headers["Location"].rsplit("/", 1)[1]
+    page = f"/staff/incidents/{incident_id}"
+    response = form_post(
+        admin, page, f"{page}/updates", {"status": "identified", "body": f"Found {NUL}it\x1b"}
+    )
+    assert response.status_code == 302
+    atom, _rss = feeds_parse(client, "/history.atom", "/history.rss")
+    assert atom.entries[0].title == "[Identified] Web down [31m"
+    assert "Found it" in atom.entries[0].content[0].value
+
+
+def test_control_characters_in_a_contact_request_are_stripped_and_kept(client, data, admin):
+    response, _ = contact(
+        client,
+        subject=f"My site {ESCAPE}is down{NUL}",
+        message=f"Since this morning{NUL}\r\nerror: {ESCAPE}503",
+        name=f"Tom{NUL}",
+    )
+    assert response.status_code == 302
+    with data() as session:
+        row = session.execute(db.select(SupportRequest)).scalar_one()
+        assert row.subject == "My site [31mis down"
+        assert row.message == "Since this morning\nerror: [31m503"
+        assert row.name == "Tom"
+    assert "My site [31mis down" in text(admin.get("/staff/tickets"))
+
+
+def test_a_nul_in_the_sign_in_email_is_a_refusal_not_a_500(client, staff_accounts):
+    token = csrf_token(client, "/staff/login")
+    response = client.post(
+        "/staff/login",
+        data={"email": f"admin{NUL}@example.com", "password": "x", "csrf_token": token},
+    )
+    assert response.status_code in (401, 422)
+
+
+def test_atom_entries_keep_their_html_type(client, livedns):
+    (atom,) = feeds_parse(client, "/history.atom")
+    content = atom.entries[0].content[0]
+    assert content.type == "text/html"
+    assert "<strong>SERVFAIL</strong>" in content.value
+    raw = text(client.get("/history.atom"))
+    assert '<content type="html">' in raw
+
+
+# -- JSON ------------------------------------------------------------------------------------------
+
+
+def post_raw(client, url, body: str, **headers):
+    return client.post(
+        url, data=body.encode(), headers={"Content-Type": "application/json", **headers}
+    )
+
+
+def test_lone_surrogates_in_json_are_dropped_not_a_500(client, data):
+    body = (
+        '{"email": "ana@example.com", "subject": "Help \\ud800me", '
+        '"message": "Broken \\udfff since noon", "lang": "en"}'
+    )
+    response = post_raw(client, "/api/v1/requests", body)
+    assert response.status_code == 201, response.get_json()
+    with data() as session:
+        row = session.execute(db.select(SupportRequest)).scalar_one()
+        assert (row.subject, row.message) == ("Help me", "Broken  since noon")
+
+
+@pytest.mark.parametrize("opening", ["[", '{"a":'])
+def test_deeply_nested_json_is_a_400(client, tokens, opening):
+    closing = "]" if opening == "[" else "}"
+    body = opening * 5000 + "1" + closing * 5000
+    for url, headers in (
+        ("/api/v1/requests", {}),
+        ("/api/v1/requests/match", {}),
+        ("/api/v1/incidents", bearer(tokens["responder"])),
+    ):
+        response = post_raw(client, url, body, **headers)
+        assert response.status_code == 400, url
+        assert response.get_json()["error"]["code"] == "invalid_json"
+
+
+def test_a_json_body_nested_below_the_limit_is_still_read(client, tokens):
+    body = json.dumps({"name": "Deep", "body": "x", "components": [[[[["a"]]]]]})
+    response = post_raw(client, "/api/v1/incidents", body, **bearer(tokens["responder"]))
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "components"
+
+
+def test_incident_rows_never_hold_control_characters(client, tokens, data):
+    client.post(
+        "/api/v1/incidents",
+        json={"name": "A\x00B\x1fC\u0085D", "body": "\ud83d\ude00 ok"},
+        headers=bearer(tokens["responder"]),
+    )
+    with data() as session:
+        incident = session.execute(db.select(Incident)).scalar_one()
+        assert incident.name == "ABCD"
