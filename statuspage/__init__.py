@@ -21,11 +21,12 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.from_mapping(config.load(Path(app.instance_path), test_config))
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from statuspage import cli, errors, filters, i18n, security
+    from statuspage import cli, errors, filters, i18n, inputs, security
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
 
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)

@@ -37,7 +37,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
-from statuspage.domain.cleaning import clean_text
+from statuspage.domain.cleaning import clean_text, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.i18n import LABELS
 from statuspage.models import Component, StaffRole
@@ -61,6 +61,12 @@ def local(moment: datetime | None) -> datetime | None:
 
 def _clean(value):
     return clean_text(value) if isinstance(value, str) else value
+
+
+def plausible(form, field) -> None:
+    """A date a status page can mean (2000 to 2100): 0001 or 9999 is a typo."""
+    if field.data is not None and not plausible_time(field.data):
+        raise ValidationError(_l("Enter a date between 2000 and 2100."))
 
 
 class Form(FlaskForm):
@@ -147,7 +153,7 @@ class IncidentForm(_WithComponents):
         _l("First update (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
     started_at = DateTimeLocalField(
-        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional(), plausible]
     )
     keywords = StringField(
         _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
@@ -160,10 +166,10 @@ class IncidentForm(_WithComponents):
 class MaintenanceForm(_WithComponents):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     scheduled_for = DateTimeLocalField(
-        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     scheduled_until = DateTimeLocalField(
-        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     body = TextAreaField(
         _l("Announcement (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
@@ -184,7 +190,9 @@ class UpdateForm(_WithComponents):
     status = SelectField(_l("Status"), choices=[])
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
     display_at = DateTimeLocalField(
-        _l("Dated (UTC, leave empty for now)"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Dated (UTC, leave empty for now)"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), plausible],
     )
     notify = BooleanField(_l("Notify subscribers and attached customers"), default=True)
     preview = SubmitField(_l("Preview"))
@@ -226,7 +234,7 @@ class PostmortemForm(Form):
 
 class ExtendForm(Form):
     until = DateTimeLocalField(
-        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     body = TextAreaField(_l("Message (Markdown, optional)"), validators=[Length(max=20_000)])
     submit = SubmitField(_l("Extend"))

@@ -9,7 +9,7 @@ import pytest
 from statuspage.extensions import db
 from statuspage.models import Incident, IncidentUpdate, SupportRequest
 
-from .conftest import csrf_token
+from .conftest import PASSWORD, csrf_token
 from .test_deflection import contact
 from .test_staff import form_post, text
 
@@ -171,3 +171,169 @@ def test_incident_rows_never_hold_control_characters(client, tokens, data):
     with data() as session:
         incident = session.execute(db.select(Incident)).scalar_one()
         assert incident.name == "ABCD"
+
+
+# -- inputs that gave a 500 --------------------------------------------------------------------
+
+
+def request_link(client) -> str:
+    response = client.post(
+        "/api/v1/requests",
+        json={"email": "ana@example.com", "subject": "Help", "message": "Down.", "lang": "en"},
+    )
+    assert response.status_code == 201
+    return response.get_json()["url"].removeprefix("https://status.example.test")
+
+
+@pytest.mark.parametrize("token", ["é" * 32, "☃", "%C3%A9", "%FF", "%00" + "a" * 31, ""])
+def test_a_strange_token_on_the_private_page_is_a_404(client, token):
+    link = request_link(client)
+    base = link.split("?")[0]
+    assert client.get(f"{base}?t={token}").status_code == 404
+    assert client.get(link).status_code == 200
+
+
+BAD_PAGES = ["²", "٣", "1" * 20, "0", "-1", "1e3", " 1", "%00", "1.5"]
+
+
+def test_a_strange_page_number_is_a_404_everywhere(client, admin):
+    for page in BAD_PAGES:
+        assert client.get(f"/history?page={page}").status_code == 404
+        for url in ("/staff/incidents", "/staff/tickets", "/staff/audit"):
+            response = admin.get(f"{url}?page={page}")
+            assert response.status_code == 404, (url, page)
+            assert "Page not found" in text(response)
+
+
+def test_good_page_numbers_still_work(client, admin):
+    assert client.get("/history?page=2").status_code == 200
+    for url in ("/staff/incidents", "/staff/tickets", "/staff/audit"):
+        assert admin.get(f"{url}?page=1").status_code == 200
+        assert admin.get(f"{url}?page=999").status_code == 200  # past the end: an empty page
+
+
+def test_huge_ids_in_the_address_are_404(client, admin, tokens):
+    for number in (2**31, 2**63, 10**20, 10**40):
+        assert admin.get(f"/staff/requests/{number}").status_code == 404
+        token = csrf_token(admin, "/staff/tokens")
+        response = admin.post(f"/staff/tokens/{number}/revoke", data={"csrf_token": token})
+        assert response.status_code == 404
+        response = client.delete(f"/api/v1/tokens/{number}", headers=bearer(tokens["admin"]))
+        assert response.status_code == 404
+        assert response.is_json
+
+
+def test_nul_in_query_strings_and_paths_is_not_a_500(client, admin):
+    for url in (
+        "/staff/tickets?q=%00&service=%00&incident=a%00&state=%00",
+        "/staff/incidents/ab%00cd",
+        "/staff/audit?action=%00",
+        "/history?lang=%00",
+        "/contact?incident=%00",
+    ):
+        assert admin.get(url).status_code in (200, 404), url
+    assert client.get("/incidents/%00/affected").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "target", ["/staff/\r\nSet-Cookie: x=1", "/staff/%0d%0aX: 1", "/staff/\x00", "//evil.example"]
+)
+def test_header_injection_in_next_leads_to_the_dashboard(client, staff_accounts, target):
+    from urllib.parse import quote
+
+    token = csrf_token(client, "/staff/login")
+    response = client.post(
+        f"/staff/login?next={quote(target)}",
+        data={"email": staff_accounts["admin"], "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.status_code == 302
+    assert "\n" not in response.headers["Location"]
+    assert response.headers["Location"] == "/staff/"
+    assert "Set-Cookie: x" not in str(response.headers)
+
+
+def test_next_to_a_console_page_still_works(client, staff_accounts):
+    token = csrf_token(client, "/staff/login")
+    response = client.post(
+        "/staff/login?next=/staff/tickets?state=all",
+        data={"email": staff_accounts["admin"], "password": PASSWORD, "csrf_token": token},
+    )
+    assert response.headers["Location"] == "/staff/tickets?state=all"
+
+
+EXTREME_TIMES = [
+    "0001-01-01T00:00:00+01:00",
+    "9999-12-31T23:59:59-01:00",
+    "0001-01-01T00:00:00",
+    "9999-12-31T23:59:59Z",
+]
+
+
+@pytest.mark.parametrize("moment", EXTREME_TIMES)
+def test_extreme_years_in_api_times_are_a_422(client, tokens, livedns, moment):
+    auth = bearer(tokens["responder"])
+    response = client.post("/api/v1/requests/match", json={"message": "dns", "at": moment})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "at"
+    response = client.post(
+        "/api/v1/incidents",
+        json={"name": "Old", "body": "x", "started_at": moment},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "started_at"
+    response = client.post(
+        f"/api/v1/incidents/{livedns}/updates",
+        json={"status": "identified", "body": "x", "display_at": moment},
+        headers=auth,
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "display_at"
+    response = client.post(
+        f"/api/v1/incidents/{livedns}/resolve",
+        json={"body": "x", "display_at": moment},
+        headers=auth,
+    )
+    assert response.status_code == 422
+
+
+@pytest.mark.parametrize("moment", ["0001-01-01T00:00", "9999-12-31T23:59"])
+def test_extreme_years_in_console_forms_are_refused_with_the_text_kept(
+    admin, components, livedns, moment
+):
+    response = form_post(
+        admin,
+        "/staff/incidents/new",
+        "/staff/incidents/new",
+        {
+            "name": "Typo in the year",
+            "impact": "minor",
+            "status": "investigating",
+            "body": "Words I typed.",
+            "started_at": moment,
+            f"component_{components['smtp-in'].id}": "degraded_performance",
+            "submit": "1",
+        },
+    )
+    assert response.status_code == 422
+    assert "Enter a date between 2000 and 2100." in text(response)
+    assert "Words I typed." in text(response)
+    page = f"/staff/incidents/{livedns}"
+    response = form_post(
+        admin,
+        page,
+        f"{page}/updates",
+        {"status": "identified", "body": "Update text kept.", "display_at": moment},
+    )
+    assert response.status_code == 422
+    assert "Update text kept." in text(response)
+
+
+def test_a_long_submission_key_on_the_form_never_loses_the_request(client, data):
+    response, _ = contact(
+        client, subject="Help", message="My site is down.", submission_key="k" * 65
+    )
+    assert response.status_code == 302
+    with data() as session:
+        row = session.execute(db.select(SupportRequest)).scalar_one()
+        assert row.message == "My site is down."

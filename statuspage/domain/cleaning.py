@@ -8,6 +8,7 @@ and line breaks stay; line breaks are normalised to `\\n`.
 from __future__ import annotations
 
 import re
+from datetime import UTC, datetime
 from typing import Any
 
 #: C0 controls but tab and line feed, DEL, C1 controls, surrogates, and the two non-characters
@@ -28,3 +29,15 @@ def clean_data(value: Any) -> Any:
     if isinstance(value, list):
         return [clean_data(v) for v in value]
     return value
+
+
+#: Times a status page can mean: outside, a typo (0001, 9999) that would overflow date arithmetic.
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+LATEST = datetime(2100, 1, 1, tzinfo=UTC)
+
+
+def plausible_time(moment: datetime) -> bool:
+    """Whether an aware or naive (read as UTC) time is between 2000 and 2100."""
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return EARLIEST <= moment < LATEST

@@ -171,7 +171,7 @@ def token_for(reference: str) -> str:
 
 
 def token_ok(reference: str, token: str) -> bool:
-    return hmac.compare_digest(token_for(reference), token or "")
+    return hmac.compare_digest(token_for(reference).encode(), (token or "").encode())
 
 
 def private_link(request: SupportRequest) -> str:

@@ -16,7 +16,7 @@ from statuspage import reasons, serializers
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
-from statuspage.domain.cleaning import clean_data
+from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
@@ -128,11 +128,14 @@ def _time(data: dict, key: str) -> datetime | None:
         raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not plausible_time(moment):
+        raise ApiError(422, "invalid_field", f"'{key}' must be a time between 2000 and 2100", key)
+    return moment
 
 
 def _components(data: dict) -> dict[str, str]:

@@ -145,7 +145,9 @@ def form():
             contact_form.subject.data = db.session.get(Incident, incident_id).name
     status = 200
     if contact_form.validate_on_submit():
-        stored = submit(request_input(contact_form), contact_form.submission_key.data or None)
+        key = contact_form.submission_key.data or ""
+        # The key is ours (set on the form); one that is not is dropped, never the request.
+        stored = submit(request_input(contact_form), key if 0 < len(key) <= 64 else None)
         return redirect(deflection_link(stored))
     if request.method == "POST":
         status = 422

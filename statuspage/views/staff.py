@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from flask import (
@@ -30,6 +31,7 @@ from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language
+from statuspage.inputs import page_number
 from statuspage.markup import render_markdown
 from statuspage.models import (
     ApiToken,
@@ -58,6 +60,8 @@ from statuspage.services import overview as ov
 from statuspage.sharing import panel
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+#: Where sign-in may lead: a console path, nothing that could leave the site or split a header.
+SAFE_NEXT = re.compile(r"/staff/[A-Za-z0-9/_.~%?=&+-]*")
 
 
 @login_manager.user_loader
@@ -140,7 +144,7 @@ def login():
             session.permanent = True
             login_user(user)
             target = request.args.get("next", "")
-            if not target.startswith("/staff/") or target.startswith("//"):
+            if not SAFE_NEXT.fullmatch(target):
                 target = url_for("staff.dashboard")
             return redirect(target)
     elif request.method == "POST":
@@ -217,7 +221,7 @@ def _templates():
 
 @bp.get("/incidents")
 def incidents():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     pagination = db.paginate(
         select(Incident).order_by(begins.desc()), page=page, per_page=30, error_out=False
@@ -573,7 +577,7 @@ def edit_update(update_id: str):
 @bp.get("/audit")
 @admin_required
 def audit_log():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     pagination = db.paginate(
         audit.latest(request.args.get("action") or None), page=page, per_page=50, error_out=False
     )
@@ -727,7 +731,7 @@ def tickets():
     }
     pagination = db.paginate(
         deflection.queue_query(**filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=50,
         error_out=False,
     )
