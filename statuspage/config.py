@@ -28,6 +28,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_ID": None,  # Statuspage page id in the APIs; None: derived from BASE_URL
     "SMTP_URL": "",  # smtp://user:pass@host:587 (STARTTLS), smtps://host:465; empty: .eml files
     "MAIL_FROM": "Status <status@localhost>",
+    "MAIL_PER_ADDRESS_HOUR": 5,  # acknowledgements and confirmations one address gets an hour
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
     "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability

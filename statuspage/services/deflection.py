@@ -27,6 +27,7 @@ from statuspage.models import (
     ComponentChange,
     Incident,
     IncidentUpdate,
+    OutboxMessage,
     RequestEvent,
     SupportRequest,
     still_open,
@@ -207,6 +208,15 @@ def find_submission(session: Session, key: str | None) -> SupportRequest | None:
     return session.execute(
         select(SupportRequest).where(SupportRequest.submission_key == key)
     ).scalar_one_or_none()
+
+
+def same_submission(request: SupportRequest, data: RequestInput) -> bool:
+    """A submission key only deduplicates the same request sent again: same address, same words."""
+    return (
+        request.email == data.email.strip().lower()
+        and request.subject == data.subject.strip()
+        and request.message == data.message.strip()
+    )
 
 
 def store(
@@ -512,6 +522,14 @@ def _mail_context(request: SupportRequest, **extra) -> dict:
 
 
 def acknowledge(session: Session, request: SupportRequest, now: datetime) -> None:
+    """One acknowledgement per request: "I'm affected too" pressed again sends nothing new."""
+    already = session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request.id, OutboxMessage.kind == "ack"
+        )
+    ).first()
+    if already is not None:
+        return
     mail.queue(
         session,
         kind="ack",

@@ -48,18 +48,39 @@ def _signer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscription")
 
 
-def token(subscriber: Subscriber, action: str) -> str:
-    return _signer().dumps({"s": subscriber.id, "a": action})
+def token(subscriber: Subscriber, action: str, wanted: dict | None = None) -> str:
+    """A signed link; `wanted` (language, services) travels in a confirmation link, so that a
+    change asked for a confirmed address is applied only when its owner confirms it."""
+    return _signer().dumps({"s": subscriber.id, "a": action, **({"w": wanted} if wanted else {})})
 
 
-def read_token(session: Session, value: str, action: str) -> Subscriber | None:
+def read_token_data(value: str, action: str) -> dict | None:
     try:
         data = _signer().loads(value)
     except BadSignature:
         return None
     if not isinstance(data, dict) or data.get("a") != action:
         return None
-    return session.get(Subscriber, data.get("s"))
+    return data
+
+
+def read_token(session: Session, value: str, action: str) -> Subscriber | None:
+    data = read_token_data(value, action)
+    if data is None or not isinstance(data.get("s"), int):
+        return None
+    return session.get(Subscriber, data["s"])
+
+
+def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
+    """The owner of the address confirms: the subscription, and the preferences the link asked."""
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now
+    wanted = (read_token_data(token_value, "confirm") or {}).get("w")
+    if isinstance(wanted, dict) and wanted.get("lang") in ("en", "fr"):
+        subscriber.lang = wanted["lang"]
+        components = wanted.get("components")
+        if components is None or isinstance(components, list):
+            subscriber.components = components
 
 
 def link(subscriber: Subscriber, action: str) -> str:
@@ -83,26 +104,30 @@ def subscribe(
     if subscriber is None:
         subscriber = Subscriber(email=email, created_at=now)
         session.add(subscriber)
-    subscriber.lang = lang
-    subscriber.components = components
     if subscriber.unsubscribed_at is not None:
         subscriber.unsubscribed_at = None
         subscriber.confirmed_at = None
+    if subscriber.confirmed_at is None:  # nothing is sent before the confirmation anyway
+        subscriber.lang = lang
+        subscriber.components = components
     session.flush()
-    if subscriber.confirmed_at is None:
-        mail.queue(
-            session,
-            kind="subscribe",
-            recipient=email,
-            lang=lang,
-            template="subscribe",
-            context={
-                "subscriber": subscriber,
-                "confirm": link(subscriber, "confirm"),
-                "site_name": current_app.config["SITE_NAME"],
-            },
-            now=now,
-        )
+    wanted = {"lang": lang, "components": components}
+    confirm_link = f"{current_app.config['BASE_URL']}/subscriptions/confirm/" + token(
+        subscriber, "confirm", wanted
+    )
+    mail.queue(
+        session,
+        kind="subscribe",
+        recipient=email,
+        lang=lang,
+        template="subscribe",
+        context={
+            "subscriber": subscriber,
+            "confirm": confirm_link,
+            "site_name": current_app.config["SITE_NAME"],
+        },
+        now=now,
+    )
     return subscriber
 
 

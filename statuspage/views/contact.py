@@ -66,7 +66,9 @@ def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
     moment = now()
     existing = deflection.find_submission(db.session, key)
     if existing is not None:
-        return existing
+        if deflection.same_submission(existing, data):
+            return existing
+        key = None  # a key reused for another request: never the other one's private link
     try:
         stored = deflection.store(db.session, data, moment, submission_key=key)
         db.session.commit()
@@ -75,7 +77,10 @@ def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
         existing = deflection.find_submission(db.session, key)
         if existing is None:
             raise
-        return existing
+        if deflection.same_submission(existing, data):
+            return existing
+        stored = deflection.store(db.session, data, moment, submission_key=None)
+        db.session.commit()
     try:
         result = deflection.match(db.session, data, moment)
         deflection.apply_match(db.session, stored, result, moment)
