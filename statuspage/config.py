@@ -30,6 +30,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "Status <status@localhost>",
     "MAIL_PER_ADDRESS_HOUR": 5,  # acknowledgements and confirmations one address gets an hour
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
+    "WEBHOOK_ALLOW_PRIVATE": False,  # allow webhooks to loopback and private addresses
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
     "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score

@@ -23,7 +23,6 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    URL,
     DataRequired,
     Email,
     InputRequired,
@@ -380,12 +379,5 @@ class ManageSubscriptionForm(Form):
 
 
 class WebhookForm(Form):
-    url = URLField(
-        _l("Address (https://…)"),
-        validators=[DataRequired(), URL(require_tld=False), Length(max=2000)],
-    )
+    url = URLField(_l("Address (https://…)"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Add the webhook"))
-
-    def validate_url(self, field) -> None:
-        if not field.data.lower().startswith(("http://", "https://")):
-            raise ValidationError(_l("Only http and https addresses."))

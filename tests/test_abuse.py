@@ -4,10 +4,11 @@ address, changing a victim's subscription."""
 import re
 
 from statuspage.extensions import db
-from statuspage.models import OutboxMessage, Subscriber, SupportRequest
+from statuspage.models import OutboxMessage, Subscriber, SupportRequest, Webhook, WebhookDelivery
 
 from .conftest import csrf_token
-from .test_notify import confirm, outbox, subscribe
+from .test_notify import add_hook, confirm, open_webmail, outbox, subscribe
+from .test_notify import receiver as receiver_fixture  # noqa: F401 - the `receiver` fixture
 
 VICTIM = "victim@example.com"
 
@@ -159,3 +160,113 @@ def test_the_first_confirmation_link_keeps_the_first_choices(client, data, compo
         subscriber = session.execute(db.select(Subscriber)).scalar_one()
         assert (subscriber.lang, subscriber.components) == ("fr", [components["dns"].id])
         assert session.execute(db.select(db.func.count(OutboxMessage.id))).scalar() == 1
+
+
+# -- webhooks --------------------------------------------------------------------------------------
+
+REFUSED_URLS = {
+    "http://exa mple.com/hook": "not a valid http or https address",
+    "http://example.com/ho ok": "not a valid http or https address",
+    "http://93.184.215.14:99999/": "not a valid http or https address",
+    "ftp://93.184.215.14/": "not a valid http or https address",
+    "javascript:alert(1)//93.184.215.14": "not a valid http or https address",
+    "http://user:secret@93.184.215.14/": "No user name or password",
+    "http://127.0.0.1:5432/": "private network",
+    "http://localhost/": "private network",
+    "http://10.1.2.3/": "private network",
+    "http://192.168.0.1/": "private network",
+    "http://169.254.169.254/latest/meta-data": "private network",
+    "http://[::1]/": "private network",
+    "http://[::ffff:127.0.0.1]/": "private network",
+    "http://0.0.0.0/": "private network",
+}
+
+
+def test_webhook_urls_are_checked_strictly(admin, data):
+    for url, message in REFUSED_URLS.items():
+        response = admin.post(
+            "/staff/webhooks",
+            data={"csrf_token": csrf_token(admin, "/staff/webhooks"), "url": url},
+        )
+        assert response.status_code == 422, url
+        assert message in response.get_data(as_text=True), url
+    with data() as session:
+        assert session.execute(db.select(db.func.count(Webhook.id))).scalar() == 0
+    response = admin.post(
+        "/staff/webhooks",
+        data={"csrf_token": csrf_token(admin, "/staff/webhooks"), "url": "https://93.184.215.14/h"},
+    )
+    assert response.status_code == 200
+    assert "Its signing secret" in response.get_data(as_text=True)
+
+
+def test_one_bad_webhook_never_stops_the_worker(
+    app,
+    admin,
+    runner,
+    data,
+    clock,
+    components,
+    receiver_fixture,  # noqa: F811 - the fixture
+):
+    url, handler = receiver_fixture
+    add_hook(admin, url)
+    with data() as session:  # registered before URLs were checked
+        for bad in ("http://exa mple.com/hook", "nonsense", "http://[::1"):
+            session.add(Webhook(url=bad, secret="s" * 64, created_at=clock.now))
+    open_webmail(data, clock, components)
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert result.exit_code == 0, result.output
+    assert "webhooks sent 2, failed 6" in result.output
+    assert len(handler.received) == 2
+    with data() as session:
+        rows = session.execute(db.select(WebhookDelivery)).scalars().all()
+        bad = [r for r in rows if r.webhook.url != url]
+        assert {r.status for r in bad} == {"failed"}  # no retry: it will not get better
+        assert all("refused target: syntax" in r.last_error for r in bad)
+
+
+def test_pending_deliveries_of_a_removed_webhook_are_not_sent(
+    admin,
+    runner,
+    data,
+    clock,
+    components,
+    receiver_fixture,  # noqa: F811 - the fixture
+):
+    url, handler = receiver_fixture
+    add_hook(admin, url)
+    open_webmail(data, clock, components)
+    with data() as session:
+        hook_id = session.execute(db.select(Webhook.id)).scalar_one()
+    response = admin.post(
+        f"/staff/webhooks/{hook_id}/remove",
+        data={"csrf_token": csrf_token(admin, "/staff/webhooks")},
+    )
+    assert response.status_code == 302
+    assert "webhooks sent 0, failed 0" in runner.invoke(args=["outbox", "deliver"]).output
+    assert handler.received == []
+    with data() as session:
+        statuses = {d.status for d in session.execute(db.select(WebhookDelivery)).scalars()}
+        assert statuses == {"cancelled"}
+
+
+def test_a_private_target_is_refused_again_at_delivery(
+    app,
+    admin,
+    runner,
+    data,
+    clock,
+    components,
+    receiver_fixture,  # noqa: F811 - the fixture
+):
+    url, handler = receiver_fixture
+    add_hook(admin, url)  # allowed while WEBHOOK_ALLOW_PRIVATE was on
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = False
+    open_webmail(data, clock, components)
+    assert "webhooks sent 0, failed 2" in runner.invoke(args=["outbox", "deliver"]).output
+    assert handler.received == []
+    with data() as session:
+        for delivery in session.execute(db.select(WebhookDelivery)).scalars():
+            assert delivery.status == "failed"
+            assert "refused target: private" in delivery.last_error

@@ -11,7 +11,9 @@ import hmac
 import json
 import logging
 import secrets
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
@@ -19,10 +21,12 @@ from datetime import datetime, timedelta
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from statuspage import mail, serializers
 from statuspage.domain import status as st
+from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
     ComponentChange,
@@ -278,7 +282,23 @@ def _webhook_events(
         )
 
 
+def webhook_target_problem(url: str) -> UrlProblem | None:
+    """What forbids sending to `url` now: its form, or where its name leads (resolved here, and
+    again at each delivery: a name can be pointed at our network after it was registered)."""
+    problem = url_problem(url)
+    if problem is not None or current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
+        return problem
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return UrlProblem.UNRESOLVED
+    return addresses_problem(str(info[4][0]) for info in infos)
+
+
 def add_webhook(session: Session, url: str, actor: str, now: datetime) -> Webhook:
+    """Registers `url`; the caller checked it with `webhook_target_problem`."""
     webhook = Webhook(
         url=url.strip(), secret=secrets.token_hex(32), created_at=now, created_by=actor
     )
@@ -287,11 +307,40 @@ def add_webhook(session: Session, url: str, actor: str, now: datetime) -> Webhoo
     return webhook
 
 
+def remove_webhook(session: Session, webhook: Webhook) -> None:
+    """No more events for it, and what was waiting for it is not sent."""
+    webhook.active = False
+    session.execute(
+        sql_update(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending")
+        .values(status="cancelled", last_error="the webhook was removed")
+    )
+    session.flush()
+
+
+class RefusedTarget(Exception):
+    """A delivery not attempted: the webhook's address is not one we send to."""
+
+    def __init__(self, problem: UrlProblem) -> None:
+        super().__init__(f"refused target: {problem.value}")
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+    cancelled = (
+        select(WebhookDelivery.id)
+        .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
+        .where(WebhookDelivery.status == "pending", Webhook.active.is_(False))
+    )
+    session.execute(
+        sql_update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(cancelled))
+        .values(status="cancelled", last_error="the webhook was removed")
+    )
+    session.commit()
     due = (
         session.execute(
             select(WebhookDelivery)
@@ -306,28 +355,33 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
     sent = failed = 0
     for delivery in due:
         body = delivery.payload.encode()
-        request = urllib.request.Request(  # noqa: S310 - admins register http(s) URLs only
-            delivery.webhook.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "statuspage-webhooks/1",
-                SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
-                "X-Statuspage-Event": delivery.event,
-                "X-Statuspage-Delivery": str(delivery.id),
-            },
-        )
         delivery.attempts += 1
+        problem = webhook_target_problem(delivery.webhook.url)
         try:
+            if problem is not None:
+                raise RefusedTarget(problem)
+            request = urllib.request.Request(  # noqa: S310 - checked http(s) URL just above
+                delivery.webhook.url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "statuspage-webhooks/1",
+                    SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
+                    "X-Statuspage-Event": delivery.event,
+                    "X-Statuspage-Delivery": str(delivery.id),
+                },
+            )
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 delivery.response_code = response.status
         except urllib.error.HTTPError as error:
             delivery.response_code = error.code
             delivery.last_error = f"HTTP {error.code}"
-        except (OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - one bad delivery never stops the worker
             delivery.response_code = None
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if problem in (UrlProblem.SYNTAX, UrlProblem.CREDENTIALS, UrlProblem.PRIVATE):
+                delivery.attempts = MAX_ATTEMPTS  # it will not get better by itself
         if delivery.response_code is not None and 200 <= delivery.response_code < 300:
             delivery.status = "delivered"
             delivery.delivered_at = now

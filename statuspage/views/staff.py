@@ -18,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -29,6 +30,7 @@ from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.webhooks import UrlProblem
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language
 from statuspage.inputs import page_number
@@ -846,6 +848,20 @@ def sweep(incident_id: str):
 # -- webhooks ----------------------------------------------------------------------------------
 
 
+WEBHOOK_PROBLEMS = {
+    UrlProblem.SYNTAX: _l(
+        "This is not a valid http or https address (no spaces, a host name or an address)."
+    ),
+    UrlProblem.CREDENTIALS: _l(
+        "No user name or password in the address: the signature authenticates us."
+    ),
+    UrlProblem.PRIVATE: _l(
+        "This address leads to our own or a private network: webhooks go to public addresses."
+    ),
+    UrlProblem.UNRESOLVED: _l("This host name has no address (DNS)."),
+}
+
+
 @bp.route("/webhooks", methods=["GET", "POST"])
 @admin_required
 def webhooks():
@@ -853,20 +869,23 @@ def webhooks():
     created = None
     status = 200
     if form.validate_on_submit():
-        hook = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="webhook.create",
-            now=app_now(),
-            target_type="webhook",
-            target_id=str(hook.id),
-            after={"url": hook.url},
-        )
-        db.session.commit()
-        created = hook
-        form = f.WebhookForm(formdata=None)
-    elif request.method == "POST":
+        problem = notifications.webhook_target_problem(form.url.data.strip())
+        if problem is not None:
+            form.url.errors = [*form.url.errors, str(WEBHOOK_PROBLEMS[problem])]
+        else:
+            created = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
+            audit.record(
+                db.session,
+                actor=actor(),
+                action="webhook.create",
+                now=app_now(),
+                target_type="webhook",
+                target_id=str(created.id),
+                after={"url": created.url},
+            )
+            db.session.commit()
+            form = f.WebhookForm(formdata=None)
+    if request.method == "POST" and created is None:
         status = 422
     hooks = db.session.execute(select(Webhook).order_by(Webhook.id)).scalars().all()
     deliveries = (
@@ -891,7 +910,7 @@ def remove_webhook(webhook_id: int):
     if hook is None:
         abort(404)
     if f.ConfirmForm().validate_on_submit():
-        hook.active = False
+        notifications.remove_webhook(db.session, hook)
         audit.record(
             db.session,
             actor=actor(),
