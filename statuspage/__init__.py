@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 from statuspage import config
@@ -18,7 +19,14 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_mapping(config.load(Path(app.instance_path), test_config))
+    app.config.from_mapping(
+        config.load(
+            Path(app.instance_path),
+            test_config,
+            debug=app.debug,
+            allow_missing_secret=click.get_current_context(silent=True) is not None,
+        )
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
     from statuspage import cli, errors, filters, i18n, inputs, security

@@ -153,6 +153,7 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
         else:
             message.status = "sent"
             message.sent_at = now
+            message.last_error = ""
             message.attempts += 1
             sent += 1
         session.commit()

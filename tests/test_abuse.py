@@ -270,3 +270,51 @@ def test_a_private_target_is_refused_again_at_delivery(
         for delivery in session.execute(db.select(WebhookDelivery)).scalars():
             assert delivery.status == "failed"
             assert "refused target: private" in delivery.last_error
+
+
+# -- faults and sessions ---------------------------------------------------------------------------
+
+
+def test_a_request_left_received_is_recovered_into_the_queue(app, runner, data, clock, admin):
+    from datetime import timedelta
+
+    from statuspage.services import deflection
+
+    with app.test_request_context():  # stored, then the process died before the matcher
+        stored = deflection.store(
+            db.session,
+            deflection.RequestInput("ana@example.com", "", None, None, "Help", "Down.", "en"),
+            clock.now,
+        )
+        db.session.commit()
+        reference = stored.reference
+    assert reference not in admin.get("/staff/tickets").get_data(as_text=True)
+    clock.now += timedelta(minutes=6)
+    assert runner.invoke(args=["outbox", "deliver"]).exit_code == 0
+    with data() as session:
+        row = session.execute(db.select(SupportRequest)).scalar_one()
+        assert row.state.value == "queued"
+        assert row.events[-1].detail == "not matched: recovered after an interruption"
+    assert reference in admin.get("/staff/tickets").get_data(as_text=True)
+    assert [m.recipient for m in outbox(data, "ack")] == ["ana@example.com"]
+
+
+def test_a_sent_mail_keeps_no_old_error(app, runner, data, tmp_path):
+    app.config["OUTBOX_DIR"] = str(tmp_path / "outbox")
+    api_request(app.test_client(), "ana@example.com")
+    with data() as session:
+        session.execute(db.select(OutboxMessage)).scalar_one().last_error = "SMTP timeout"
+    assert "sent 1" in runner.invoke(args=["outbox", "deliver"]).output
+    (message,) = outbox(data)
+    assert (message.status, message.last_error) == ("sent", "")
+
+
+def test_sign_out_ends_the_session_on_the_server(app, admin):
+    copied = app.test_client()
+    for cookie in admin._cookies.values():
+        copied.set_cookie(cookie.key, cookie.value, domain=cookie.domain, path=cookie.path)
+    assert copied.get("/staff/").status_code == 200
+    response = admin.post("/staff/logout", data={"csrf_token": csrf_token(admin, "/staff/")})
+    assert response.status_code == 302
+    assert copied.get("/staff/").status_code == 302  # the copy no longer opens the console
+    assert admin.get("/staff/").status_code == 302

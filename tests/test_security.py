@@ -194,3 +194,32 @@ def test_a_huge_form_is_refused_with_a_page_in_the_users_language(client, lang, 
     assert response.status_code == 413
     assert response.mimetype == "text/html"
     assert words in text(response)
+
+
+# -- secret key --------------------------------------------------------------------------------
+
+
+def test_without_a_secret_key_the_app_refuses_to_start(tmp_path):
+    from statuspage import config
+
+    with pytest.raises(config.MissingSecretKey, match="STATUSPAGE_SECRET_KEY"):
+        config.load(tmp_path, {"DATABASE_URL": "sqlite://"})
+    assert not (tmp_path / "secret_key").exists()  # no key made up behind the operator's back
+    # the command line may start without one, so that `flask init` can generate it
+    assert config.load(tmp_path, {}, allow_missing_secret=True)["SECRET_KEY"] is None
+
+
+def test_flask_init_generates_the_key_that_the_app_then_reads(tmp_path):
+    from statuspage import config
+
+    key = config.generate_secret(tmp_path)
+    assert (tmp_path / "secret_key").stat().st_mode & 0o777 == 0o600
+    assert config.load(tmp_path, {})["SECRET_KEY"] == key
+    assert config.generate_secret(tmp_path) == key  # run again: the same key
+
+
+def test_debug_and_tests_get_a_key_of_their_own(tmp_path):
+    from statuspage import config
+
+    assert config.load(tmp_path / "a", {}, debug=True)["SECRET_KEY"]
+    assert config.load(tmp_path / "b", {"TESTING": True})["SECRET_KEY"]

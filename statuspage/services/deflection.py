@@ -37,6 +37,9 @@ from statuspage.services.versioning import current_version
 S = rq.RequestState
 #: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
 SWEEP_LIMIT = 200
+#: A request still `received` this long after it was stored lost its matcher (a process killed
+#: between the two commits): the timers put it in the queue and acknowledge it.
+STUCK_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -472,6 +475,16 @@ def run_timers(session: Session, now: datetime) -> int:
     ).scalars()
     for request in expired:
         expire_proposal(session, request, now, high)
+        moved += 1
+    stuck = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.RECEIVED, SupportRequest.created_at <= now - STUCK_AFTER
+        )
+    ).scalars()
+    for request in stuck:  # stored, then the process died before the matcher answered
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="not matched: recovered after an interruption")
+        acknowledge(session, request, now)
         moved += 1
     stale = session.execute(
         select(SupportRequest).where(

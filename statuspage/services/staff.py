@@ -84,6 +84,12 @@ def set_active(session: Session, user: StaffUser, active: bool, actor: str, now:
     )
 
 
+def end_sessions(user: StaffUser) -> None:
+    """Signing out ends the account's console sessions on the server: the session cookie holds
+    `session_version`, which no longer matches (every device of the account is signed out)."""
+    user.session_version += 1
+
+
 def is_throttled(session: Session, email: str, address: str, now: datetime) -> bool:
     since = now - THROTTLE_WINDOW
     for column, value in ((LoginFailure.email, email), (LoginFailure.address, address)):

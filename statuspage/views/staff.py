@@ -158,6 +158,8 @@ def login():
 def logout():
     form = f.ConfirmForm()
     if form.validate_on_submit():
+        staff.end_sessions(current_user)  # a copy of the cookie stops working too
+        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("staff.login"))
