@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -24,7 +25,6 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -60,6 +60,22 @@ def local(moment: datetime | None) -> datetime | None:
 
 def _clean(value):
     return clean_text(value) if isinstance(value, str) else value
+
+
+def deliverable_email(form, field) -> None:
+    """An address our mail can reach: ASCII before the @ (no SMTPUTF8 needed), the domain in
+    its ASCII (punycode) form, which is what is stored and written in the To header."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        if any(ord(c) > 127 for c in field.data.partition("@")[0]):
+            raise ValidationError(
+                _l("Our mail cannot reach an address with accents before the @: use another.")
+            ) from None
+        raise ValidationError(_l("Invalid email address.")) from error
+    field.data = result.ascii_email
 
 
 def plausible(form, field) -> None:
@@ -252,7 +268,7 @@ class BacklogForm(Form):
 
 
 class StaffForm(Form):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), deliverable_email])
     role = SelectField(
         _l("Role"),
         choices=ROLE_CHOICES,
@@ -309,7 +325,9 @@ def service_choices(components: Iterable[Component], lang: str, unknown_label) -
 
 
 class ContactForm(Form):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
     service = SelectField(_l("Which service?"), choices=[], validate_choice=True, default="")
     domain = StringField(_l("Domain name concerned (optional)"), validators=[Length(max=255)])
@@ -328,7 +346,9 @@ class ContactForm(Form):
 
 
 class AffectedForm(Form):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     lang = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Keep me informed"))
 
@@ -364,7 +384,9 @@ class AttachForm(Form):
 
 
 class SubscribeForm(Form):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
     everything = BooleanField(_l("Every service"), default=True)
     components = MultiCheckboxField(_l("Only these services"), choices=[])

@@ -337,3 +337,52 @@ def test_a_long_submission_key_on_the_form_never_loses_the_request(client, data)
     with data() as session:
         row = session.execute(db.select(SupportRequest)).scalar_one()
         assert row.message == "My site is down."
+
+
+# -- email addresses -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lang", ["en", "fr"])
+def test_an_address_our_mail_cannot_reach_is_refused_with_the_text_kept(client, data, lang):
+    client.get(f"/?lang={lang}")  # the page's language, kept in the cookie
+    response, _ = contact(
+        client, email="tōm@example.fr", subject="Site down", message="Words kept.", lang=lang
+    )
+    assert response.status_code == 422
+    page = text(response)
+    assert "Words kept." in page
+    assert {"en": "before the @", "fr": "avant le @"}[lang] in page
+    with data() as session:
+        assert session.execute(db.select(SupportRequest)).first() is None
+
+
+def test_an_accented_domain_is_stored_as_punycode_and_the_mail_delivers(
+    app, client, data, runner, tmp_path
+):
+    response, _ = contact(client, email="tom@exämple.fr", subject="Site down", message="Down.")
+    assert response.status_code == 302
+    with data() as session:
+        assert session.execute(db.select(SupportRequest)).scalar_one().email == (
+            "tom@xn--exmple-cua.fr"
+        )
+    app.config["OUTBOX_DIR"] = str(tmp_path)
+    assert "sent 1, failed 0" in runner.invoke(args=["outbox", "deliver"]).output
+    (eml,) = tmp_path.glob("*.eml")
+    assert "To: tom@xn--exmple-cua.fr" in eml.read_text()
+
+
+def test_the_api_and_the_other_forms_refuse_undeliverable_addresses(client, livedns):
+    response = client.post(
+        "/api/v1/requests",
+        json={"email": "tōm@example.fr", "subject": "x", "message": "y", "lang": "en"},
+    )
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "email"
+    for url, extra in (
+        (f"/incidents/{livedns}/affected", {"lang": "en"}),
+        ("/subscribe", {"lang": "en", "everything": "y"}),
+    ):
+        response = client.post(
+            url, data={"csrf_token": csrf_token(client, url), "email": "jö@example.fr", **extra}
+        )
+        assert response.status_code == 422, url

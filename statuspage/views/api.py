@@ -468,11 +468,16 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
         raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
     email = _string(data, "email", required=require_contact).strip()
     if require_contact:
-        try:
-            validate_email(email, check_deliverability=False)
+        try:  # an address our mail can reach: ASCII before the @, the domain as punycode
+            email = validate_email(
+                email, check_deliverability=False, allow_smtputf8=False
+            ).ascii_email
         except EmailNotValidError:
             raise ApiError(
-                422, "invalid_field", "'email' is not an email address", "email"
+                422,
+                "invalid_field",
+                "'email' is not an address our mail can reach (ASCII before the @)",
+                "email",
             ) from None
     subject = _string(data, "subject", required=require_contact)
     message = _string(data, "message", required=require_contact)
