@@ -6,7 +6,7 @@ import re
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, Subscriber, SupportRequest, Webhook, WebhookDelivery
 
-from .conftest import csrf_token
+from .conftest import PASSWORD, csrf_token
 from .test_notify import add_hook, confirm, open_webmail, outbox, subscribe
 from .test_notify import receiver as receiver_fixture  # noqa: F401 - the `receiver` fixture
 
@@ -318,3 +318,81 @@ def test_sign_out_ends_the_session_on_the_server(app, admin):
     assert response.status_code == 302
     assert copied.get("/staff/").status_code == 302  # the copy no longer opens the console
     assert admin.get("/staff/").status_code == 302
+
+
+# -- sign-in throttle ------------------------------------------------------------------------------
+
+
+def sign_in_from(app, address, email, password):
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = address
+    token = csrf_token(client, "/staff/login")
+    return client.post(
+        "/staff/login", data={"email": email, "password": password, "csrf_token": token}
+    )
+
+
+def test_one_address_cannot_lock_a_staff_member_out(app, staff_accounts):
+    admin_email = staff_accounts["admin"]
+    for _ in range(6):
+        sign_in_from(app, "203.0.113.9", admin_email, "guess guess guess")
+    assert sign_in_from(app, "203.0.113.9", admin_email, PASSWORD).status_code == 429
+    # the attacker's address is throttled, for every account; the staff member is not
+    assert (
+        sign_in_from(app, "203.0.113.9", staff_accounts["responder"], PASSWORD).status_code == 429
+    )
+    assert sign_in_from(app, "198.51.100.7", admin_email, PASSWORD).status_code == 302
+
+
+def test_an_account_guessed_from_many_addresses_is_throttled(app, staff_accounts):
+    admin_email = staff_accounts["admin"]
+    codes = [
+        sign_in_from(app, f"203.0.113.{n}", admin_email, "guess guess guess").status_code
+        for n in range(25)
+    ]
+    assert codes[:20] == [401] * 20
+    assert set(codes[20:]) == {429}
+    assert sign_in_from(app, "198.51.100.7", admin_email, PASSWORD).status_code == 429
+
+
+def test_parallel_sign_in_attempts_check_no_more_passwords_than_the_limit(
+    app, live_server, staff_accounts
+):
+    app.config["SESSION_COOKIE_SECURE"] = False  # the live server speaks plain http
+    import http.cookiejar
+    import threading
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    def opener():
+        jar = http.cookiejar.CookieJar()
+        return urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+
+    clients = []
+    for _ in range(40):
+        browser = opener()
+        page = browser.open(f"{live_server}/staff/login").read().decode()
+        token = re.search(r'name="csrf_token" type="hidden" value="([^"]+)"', page).group(1)
+        clients.append((browser, token))
+    barrier = threading.Barrier(len(clients))
+    codes = []
+
+    def attempt(browser, token):
+        body = urllib.parse.urlencode(
+            {"email": staff_accounts["admin"], "password": "guess guess guess", "csrf_token": token}
+        ).encode()
+        barrier.wait()
+        try:
+            codes.append(browser.open(f"{live_server}/staff/login", body).status)
+        except urllib.error.HTTPError as error:
+            codes.append(error.code)
+
+    threads = [threading.Thread(target=attempt, args=pair) for pair in clients]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(codes) == 40
+    assert set(codes) <= {401, 429}
+    assert codes.count(401) <= 5  # passwords actually checked

@@ -125,13 +125,12 @@ def login():
     form = f.LoginForm()
     status = 200
     if form.validate_on_submit():
+        address = request.remote_addr or ""
+        attempt = staff.begin_sign_in(db.session, form.email.data, address, app_now())
+        db.session.commit()  # seen by every attempt made in parallel
         try:
             user = staff.authenticate(
-                db.session,
-                form.email.data,
-                form.password.data,
-                request.remote_addr or "",
-                app_now(),
+                db.session, form.email.data, form.password.data, address, app_now(), attempt
             )
         except staff.StaffError as error:
             db.session.commit()  # the failure counts for the throttle
