@@ -396,3 +396,47 @@ def test_parallel_sign_in_attempts_check_no_more_passwords_than_the_limit(
     assert len(codes) == 40
     assert set(codes) <= {401, 429}
     assert codes.count(401) <= 5  # passwords actually checked
+
+
+# -- subscription links expire ------------------------------------------------------------------
+
+
+def links_of(mail, kind):
+    return re.search(rf"https://status.example.test(/subscriptions/{kind}/\S+)", mail).group(1)
+
+
+def test_subscription_links_expire(client, data, clock, components):
+    from datetime import timedelta
+
+    subscribe(client, email=VICTIM)
+    (mail,) = outbox(data, "subscribe")
+    confirm_path = links_of(mail.text_body, "confirm")
+    clock.now += timedelta(days=8)
+    response = client.get(confirm_path)
+    assert response.status_code == 410
+    assert "This link has expired" in response.get_data(as_text=True)
+    client.get("/?lang=fr")
+    assert "Ce lien a expiré" in client.get(confirm_path).get_data(as_text=True)
+
+
+def test_manage_and_unsubscribe_links_work_for_a_while_then_expire(client, data, clock, components):
+    from datetime import timedelta
+
+    from .test_notify import open_webmail
+
+    subscribe(client, email=VICTIM)
+    confirm(client, data, email=VICTIM)
+    open_webmail(data, clock, components)
+    (notice,) = outbox(data, "notify")
+    manage, unsubscribe = (
+        links_of(notice.text_body, "manage"),
+        links_of(notice.text_body, "unsubscribe"),
+    )
+    clock.now += timedelta(days=29)
+    assert client.get(manage).status_code == 200
+    clock.now += timedelta(days=2)
+    assert client.get(manage).status_code == 410
+    assert client.get(unsubscribe).status_code == 200
+    clock.now += timedelta(days=366)
+    assert client.post(unsubscribe).status_code == 410
+    assert client.get("/subscriptions/manage/forged.token").status_code == 404

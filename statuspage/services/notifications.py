@@ -19,12 +19,19 @@ from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from statuspage import mail, serializers
+from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
@@ -48,8 +55,30 @@ SIGNATURE_HEADER = "X-Statuspage-Signature"
 # -- signed links ------------------------------------------------------------------------------
 
 
-def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscription")
+#: How long a link of our mail works: long enough to act on the mail, not forever (a forwarded
+#: or leaked mail stops being a key to the subscription). Every notification carries fresh ones.
+TOKEN_MAX_AGE = {
+    "confirm": timedelta(days=7),
+    "manage": timedelta(days=30),
+    "unsubscribe": timedelta(days=365),
+}
+
+
+class ExpiredLink(Exception):
+    """A genuine link of ours, too old to use."""
+
+
+class _ClockSigner(TimestampSigner):
+    """Dates links by the app's clock (tests move it; they never sleep)."""
+
+    def get_timestamp(self) -> int:
+        return int(app_now().timestamp())
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="subscription", signer=_ClockSigner
+    )
 
 
 def token(subscriber: Subscriber, action: str, wanted: dict | None = None) -> str:
@@ -59,10 +88,22 @@ def token(subscriber: Subscriber, action: str, wanted: dict | None = None) -> st
 
 
 def read_token_data(value: str, action: str) -> dict | None:
+    """The link's data; None when it is not ours; `ExpiredLink` when it is too old. Unsubscribe
+    links of mail sent before links expired still work (unsubscribing is always safe)."""
+    max_age = TOKEN_MAX_AGE.get(action, timedelta(0)).total_seconds()
     try:
-        data = _signer().loads(value)
+        data = _signer().loads(value, max_age=max_age)
+    except SignatureExpired:
+        raise ExpiredLink from None
     except BadSignature:
-        return None
+        if action != "unsubscribe":
+            return None
+        try:
+            data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscription").loads(
+                value
+            )
+        except BadSignature:
+            return None
     if not isinstance(data, dict) or data.get("a") != action:
         return None
     return data

@@ -52,7 +52,10 @@ def subscribe():
 
 
 def _subscriber(token: str, action: str) -> Subscriber:
-    subscriber = notifications.read_token(db.session, token, action)
+    try:
+        subscriber = notifications.read_token(db.session, token, action)
+    except notifications.ExpiredLink:
+        abort(410)
     if subscriber is None:
         abort(404)
     return subscriber
