@@ -88,6 +88,7 @@ def admin_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.admin_only = True  # type: ignore[attr-defined] - read by the authorization test
     return wrapper
 
 
