@@ -7,6 +7,8 @@ import re
 import feedparser
 import pytest
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" error handler
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from statuspage.domain.cleaning import clean_text
 from statuspage.extensions import db, limiter
@@ -173,3 +175,31 @@ def test_corpus_in_incidents_read_back_on_every_surface(client, tokens, componen
                 assert not EXECUTABLE.search(part.value), url
     summary = client.get("/api/v2/summary.json").get_json()
     assert len(summary["incidents"]) >= len(created) - 1
+
+
+@settings(
+    max_examples=60,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(
+    name=st.text(max_size=300),
+    domain=st.text(max_size=80),
+    subject=st.text(max_size=300),
+    message=st.text(max_size=600),
+    lang=st.text(max_size=3),
+)
+def test_any_text_in_the_contact_form_is_stored_or_refused_never_a_500(
+    client, unlimited, name, domain, subject, message, lang
+):
+    response, _ = contact(
+        client,
+        email="prop@example.com",
+        name=raw(name),
+        domain=raw(domain),
+        subject=raw(subject),
+        message=raw(message),
+        lang=raw(lang),
+    )
+    assert response.status_code in (302, 422)
+    assert_safe(response, "contact form")
