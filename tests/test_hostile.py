@@ -386,3 +386,22 @@ def test_the_api_and_the_other_forms_refuse_undeliverable_addresses(client, live
             url, data={"csrf_token": csrf_token(client, url), "email": "jö@example.fr", **extra}
         )
         assert response.status_code == 422, url
+
+
+def test_the_api_refuses_unknown_fields_as_its_document_says(client, tokens, livedns):
+    auth = bearer(tokens["admin"])
+    for url, body in (
+        ("/api/v1/incidents", {"name": "x", "body": "y", "colour": "red"}),
+        (f"/api/v1/incidents/{livedns}/updates", {"status": "identified", "bdy": "typo"}),
+        (f"/api/v1/incidents/{livedns}/resolve", {"body": "Fixed.", "notify": False}),
+        ("/api/v1/tokens", {"name": "bot", "admin": True}),
+        ("/api/v1/requests/match", {"message": "dns", "extra": 1}),
+        ("/api/v1/requests", {"email": "a@example.com", "subject": "x", "message": "y", "x": 1}),
+    ):
+        response = client.post(url, json=body, headers=auth)
+        assert response.status_code == 422, url
+        error = response.get_json()["error"]
+        assert error["code"] == "invalid_field"
+        assert error["message"] == f"unknown field '{error['field']}'"
+    with_known = {"name": "Known", "body": "Only documented fields.", "kind": "incident"}
+    assert client.post("/api/v1/incidents", json=with_known, headers=auth).status_code == 201

@@ -21,7 +21,15 @@ from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
-from statuspage.openapi import document
+from statuspage.openapi import (
+    INCIDENT_CREATE,
+    MATCH_REQUEST,
+    NEW_REQUEST,
+    RESOLVE,
+    TOKEN_CREATE,
+    UPDATE_CREATE,
+    document,
+)
 from statuspage.services import deflection, operations, staff
 from statuspage.services.incidents import right_now
 
@@ -93,6 +101,14 @@ def _json() -> dict[str, Any]:
         raise ApiError(400, "invalid_json", "the JSON document is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return data
+
+
+def _only(data: dict, schema: dict) -> dict:
+    """Unknown keys are refused, as the OpenAPI document's `additionalProperties: false` says."""
+    unknown = sorted(set(data) - set(schema["properties"]))
+    if unknown:
+        raise ApiError(422, "invalid_field", f"unknown field '{unknown[0]}'", unknown[0])
     return data
 
 
@@ -239,7 +255,7 @@ def list_incidents():
 @bp.post("/incidents")
 @token_required()
 def create_incident():
-    data = _json()
+    data = _only(_json(), INCIDENT_CREATE)
     now = app_now()
     kind = _enum(st.IncidentKind, data, "kind", st.IncidentKind.INCIDENT)
     maintenance = kind is st.IncidentKind.MAINTENANCE
@@ -314,7 +330,7 @@ def patch_incident(incident_id: str):
 @token_required()
 def add_update(incident_id: str):
     incident = _load(incident_id)
-    data = _json()
+    data = _only(_json(), UPDATE_CREATE)
     now = app_now()
     status = _enum(st.IncidentStatus, data, "status")
     notify = data.get("deliver_notifications", True)
@@ -345,7 +361,7 @@ def add_update(incident_id: str):
 @token_required()
 def resolve(incident_id: str):
     incident = _load(incident_id)
-    data = _json()
+    data = _only(_json(), RESOLVE)
     now = app_now()
     body = _string(data, "body", required=True)
     display_at = _time(data, "display_at")
@@ -377,7 +393,7 @@ def list_tokens():
 @bp.post("/tokens")
 @token_required(StaffRole.ADMIN)
 def create_token():
-    data = _json()
+    data = _only(_json(), TOKEN_CREATE)
     role = _enum(StaffRole, data, "role", StaffRole.RESPONDER)
     try:
         token, secret = staff.create_token(
@@ -526,7 +542,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
 @limiter.limit(match_limit)
 def match_request():
     """What the matcher would propose for this request; no side effect."""
-    data = _json()
+    data = _only(_json(), MATCH_REQUEST)
     at = _time(data, "at") or app_now()
     request_input = _request_input(data, require_contact=False)
     result = deflection.match(db.session, request_input, at)
@@ -539,7 +555,7 @@ def create_request():
     """The contact form as JSON: stored first, then matched, then acknowledged."""
     from statuspage.views.contact import deflection_link, submit
 
-    data = _json()
+    data = _only(_json(), NEW_REQUEST)
     key = data.get("submission_key")
     if key is not None and (not isinstance(key, str) or len(key) > 64):
         raise ApiError(
