@@ -98,15 +98,24 @@ def content_security_policy(embeddable: bool, snippet: str = "") -> str:
 
 
 def _chat_snippet() -> str:
+    """The snippet public pages show; read once per data version when the page cache knows it
+    (a page served from the cache costs no extra query)."""
     if request.blueprint != "public":
         return ""
     from statuspage.extensions import db
     from statuspage.services import settings
 
+    version = request.environ.get("statuspage.version")
+    known = current_app.extensions.get("statuspage_chat_snippet")
+    if version is not None and known is not None and known[0] == version:
+        return known[1]
     try:
-        return settings.get(db.session, "chat_snippet") or ""
+        snippet = settings.get(db.session, "chat_snippet") or ""
     except Exception:  # noqa: BLE001 - a header is no reason to fail the page
         return ""
+    if version is not None:
+        current_app.extensions["statuspage_chat_snippet"] = (version, snippet)
+    return snippet
 
 
 def secure_headers(response: Response) -> Response:

@@ -223,3 +223,23 @@ def test_debug_and_tests_get_a_key_of_their_own(tmp_path):
 
     assert config.load(tmp_path / "a", {}, debug=True)["SECRET_KEY"]
     assert config.load(tmp_path / "b", {"TESTING": True})["SECRET_KEY"]
+
+
+def test_a_cached_page_costs_no_query_for_its_headers(app, client):
+    from sqlalchemy import event
+
+    from statuspage.extensions import db
+
+    client.get("/")  # rendered and cached
+    statements = []
+    with app.app_context():
+        engine = db.engine
+    listener = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(engine, "before_cursor_execute", listener)
+    try:
+        response = client.get("/")
+    finally:
+        event.remove(engine, "before_cursor_execute", listener)
+    assert response.status_code == 200
+    assert "Content-Security-Policy" in response.headers
+    assert len(statements) == 1, statements  # the data version, nothing else
