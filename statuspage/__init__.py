@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import click
 from flask import Flask
 
 from statuspage import config
@@ -18,14 +19,22 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         template_folder=str(PROJECT_ROOT / "templates"),
         static_folder=str(PROJECT_ROOT / "static"),
     )
-    app.config.from_mapping(config.load(Path(app.instance_path), test_config))
+    app.config.from_mapping(
+        config.load(
+            Path(app.instance_path),
+            test_config,
+            debug=app.debug,
+            allow_missing_secret=click.get_current_context(silent=True) is not None,
+        )
+    )
     app.jinja_env.add_extension("jinja2.ext.do")
 
-    from statuspage import cli, errors, filters, i18n
+    from statuspage import cli, errors, filters, i18n, inputs, security
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
 
+    inputs.init_app(app)
     db.init_app(app)
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"), render_as_batch=True)
     csrf.init_app(app)
@@ -33,6 +42,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     i18n.init_app(app)
     filters.init_app(app)
     errors.init_app(app)
+    security.init_app(app)
     cli.init_app(app)
     with app.app_context():
         versioning.listen(db.session)

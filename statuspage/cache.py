@@ -103,6 +103,7 @@ def cached_page(view: Callable) -> Callable:
     @functools.wraps(view)
     def wrapper(*args, **kwargs):
         version = current_version(db.session)
+        request.environ["statuspage.version"] = version  # lets the headers reuse per-version data
         args_key = tuple(sorted((k, v) for k, v in request.args.items(multi=True) if k != "lang"))
         key = (request.path, args_key, current_language(), version)
         cache = page_cache()

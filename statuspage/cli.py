@@ -12,7 +12,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from statuspage import evaluation, mail
+from statuspage import config, evaluation, mail
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
@@ -25,7 +25,11 @@ from statuspage.services.versioning import bump
 @click.command("init")
 @with_appcontext
 def init_command() -> None:
-    """Migrate the database to head and sync the content catalogue (safe to run again)."""
+    """Migrate the database to head and sync the content catalogue (safe to run again); without
+    STATUSPAGE_SECRET_KEY, generate the instance's key into instance/secret_key."""
+    if not current_app.config["SECRET_KEY"]:
+        current_app.config["SECRET_KEY"] = config.generate_secret(Path(current_app.instance_path))
+        click.echo(f"secret key generated into {current_app.instance_path}/secret_key")
     upgrade()
     root = Path(current_app.config["CONTENT_DIR"])
     try:

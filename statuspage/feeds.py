@@ -12,6 +12,7 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 from markupsafe import escape
 
+from statuspage.domain.cleaning import clean_text
 from statuspage.i18n import LABELS
 from statuspage.markup import render_markdown
 from statuspage.models import IncidentUpdate, utcnow
@@ -59,16 +60,16 @@ def build(
                 f"{escape(LABELS['component'][c.new_status])}</li>"
                 for c in update.changes
             )
-            body = str(render_markdown(update.body))
+            body = clean_text(str(render_markdown(update.body)))
             if components:
                 body += f"<p>{escape(_('Affected services'))}:</p><ul>{components}</ul>"
             entry = feed.add_entry(order="append")
             entry.id(_entry_id(update))
-            entry.title(f"[{status}] {incident.name}")
+            entry.title(clean_text(f"[{status}] {incident.name}"))
             entry.link(href=link, rel="alternate")
             entry.guid(_entry_id(update), permalink=False)
+            entry.description(body)  # first: feedgen's description() also sets Atom's content
             entry.content(body, type="html")
-            entry.description(body)
             entry.published(update.display_at)
             entry.updated(update.updated_at)
             for name in names:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
+from email_validator import EmailNotValidError, validate_email
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -23,9 +24,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import (
-    URL,
     DataRequired,
-    Email,
     InputRequired,
     Length,
     NumberRange,
@@ -37,6 +36,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
+from statuspage.domain.cleaning import clean_text, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.i18n import LABELS
 from statuspage.models import Component, StaffRole
@@ -58,23 +58,60 @@ def local(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
 
 
+def _clean(value):
+    return clean_text(value) if isinstance(value, str) else value
+
+
+def deliverable_email(form, field) -> None:
+    """An address our mail can reach: ASCII before the @ (no SMTPUTF8 needed), the domain in
+    its ASCII (punycode) form, which is what is stored and written in the To header."""
+    if not field.data:
+        return
+    try:
+        result = validate_email(field.data, check_deliverability=False, allow_smtputf8=False)
+    except EmailNotValidError as error:
+        if any(ord(c) > 127 for c in field.data.partition("@")[0]):
+            raise ValidationError(
+                _l("Our mail cannot reach an address with accents before the @: use another.")
+            ) from None
+        raise ValidationError(_l("Invalid email address.")) from error
+    field.data = result.ascii_email
+
+
+def plausible(form, field) -> None:
+    """A date a status page can mean (2000 to 2100): 0001 or 9999 is a typo."""
+    if field.data is not None and not plausible_time(field.data):
+        raise ValidationError(_l("Enter a date between 2000 and 2100."))
+
+
+class Form(FlaskForm):
+    """Every form of the site: text fields lose their control characters as they come in."""
+
+    class Meta(FlaskForm.Meta):
+        def bind_field(self, form, unbound_field, options):
+            if not issubclass(unbound_field.field_class, PasswordField):
+                filters = unbound_field.kwargs.get("filters", ())
+                options = {**options, "filters": (*filters, _clean)}
+            return super().bind_field(form, unbound_field, options)
+
+
 def keywords_list(text: str | None) -> list[str]:
     return [word.strip() for word in (text or "").split(",") if word.strip()]
 
 
-class ConfirmForm(FlaskForm):
+class ConfirmForm(Form):
     """A button that changes something: CSRF and nothing else."""
 
     submit = SubmitField(_l("Confirm"))
 
 
-class LoginForm(FlaskForm):
+class LoginForm(Form):
     email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=512)])
     submit = SubmitField(_l("Sign in"))
 
 
-class _WithComponents(FlaskForm):
+class _WithComponents(Form):
     """A form with one select per component, added by `with_components`."""
 
     component_ids: list[str] = []
@@ -131,7 +168,7 @@ class IncidentForm(_WithComponents):
         _l("First update (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
     started_at = DateTimeLocalField(
-        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional(), plausible]
     )
     keywords = StringField(
         _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
@@ -144,10 +181,10 @@ class IncidentForm(_WithComponents):
 class MaintenanceForm(_WithComponents):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     scheduled_for = DateTimeLocalField(
-        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     scheduled_until = DateTimeLocalField(
-        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     body = TextAreaField(
         _l("Announcement (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
@@ -168,39 +205,41 @@ class UpdateForm(_WithComponents):
     status = SelectField(_l("Status"), choices=[])
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
     display_at = DateTimeLocalField(
-        _l("Dated (UTC, leave empty for now)"), format=DATETIME_FORMAT, validators=[Optional()]
+        _l("Dated (UTC, leave empty for now)"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), plausible],
     )
     notify = BooleanField(_l("Notify subscribers and attached customers"), default=True)
     preview = SubmitField(_l("Preview"))
     submit = SubmitField(_l("Post the update"))
 
 
-class ResolveForm(FlaskForm):
+class ResolveForm(Form):
     body = TextAreaField(
         _l("Resolution message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
     )
     submit = SubmitField(_l("Resolve"))
 
 
-class ReopenForm(FlaskForm):
+class ReopenForm(Form):
     status = SelectField(_l("Status"), choices=status_choices(lifecycle.OPEN_INCIDENT))
     body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
     submit = SubmitField(_l("Reopen"))
 
 
-class EditIncidentForm(FlaskForm):
+class EditIncidentForm(Form):
     name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
     impact = SelectField(_l("Impact"), choices=[])
     keywords = StringField(_l("Keywords"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Save"))
 
 
-class EditUpdateForm(FlaskForm):
+class EditUpdateForm(Form):
     body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
     submit = SubmitField(_l("Save"))
 
 
-class PostmortemForm(FlaskForm):
+class PostmortemForm(Form):
     body = TextAreaField(
         _l("Postmortem (Markdown)"), validators=[DataRequired(), Length(max=50_000)]
     )
@@ -208,15 +247,15 @@ class PostmortemForm(FlaskForm):
     submit = SubmitField(_l("Save the postmortem"))
 
 
-class ExtendForm(FlaskForm):
+class ExtendForm(Form):
     until = DateTimeLocalField(
-        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired()]
+        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
     )
     body = TextAreaField(_l("Message (Markdown, optional)"), validators=[Length(max=20_000)])
     submit = SubmitField(_l("Extend"))
 
 
-class BacklogForm(FlaskForm):
+class BacklogForm(Form):
     mode = SelectField(
         _l("Backlog Killer"),
         choices=[
@@ -228,8 +267,8 @@ class BacklogForm(FlaskForm):
     submit = SubmitField(_l("Apply"))
 
 
-class StaffForm(FlaskForm):
-    email = EmailField(_l("Email"), validators=[DataRequired(), Email(), Length(max=254)])
+class StaffForm(Form):
+    email = EmailField(_l("Email"), validators=[DataRequired(), Length(max=254), deliverable_email])
     role = SelectField(
         _l("Role"),
         choices=ROLE_CHOICES,
@@ -237,7 +276,7 @@ class StaffForm(FlaskForm):
     submit = SubmitField(_l("Create the account"))
 
 
-class TokenForm(FlaskForm):
+class TokenForm(Form):
     name = StringField(_l("Name"), validators=[DataRequired(), Length(max=100)])
     role = SelectField(
         _l("Role"),
@@ -251,7 +290,7 @@ class MultiCheckboxField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class SettingsForm(FlaskForm):
+class SettingsForm(Form):
     chat_snippet = TextAreaField(
         _l("Live chat snippet (HTML given by the chat vendor)"), validators=[Length(max=10_000)]
     )
@@ -285,8 +324,10 @@ def service_choices(components: Iterable[Component], lang: str, unknown_label) -
     return choices
 
 
-class ContactForm(FlaskForm):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+class ContactForm(Form):
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     name = StringField(_l("Your name"), validators=[Optional(), Length(max=200)])
     service = SelectField(_l("Which service?"), choices=[], validate_choice=True, default="")
     domain = StringField(_l("Domain name concerned (optional)"), validators=[Length(max=255)])
@@ -304,13 +345,15 @@ class ContactForm(FlaskForm):
                 raise ValidationError(_l("This does not look like a domain name.")) from None
 
 
-class AffectedForm(FlaskForm):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+class AffectedForm(Form):
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     lang = SelectField(_l("Language for our answers"), choices=LANGUAGE_CHOICES)
     submit = SubmitField(_l("Keep me informed"))
 
 
-class RequestActionForm(FlaskForm):
+class RequestActionForm(Form):
     """The buttons of the private request page; the link's token travels with them."""
 
     t = HiddenField()
@@ -330,38 +373,33 @@ class StillBrokenForm(RequestActionForm):
     )
 
 
-class SweepForm(FlaskForm):
+class SweepForm(Form):
     requests = SelectMultipleField(choices=[], coerce=int, validate_choice=False)
     submit = SubmitField(_l("Attach the selected requests"))
 
 
-class AttachForm(FlaskForm):
+class AttachForm(Form):
     incident = SelectField(_l("Incident"), choices=[], validate_choice=True)
     submit = SubmitField(_l("Attach to this incident"))
 
 
-class SubscribeForm(FlaskForm):
-    email = EmailField(_l("Your email"), validators=[DataRequired(), Email(), Length(max=254)])
+class SubscribeForm(Form):
+    email = EmailField(
+        _l("Your email"), validators=[DataRequired(), Length(max=254), deliverable_email]
+    )
     lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
     everything = BooleanField(_l("Every service"), default=True)
     components = MultiCheckboxField(_l("Only these services"), choices=[])
     submit = SubmitField(_l("Subscribe"))
 
 
-class ManageSubscriptionForm(FlaskForm):
+class ManageSubscriptionForm(Form):
     lang = SelectField(_l("Language of the mail"), choices=LANGUAGE_CHOICES)
     everything = BooleanField(_l("Every service"))
     components = MultiCheckboxField(_l("Only these services"), choices=[])
     submit = SubmitField(_l("Save"))
 
 
-class WebhookForm(FlaskForm):
-    url = URLField(
-        _l("Address (https://…)"),
-        validators=[DataRequired(), URL(require_tld=False), Length(max=2000)],
-    )
+class WebhookForm(Form):
+    url = URLField(_l("Address (https://…)"), validators=[DataRequired(), Length(max=2000)])
     submit = SubmitField(_l("Add the webhook"))
-
-    def validate_url(self, field) -> None:
-        if not field.data.lower().startswith(("http://", "https://")):
-            raise ValidationError(_l("Only http and https addresses."))

@@ -34,7 +34,14 @@ def current_language() -> str:
 def _remember_language(response):
     asked = request.args.get("lang")
     if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:
-        response.set_cookie(COOKIE, asked, max_age=COOKIE_MAX_AGE, samesite="Lax")
+        response.set_cookie(
+            COOKIE,
+            asked,
+            max_age=COOKIE_MAX_AGE,
+            samesite="Lax",
+            httponly=True,
+            secure=current_app.config["SESSION_COOKIE_SECURE"],
+        )
     return response
 
 

@@ -19,7 +19,7 @@ from urllib.parse import unquote, urlsplit
 
 from flask import current_app, render_template
 from flask_babel import force_locale
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from statuspage.models import OutboxMessage
@@ -27,12 +27,28 @@ from statuspage.models import OutboxMessage
 log = logging.getLogger(__name__)
 
 MAX_ATTEMPTS = 8
+#: Mail anyone can make us send to any address, by typing it in a form: counted per address.
+UNSOLICITED = ("ack", "subscribe")
+ALLOWANCE_PERIOD = timedelta(hours=1)
 MAX_BACKOFF = timedelta(hours=1)
 
 
 def backoff(attempts: int) -> timedelta:
     """1, 2, 4, 8... minutes between tries, at most an hour."""
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
+
+
+def within_allowance(session: Session, recipient: str, now: datetime) -> bool:
+    """Whether an address may get one more unsolicited mail (`MAIL_PER_ADDRESS_HOUR` an hour):
+    nobody can use our forms to flood someone's mailbox."""
+    sent = session.execute(
+        select(func.count(OutboxMessage.id)).where(
+            OutboxMessage.recipient == recipient,
+            OutboxMessage.kind.in_(UNSOLICITED),
+            OutboxMessage.created_at > now - ALLOWANCE_PERIOD,
+        )
+    ).scalar_one()
+    return sent < current_app.config["MAIL_PER_ADDRESS_HOUR"]
 
 
 def queue(
@@ -46,7 +62,12 @@ def queue(
     now: datetime,
     request_id: int | None = None,
     headers: dict[str, str] | None = None,
-) -> OutboxMessage:
+) -> OutboxMessage | None:
+    """The message, or None when `kind` is unsolicited and the address had its share."""
+    recipient = recipient.strip().lower()
+    if kind in UNSOLICITED and not within_allowance(session, recipient, now):
+        log.warning("%s mail to %s not sent: over the hourly allowance", kind, recipient)
+        return None
     with force_locale(lang):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         text = render_template(f"mail/{template}.txt", **context)
@@ -132,6 +153,7 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
         else:
             message.status = "sent"
             message.sent_at = now
+            message.last_error = ""
             message.attempts += 1
             sent += 1
         session.commit()

@@ -199,7 +199,8 @@ class Receiver(BaseHTTPRequestHandler):
 
 
 @pytest.fixture
-def receiver():
+def receiver(app):
+    app.config["WEBHOOK_ALLOW_PRIVATE"] = True  # the receiver listens on loopback
     Receiver.received = []
     Receiver.fail_next = 0
     server = HTTPServer(("127.0.0.1", 0), Receiver)

@@ -4,6 +4,7 @@ import re
 from datetime import timedelta
 
 import pytest
+from werkzeug.routing import IntegerConverter
 
 from statuspage.domain import status as st
 from statuspage.extensions import db
@@ -48,7 +49,7 @@ def staff_urls(app):
         examples = {
             arg: 1
             for arg, converter in rule._converters.items()
-            if type(converter).__name__ == "IntegerConverter"
+            if isinstance(converter, IntegerConverter)
         }
         choices = re.search(r"<any\(([^)]*)\):action>", rule.rule)
         if choices:

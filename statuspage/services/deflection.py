@@ -27,6 +27,7 @@ from statuspage.models import (
     ComponentChange,
     Incident,
     IncidentUpdate,
+    OutboxMessage,
     RequestEvent,
     SupportRequest,
     still_open,
@@ -36,6 +37,9 @@ from statuspage.services.versioning import current_version
 S = rq.RequestState
 #: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
 SWEEP_LIMIT = 200
+#: A request still `received` this long after it was stored lost its matcher (a process killed
+#: between the two commits): the timers put it in the queue and acknowledge it.
+STUCK_AFTER = timedelta(minutes=5)
 
 
 @dataclass(frozen=True)
@@ -172,7 +176,7 @@ def token_for(reference: str) -> str:
 
 
 def token_ok(reference: str, token: str) -> bool:
-    return hmac.compare_digest(token_for(reference), token or "")
+    return hmac.compare_digest(token_for(reference).encode(), (token or "").encode())
 
 
 def private_link(request: SupportRequest) -> str:
@@ -208,6 +212,15 @@ def find_submission(session: Session, key: str | None) -> SupportRequest | None:
     return session.execute(
         select(SupportRequest).where(SupportRequest.submission_key == key)
     ).scalar_one_or_none()
+
+
+def same_submission(request: SupportRequest, data: RequestInput) -> bool:
+    """A submission key only deduplicates the same request sent again: same address, same words."""
+    return (
+        request.email == data.email.strip().lower()
+        and request.subject == data.subject.strip()
+        and request.message == data.message.strip()
+    )
 
 
 def store(
@@ -464,6 +477,16 @@ def run_timers(session: Session, now: datetime) -> int:
     for request in expired:
         expire_proposal(session, request, now, high)
         moved += 1
+    stuck = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.RECEIVED, SupportRequest.created_at <= now - STUCK_AFTER
+        )
+    ).scalars()
+    for request in stuck:  # stored, then the process died before the matcher answered
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="not matched: recovered after an interruption")
+        acknowledge(session, request, now)
+        moved += 1
     stale = session.execute(
         select(SupportRequest).where(
             SupportRequest.state == S.AWAITING_CONFIRMATION,
@@ -513,6 +536,14 @@ def _mail_context(request: SupportRequest, **extra) -> dict:
 
 
 def acknowledge(session: Session, request: SupportRequest, now: datetime) -> None:
+    """One acknowledgement per request: "I'm affected too" pressed again sends nothing new."""
+    already = session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request.id, OutboxMessage.kind == "ack"
+        )
+    ).first()
+    if already is not None:
+        return
     mail.queue(
         session,
         kind="ack",

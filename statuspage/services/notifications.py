@@ -11,18 +11,29 @@ import hmac
 import json
 import logging
 import secrets
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
 from flask import current_app
-from itsdangerous import BadSignature, URLSafeSerializer
+from itsdangerous import (
+    BadSignature,
+    SignatureExpired,
+    TimestampSigner,
+    URLSafeSerializer,
+    URLSafeTimedSerializer,
+)
 from sqlalchemy import select
+from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
 from statuspage import mail, serializers
+from statuspage.clock import app_now
 from statuspage.domain import status as st
+from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
     ComponentChange,
@@ -44,22 +55,77 @@ SIGNATURE_HEADER = "X-Statuspage-Signature"
 # -- signed links ------------------------------------------------------------------------------
 
 
-def _signer() -> URLSafeSerializer:
-    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscription")
+#: How long a link of our mail works: long enough to act on the mail, not forever (a forwarded
+#: or leaked mail stops being a key to the subscription). Every notification carries fresh ones.
+TOKEN_MAX_AGE = {
+    "confirm": timedelta(days=7),
+    "manage": timedelta(days=30),
+    "unsubscribe": timedelta(days=365),
+}
 
 
-def token(subscriber: Subscriber, action: str) -> str:
-    return _signer().dumps({"s": subscriber.id, "a": action})
+class ExpiredLink(Exception):
+    """A genuine link of ours, too old to use."""
+
+
+class _ClockSigner(TimestampSigner):
+    """Dates links by the app's clock (tests move it; they never sleep)."""
+
+    def get_timestamp(self) -> int:
+        return int(app_now().timestamp())
+
+
+def _signer() -> URLSafeTimedSerializer:
+    return URLSafeTimedSerializer(
+        current_app.config["SECRET_KEY"], salt="subscription", signer=_ClockSigner
+    )
+
+
+def token(subscriber: Subscriber, action: str, wanted: dict | None = None) -> str:
+    """A signed link; `wanted` (language, services) travels in a confirmation link, so that a
+    change asked for a confirmed address is applied only when its owner confirms it."""
+    return _signer().dumps({"s": subscriber.id, "a": action, **({"w": wanted} if wanted else {})})
+
+
+def read_token_data(value: str, action: str) -> dict | None:
+    """The link's data; None when it is not ours; `ExpiredLink` when it is too old. Unsubscribe
+    links of mail sent before links expired still work (unsubscribing is always safe)."""
+    max_age = TOKEN_MAX_AGE.get(action, timedelta(0)).total_seconds()
+    try:
+        data = _signer().loads(value, max_age=max_age)
+    except SignatureExpired:
+        raise ExpiredLink from None
+    except BadSignature:
+        if action != "unsubscribe":
+            return None
+        try:
+            data = URLSafeSerializer(current_app.config["SECRET_KEY"], salt="subscription").loads(
+                value
+            )
+        except BadSignature:
+            return None
+    if not isinstance(data, dict) or data.get("a") != action:
+        return None
+    return data
 
 
 def read_token(session: Session, value: str, action: str) -> Subscriber | None:
-    try:
-        data = _signer().loads(value)
-    except BadSignature:
+    data = read_token_data(value, action)
+    if data is None or not isinstance(data.get("s"), int):
         return None
-    if not isinstance(data, dict) or data.get("a") != action:
-        return None
-    return session.get(Subscriber, data.get("s"))
+    return session.get(Subscriber, data["s"])
+
+
+def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
+    """The owner of the address confirms: the subscription, and the preferences the link asked."""
+    if subscriber.confirmed_at is None:
+        subscriber.confirmed_at = now
+    wanted = (read_token_data(token_value, "confirm") or {}).get("w")
+    if isinstance(wanted, dict) and wanted.get("lang") in ("en", "fr"):
+        subscriber.lang = wanted["lang"]
+        components = wanted.get("components")
+        if components is None or isinstance(components, list):
+            subscriber.components = components
 
 
 def link(subscriber: Subscriber, action: str) -> str:
@@ -83,26 +149,30 @@ def subscribe(
     if subscriber is None:
         subscriber = Subscriber(email=email, created_at=now)
         session.add(subscriber)
-    subscriber.lang = lang
-    subscriber.components = components
     if subscriber.unsubscribed_at is not None:
         subscriber.unsubscribed_at = None
         subscriber.confirmed_at = None
+    if subscriber.confirmed_at is None:  # nothing is sent before the confirmation anyway
+        subscriber.lang = lang
+        subscriber.components = components
     session.flush()
-    if subscriber.confirmed_at is None:
-        mail.queue(
-            session,
-            kind="subscribe",
-            recipient=email,
-            lang=lang,
-            template="subscribe",
-            context={
-                "subscriber": subscriber,
-                "confirm": link(subscriber, "confirm"),
-                "site_name": current_app.config["SITE_NAME"],
-            },
-            now=now,
-        )
+    wanted = {"lang": lang, "components": components}
+    confirm_link = f"{current_app.config['BASE_URL']}/subscriptions/confirm/" + token(
+        subscriber, "confirm", wanted
+    )
+    mail.queue(
+        session,
+        kind="subscribe",
+        recipient=email,
+        lang=lang,
+        template="subscribe",
+        context={
+            "subscriber": subscriber,
+            "confirm": confirm_link,
+            "site_name": current_app.config["SITE_NAME"],
+        },
+        now=now,
+    )
     return subscriber
 
 
@@ -253,7 +323,23 @@ def _webhook_events(
         )
 
 
+def webhook_target_problem(url: str) -> UrlProblem | None:
+    """What forbids sending to `url` now: its form, or where its name leads (resolved here, and
+    again at each delivery: a name can be pointed at our network after it was registered)."""
+    problem = url_problem(url)
+    if problem is not None or current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
+        return problem
+    parts = urllib.parse.urlsplit(url)
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    try:
+        infos = socket.getaddrinfo(parts.hostname, port, type=socket.SOCK_STREAM)
+    except (OSError, UnicodeError):
+        return UrlProblem.UNRESOLVED
+    return addresses_problem(str(info[4][0]) for info in infos)
+
+
 def add_webhook(session: Session, url: str, actor: str, now: datetime) -> Webhook:
+    """Registers `url`; the caller checked it with `webhook_target_problem`."""
     webhook = Webhook(
         url=url.strip(), secret=secrets.token_hex(32), created_at=now, created_by=actor
     )
@@ -262,11 +348,40 @@ def add_webhook(session: Session, url: str, actor: str, now: datetime) -> Webhoo
     return webhook
 
 
+def remove_webhook(session: Session, webhook: Webhook) -> None:
+    """No more events for it, and what was waiting for it is not sent."""
+    webhook.active = False
+    session.execute(
+        sql_update(WebhookDelivery)
+        .where(WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending")
+        .values(status="cancelled", last_error="the webhook was removed")
+    )
+    session.flush()
+
+
+class RefusedTarget(Exception):
+    """A delivery not attempted: the webhook's address is not one we send to."""
+
+    def __init__(self, problem: UrlProblem) -> None:
+        super().__init__(f"refused target: {problem.value}")
+
+
 def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
 def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+    cancelled = (
+        select(WebhookDelivery.id)
+        .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
+        .where(WebhookDelivery.status == "pending", Webhook.active.is_(False))
+    )
+    session.execute(
+        sql_update(WebhookDelivery)
+        .where(WebhookDelivery.id.in_(cancelled))
+        .values(status="cancelled", last_error="the webhook was removed")
+    )
+    session.commit()
     due = (
         session.execute(
             select(WebhookDelivery)
@@ -281,28 +396,33 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
     sent = failed = 0
     for delivery in due:
         body = delivery.payload.encode()
-        request = urllib.request.Request(  # noqa: S310 - admins register http(s) URLs only
-            delivery.webhook.url,
-            data=body,
-            method="POST",
-            headers={
-                "Content-Type": "application/json",
-                "User-Agent": "statuspage-webhooks/1",
-                SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
-                "X-Statuspage-Event": delivery.event,
-                "X-Statuspage-Delivery": str(delivery.id),
-            },
-        )
         delivery.attempts += 1
+        problem = webhook_target_problem(delivery.webhook.url)
         try:
+            if problem is not None:
+                raise RefusedTarget(problem)
+            request = urllib.request.Request(  # noqa: S310 - checked http(s) URL just above
+                delivery.webhook.url,
+                data=body,
+                method="POST",
+                headers={
+                    "Content-Type": "application/json",
+                    "User-Agent": "statuspage-webhooks/1",
+                    SIGNATURE_HEADER: signature(delivery.webhook.secret, body),
+                    "X-Statuspage-Event": delivery.event,
+                    "X-Statuspage-Delivery": str(delivery.id),
+                },
+            )
             with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 delivery.response_code = response.status
         except urllib.error.HTTPError as error:
             delivery.response_code = error.code
             delivery.last_error = f"HTTP {error.code}"
-        except (OSError, ValueError) as error:
+        except Exception as error:  # noqa: BLE001 - one bad delivery never stops the worker
             delivery.response_code = None
             delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
+            if problem in (UrlProblem.SYNTAX, UrlProblem.CREDENTIALS, UrlProblem.PRIVATE):
+                delivery.attempts = MAX_ATTEMPTS  # it will not get better by itself
         if delivery.response_code is not None and 200 <= delivery.response_code < 300:
             delivery.status = "delivered"
             delivery.delivered_at = now

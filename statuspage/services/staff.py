@@ -14,7 +14,8 @@ from statuspage.models import ApiToken, LoginFailure, StaffRole, StaffUser
 from statuspage.services import audit
 
 THROTTLE_WINDOW = timedelta(minutes=15)
-THROTTLE_FAILURES = 5  #: per email or per address within the window
+THROTTLE_FAILURES = 5  #: per client address within the window
+ACCOUNT_FAILURES = 20  #: per account, from all addresses, within the window
 MIN_PASSWORD = 12
 TOKEN_PREFIX = "sp_"  # noqa: S105 - a prefix, not a secret
 #: computed once, so that an unknown email costs as much as a wrong password
@@ -84,31 +85,62 @@ def set_active(session: Session, user: StaffUser, active: bool, actor: str, now:
     )
 
 
+def end_sessions(user: StaffUser) -> None:
+    """Signing out ends the account's console sessions on the server: the session cookie holds
+    `session_version`, which no longer matches (every device of the account is signed out)."""
+    user.session_version += 1
+
+
+def begin_sign_in(session: Session, email: str, address: str, now: datetime) -> LoginFailure:
+    """An attempt counts as a failure until it succeeds. The caller commits it *before* the
+    password is checked, so attempts made in parallel all see each other and no more than the
+    limit are ever checked."""
+    attempt = LoginFailure(email=normalise_email(email), address=address, at=now)
+    session.add(attempt)
+    session.flush()
+    return attempt
+
+
 def is_throttled(session: Session, email: str, address: str, now: datetime) -> bool:
+    """Over the limit (this attempt included): per client address, whatever the account (one
+    machine guessing), and per account from all addresses (a guessing botnet). The per-account
+    limit is higher, so that one address cannot lock a staff member out by itself."""
     since = now - THROTTLE_WINDOW
-    for column, value in ((LoginFailure.email, email), (LoginFailure.address, address)):
+    for column, value, limit in (
+        (LoginFailure.address, address, THROTTLE_FAILURES),
+        (LoginFailure.email, email, ACCOUNT_FAILURES),
+    ):
         failures = session.execute(
             select(func.count()).where(column == value, LoginFailure.at >= since)
         ).scalar()
-        if failures >= THROTTLE_FAILURES:
+        if failures > limit:
             return True
     return False
 
 
 def authenticate(
-    session: Session, email: str, password: str, address: str, now: datetime
+    session: Session,
+    email: str,
+    password: str,
+    address: str,
+    now: datetime,
+    attempt: LoginFailure | None = None,
 ) -> StaffUser:
+    """Checks a password; `attempt` is the row `begin_sign_in` committed (made here if none)."""
     email = normalise_email(email)
+    if attempt is None:
+        attempt = begin_sign_in(session, email, address, now)
     if is_throttled(session, email, address, now):
         raise StaffError("throttled", "too many failed sign-ins: wait 15 minutes")
     user = session.execute(select(StaffUser).where(StaffUser.email == email)).scalar()
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)
     if user is None or not valid or not user.active:
-        session.add(LoginFailure(email=email, address=address, at=now))
         session.execute(delete(LoginFailure).where(LoginFailure.at < now - timedelta(days=1)))
         session.flush()
         raise StaffError("invalid", "wrong email or password")
-    session.execute(delete(LoginFailure).where(LoginFailure.email == email))
+    session.execute(  # this attempt and the failures before it, from this address
+        delete(LoginFailure).where(LoginFailure.email == email, LoginFailure.address == address)
+    )
     user.last_login_at = now
     audit.record(
         session,

@@ -16,11 +16,20 @@ from statuspage import reasons, serializers
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
+from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
-from statuspage.openapi import document
+from statuspage.openapi import (
+    INCIDENT_CREATE,
+    MATCH_REQUEST,
+    NEW_REQUEST,
+    RESOLVE,
+    TOKEN_CREATE,
+    UPDATE_CREATE,
+    document,
+)
 from statuspage.services import deflection, operations, staff
 from statuspage.services.incidents import right_now
 
@@ -85,9 +94,21 @@ def actor() -> str:
 
 
 def _json() -> dict[str, Any]:
-    data = request.get_json(silent=True)
+    """The body as a JSON object, every string in it without control characters."""
+    try:
+        data = clean_data(request.get_json(silent=True))
+    except RecursionError:  # thousands of nested arrays: not a document we read
+        raise ApiError(400, "invalid_json", "the JSON document is nested too deeply") from None
     if not isinstance(data, dict):
         raise ApiError(400, "invalid_json", "the body must be a JSON object")
+    return data
+
+
+def _only(data: dict, schema: dict) -> dict:
+    """Unknown keys are refused, as the OpenAPI document's `additionalProperties: false` says."""
+    unknown = sorted(set(data) - set(schema["properties"]))
+    if unknown:
+        raise ApiError(422, "invalid_field", f"unknown field '{unknown[0]}'", unknown[0])
     return data
 
 
@@ -123,11 +144,14 @@ def _time(data: dict, key: str) -> datetime | None:
         raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key)
     try:
         moment = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=UTC)
+        moment = moment.astimezone(UTC)
+    except (ValueError, OverflowError):
         raise ApiError(422, "invalid_field", f"'{key}' must be an ISO 8601 time", key) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC)
+    if not plausible_time(moment):
+        raise ApiError(422, "invalid_field", f"'{key}' must be a time between 2000 and 2100", key)
+    return moment
 
 
 def _components(data: dict) -> dict[str, str]:
@@ -231,7 +255,7 @@ def list_incidents():
 @bp.post("/incidents")
 @token_required()
 def create_incident():
-    data = _json()
+    data = _only(_json(), INCIDENT_CREATE)
     now = app_now()
     kind = _enum(st.IncidentKind, data, "kind", st.IncidentKind.INCIDENT)
     maintenance = kind is st.IncidentKind.MAINTENANCE
@@ -306,7 +330,7 @@ def patch_incident(incident_id: str):
 @token_required()
 def add_update(incident_id: str):
     incident = _load(incident_id)
-    data = _json()
+    data = _only(_json(), UPDATE_CREATE)
     now = app_now()
     status = _enum(st.IncidentStatus, data, "status")
     notify = data.get("deliver_notifications", True)
@@ -337,7 +361,7 @@ def add_update(incident_id: str):
 @token_required()
 def resolve(incident_id: str):
     incident = _load(incident_id)
-    data = _json()
+    data = _only(_json(), RESOLVE)
     now = app_now()
     body = _string(data, "body", required=True)
     display_at = _time(data, "display_at")
@@ -369,7 +393,7 @@ def list_tokens():
 @bp.post("/tokens")
 @token_required(StaffRole.ADMIN)
 def create_token():
-    data = _json()
+    data = _only(_json(), TOKEN_CREATE)
     role = _enum(StaffRole, data, "role", StaffRole.RESPONDER)
     try:
         token, secret = staff.create_token(
@@ -460,11 +484,16 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
         raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
     email = _string(data, "email", required=require_contact).strip()
     if require_contact:
-        try:
-            validate_email(email, check_deliverability=False)
+        try:  # an address our mail can reach: ASCII before the @, the domain as punycode
+            email = validate_email(
+                email, check_deliverability=False, allow_smtputf8=False
+            ).ascii_email
         except EmailNotValidError:
             raise ApiError(
-                422, "invalid_field", "'email' is not an email address", "email"
+                422,
+                "invalid_field",
+                "'email' is not an address our mail can reach (ASCII before the @)",
+                "email",
             ) from None
     subject = _string(data, "subject", required=require_contact)
     message = _string(data, "message", required=require_contact)
@@ -513,7 +542,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
 @limiter.limit(match_limit)
 def match_request():
     """What the matcher would propose for this request; no side effect."""
-    data = _json()
+    data = _only(_json(), MATCH_REQUEST)
     at = _time(data, "at") or app_now()
     request_input = _request_input(data, require_contact=False)
     result = deflection.match(db.session, request_input, at)
@@ -526,7 +555,7 @@ def create_request():
     """The contact form as JSON: stored first, then matched, then acknowledged."""
     from statuspage.views.contact import deflection_link, submit
 
-    data = _json()
+    data = _only(_json(), NEW_REQUEST)
     key = data.get("submission_key")
     if key is not None and (not isinstance(key, str) or len(key) > 64):
         raise ApiError(

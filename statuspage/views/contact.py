@@ -64,9 +64,12 @@ def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
     Neither a failing matcher nor a failing mail loses the request: it lands in the queue.
     """
     moment = now()
+    key = key or None  # an empty key names no submission (two of them would collide)
     existing = deflection.find_submission(db.session, key)
     if existing is not None:
-        return existing
+        if deflection.same_submission(existing, data):
+            return existing
+        key = None  # a key reused for another request: never the other one's private link
     try:
         stored = deflection.store(db.session, data, moment, submission_key=key)
         db.session.commit()
@@ -75,7 +78,10 @@ def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
         existing = deflection.find_submission(db.session, key)
         if existing is None:
             raise
-        return existing
+        if deflection.same_submission(existing, data):
+            return existing
+        stored = deflection.store(db.session, data, moment, submission_key=None)
+        db.session.commit()
     try:
         result = deflection.match(db.session, data, moment)
         deflection.apply_match(db.session, stored, result, moment)
@@ -145,7 +151,9 @@ def form():
             contact_form.subject.data = db.session.get(Incident, incident_id).name
     status = 200
     if contact_form.validate_on_submit():
-        stored = submit(request_input(contact_form), contact_form.submission_key.data or None)
+        key = contact_form.submission_key.data or ""
+        # The key is ours (set on the form); one that is not is dropped, never the request.
+        stored = submit(request_input(contact_form), key if 0 < len(key) <= 64 else None)
         return redirect(deflection_link(stored))
     if request.method == "POST":
         status = 422

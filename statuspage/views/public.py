@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, redirect, render_template, url_for
 
 from statuspage.cache import cached_page, expires_at, now
 from statuspage.content import pages_cached
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import current_language
+from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
@@ -83,10 +84,8 @@ def component(component_id: str):
 @bp.get("/history")
 @cached_page
 def history():
-    page = request.args.get("page", "1")
-    if not page.isdigit() or not 1 <= int(page) <= 1000:
-        abort(404)
-    result = ov.history(db.session, now(), int(page), current_app.config["HISTORY_PAGE_SIZE"])
+    page = page_number(maximum=1000)
+    result = ov.history(db.session, now(), page, current_app.config["HISTORY_PAGE_SIZE"])
     return render_template("public/history.html", history=result)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import re
 from pathlib import Path
 
 from flask import (
@@ -17,6 +18,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -28,8 +30,10 @@ from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.webhooks import UrlProblem
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language
+from statuspage.inputs import page_number
 from statuspage.markup import render_markdown
 from statuspage.models import (
     ApiToken,
@@ -58,6 +62,8 @@ from statuspage.services import overview as ov
 from statuspage.sharing import panel
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
+#: Where sign-in may lead: a console path, nothing that could leave the site or split a header.
+SAFE_NEXT = re.compile(r"/staff/[A-Za-z0-9/_.~%?=&+-]*")
 
 
 @login_manager.user_loader
@@ -82,6 +88,7 @@ def admin_required(view):
             abort(403)
         return view(*args, **kwargs)
 
+    wrapper.admin_only = True  # type: ignore[attr-defined] - read by the authorization test
     return wrapper
 
 
@@ -119,13 +126,12 @@ def login():
     form = f.LoginForm()
     status = 200
     if form.validate_on_submit():
+        address = request.remote_addr or ""
+        attempt = staff.begin_sign_in(db.session, form.email.data, address, app_now())
+        db.session.commit()  # seen by every attempt made in parallel
         try:
             user = staff.authenticate(
-                db.session,
-                form.email.data,
-                form.password.data,
-                request.remote_addr or "",
-                app_now(),
+                db.session, form.email.data, form.password.data, address, app_now(), attempt
             )
         except staff.StaffError as error:
             db.session.commit()  # the failure counts for the throttle
@@ -140,7 +146,7 @@ def login():
             session.permanent = True
             login_user(user)
             target = request.args.get("next", "")
-            if not target.startswith("/staff/") or target.startswith("//"):
+            if not SAFE_NEXT.fullmatch(target):
                 target = url_for("staff.dashboard")
             return redirect(target)
     elif request.method == "POST":
@@ -152,6 +158,8 @@ def login():
 def logout():
     form = f.ConfirmForm()
     if form.validate_on_submit():
+        staff.end_sessions(current_user)  # a copy of the cookie stops working too
+        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("staff.login"))
@@ -217,7 +225,7 @@ def _templates():
 
 @bp.get("/incidents")
 def incidents():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     pagination = db.paginate(
         select(Incident).order_by(begins.desc()), page=page, per_page=30, error_out=False
@@ -573,7 +581,7 @@ def edit_update(update_id: str):
 @bp.get("/audit")
 @admin_required
 def audit_log():
-    page = request.args.get("page", 1, type=int)
+    page = page_number()
     pagination = db.paginate(
         audit.latest(request.args.get("action") or None), page=page, per_page=50, error_out=False
     )
@@ -727,7 +735,7 @@ def tickets():
     }
     pagination = db.paginate(
         deflection.queue_query(**filters),
-        page=request.args.get("page", 1, type=int),
+        page=page_number(),
         per_page=50,
         error_out=False,
     )
@@ -842,6 +850,20 @@ def sweep(incident_id: str):
 # -- webhooks ----------------------------------------------------------------------------------
 
 
+WEBHOOK_PROBLEMS = {
+    UrlProblem.SYNTAX: _l(
+        "This is not a valid http or https address (no spaces, a host name or an address)."
+    ),
+    UrlProblem.CREDENTIALS: _l(
+        "No user name or password in the address: the signature authenticates us."
+    ),
+    UrlProblem.PRIVATE: _l(
+        "This address leads to our own or a private network: webhooks go to public addresses."
+    ),
+    UrlProblem.UNRESOLVED: _l("This host name has no address (DNS)."),
+}
+
+
 @bp.route("/webhooks", methods=["GET", "POST"])
 @admin_required
 def webhooks():
@@ -849,20 +871,23 @@ def webhooks():
     created = None
     status = 200
     if form.validate_on_submit():
-        hook = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="webhook.create",
-            now=app_now(),
-            target_type="webhook",
-            target_id=str(hook.id),
-            after={"url": hook.url},
-        )
-        db.session.commit()
-        created = hook
-        form = f.WebhookForm(formdata=None)
-    elif request.method == "POST":
+        problem = notifications.webhook_target_problem(form.url.data.strip())
+        if problem is not None:
+            form.url.errors = [*form.url.errors, str(WEBHOOK_PROBLEMS[problem])]
+        else:
+            created = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
+            audit.record(
+                db.session,
+                actor=actor(),
+                action="webhook.create",
+                now=app_now(),
+                target_type="webhook",
+                target_id=str(created.id),
+                after={"url": created.url},
+            )
+            db.session.commit()
+            form = f.WebhookForm(formdata=None)
+    if request.method == "POST" and created is None:
         status = 422
     hooks = db.session.execute(select(Webhook).order_by(Webhook.id)).scalars().all()
     deliveries = (
@@ -887,7 +912,7 @@ def remove_webhook(webhook_id: int):
     if hook is None:
         abort(404)
     if f.ConfirmForm().validate_on_submit():
-        hook.active = False
+        notifications.remove_webhook(db.session, hook)
         audit.record(
             db.session,
             actor=actor(),

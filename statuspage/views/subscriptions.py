@@ -52,7 +52,10 @@ def subscribe():
 
 
 def _subscriber(token: str, action: str) -> Subscriber:
-    subscriber = notifications.read_token(db.session, token, action)
+    try:
+        subscriber = notifications.read_token(db.session, token, action)
+    except notifications.ExpiredLink:
+        abort(410)
     if subscriber is None:
         abort(404)
     return subscriber
@@ -64,9 +67,8 @@ def confirm(token: str):
     subscriber = _subscriber(token, "confirm")
     form = f.ConfirmForm()
     if form.validate_on_submit():
-        if subscriber.confirmed_at is None:
-            subscriber.confirmed_at = now()
-            db.session.commit()
+        notifications.confirm(subscriber, token, now())
+        db.session.commit()
         flash(_("Your subscription is confirmed."), "success")
         return redirect(notifications.link(subscriber, "manage"))
     return render_template("subscriptions/confirm.html", form=form, subscriber=subscriber)
