@@ -22,6 +22,9 @@ DEFAULTS: dict[str, Any] = {
     "CONTENT_DIR": str(PROJECT_ROOT / "content"),
     "PAGE_CACHE_SECONDS": 60,  # longest life of a rendered public page when nothing changes
     "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
+    "DATA_VERSION_INTERVAL": 1.0,  # seconds between two reads of the data version per process
+    "DATA_VERSION_TIMEOUT_MS": 250,  # past this, the version read gives up: last good pages
+    "DATABASE_CONNECT_TIMEOUT": 3,  # seconds to reach PostgreSQL before giving up
     "HTTP_MAX_AGE": 10,  # Cache-Control max-age for public pages (CDN, browsers)
     "HISTORY_PAGE_SIZE": 3,  # months per page of /history
     "STAFF_SESSION_HOURS": 12,  # a console session ends after this long
@@ -83,6 +86,10 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
     settings["RATELIMIT_HEADERS_ENABLED"] = True
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if settings["DATABASE_URL"].startswith("postgresql"):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {
+            "connect_timeout": settings["DATABASE_CONNECT_TIMEOUT"]
+        }
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]
     settings["BABEL_DEFAULT_TIMEZONE"] = "UTC"
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "statuspage" / "translations")

@@ -81,7 +81,7 @@ def component(component_id: str):
 
 
 @bp.get("/history")
-@cached_page
+@cached_page(params=("page",))
 def history():
     page = request.args.get("page", "1")
     if not page.isdigit() or not 1 <= int(page) <= 1000:
