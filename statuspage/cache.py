@@ -25,21 +25,17 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import Response, current_app, g, render_template, request
-from sqlalchemy import select, text
-from sqlalchemy.exc import DBAPIError
-from sqlalchemy.exc import TimeoutError as PoolTimeout
+from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
 from statuspage.clock import app_now
+from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.extensions import db
 from statuspage.i18n import current_language
 from statuspage.models import SiteState
 from statuspage.services import versioning
 
 log = logging.getLogger(__name__)
-
-#: what a database that is stopped, locked, slow or gone raises
-DATABASE_ERRORS = (DBAPIError, PoolTimeout)
 
 
 @dataclass(frozen=True)
@@ -137,29 +133,15 @@ class VersionReader:
     def _read(self) -> int | None:
         """One read on a connection of its own, bounded by `timeout_ms`."""
         try:
-            with db.engine.connect() as connection:
-                dialect = connection.dialect.name
-                if dialect == "postgresql":
-                    connection.execute(text(f"SET LOCAL statement_timeout = {self.timeout_ms:d}"))
-                elif dialect == "sqlite":
-                    connection.exec_driver_sql(f"PRAGMA busy_timeout = {self.timeout_ms:d}")
-                try:
-                    value = connection.execute(
-                        select(SiteState.version).where(SiteState.id == 1)
-                    ).scalar()
-                finally:
-                    if dialect == "sqlite":
-                        connection.exec_driver_sql(
-                            f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}"
-                        )
+            with db.engine.connect() as connection, bounded(connection, self.timeout_ms):
+                value = connection.execute(
+                    select(SiteState.version).where(SiteState.id == 1)
+                ).scalar()
                 connection.rollback()
                 return value or 0
         except DATABASE_ERRORS as error:
             log.warning("data version unreadable, serving the last good pages: %s", error)
             return None
-
-
-SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default, restored after the short read
 
 
 def page_cache() -> PageCache:

@@ -32,6 +32,8 @@ DEFAULTS: dict[str, Any] = {
     "SMTP_URL": "",  # smtp://user:pass@host:587 (STARTTLS), smtps://host:465; empty: .eml files
     "MAIL_FROM": "Status <status@localhost>",
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
+    "SPOOL_DIR": None,  # requests the database could not take; None: instance/spool
+    "INTAKE_TIMEOUT_MS": 2000,  # a request waits this long for the database, then is spooled
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
     "MATCH_PROPOSAL_THRESHOLD": 0.5,  # the matcher proposes an incident from this probability
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
@@ -82,6 +84,8 @@ def load(instance_path: Path, test_config: dict[str, Any] | None = None) -> dict
     settings["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     if not settings["OUTBOX_DIR"]:
         settings["OUTBOX_DIR"] = str(instance_path / "outbox")
+    if not settings["SPOOL_DIR"]:
+        settings["SPOOL_DIR"] = str(instance_path / "spool")
     settings["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URL"]
     settings["RATELIMIT_HEADERS_ENABLED"] = True
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

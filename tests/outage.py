@@ -11,6 +11,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import OperationalError
 
 
 class TcpProxy:
@@ -84,7 +85,19 @@ def locked(url: str):
         return
     engine = create_engine(url)
     with engine.connect() as connection:
-        connection.execute(text("LOCK TABLE site_state, incident IN ACCESS EXCLUSIVE MODE"))
+        for attempt in range(20):  # a reader of the app may hold one table: a deadlock, retry
+            try:
+                connection.execute(
+                    text(
+                        "LOCK TABLE site_state, incident, component, support_request"
+                        " IN ACCESS EXCLUSIVE MODE"
+                    )
+                )
+                break
+            except OperationalError:
+                connection.rollback()
+                if attempt == 19:
+                    raise
         try:
             yield
         finally:
