@@ -1,8 +1,9 @@
 """The background worker: one loop for everything that happens without a visitor.
 
-Each round: spooled requests ingested, the requests' timers, maintenance reminders, mail and
-webhooks. A round that meets a database error logs it and the next round tries again: the
-worker outlives the database like the pages do.
+Each round: spooled requests ingested, maintenance windows turned (recorded in the timeline),
+the requests' timers, maintenance reminders, mail and webhooks. A round that meets a database
+error logs it and the next round tries again: the worker outlives the database like the pages
+do.
 """
 
 from __future__ import annotations
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from statuspage import intake, mail
 from statuspage.database import DATABASE_ERRORS
-from statuspage.services import deflection, notifications
+from statuspage.services import deflection, maintenance, notifications
 
 log = logging.getLogger(__name__)
 
@@ -28,6 +29,7 @@ class Round:
     """What one round did (printed by `flask worker --once` and `flask outbox deliver`)."""
 
     ingested: int = 0
+    turned: int = 0
     moved: int = 0
     reminders: int = 0
     sent: int = 0
@@ -38,15 +40,15 @@ class Round:
 
     @property
     def busy(self) -> bool:
-        return any((self.ingested, self.moved, self.reminders, self.sent, self.failed)) or any(
-            (self.hooks_sent, self.hooks_failed, self.errors)
+        return any((self.ingested, self.turned, self.moved, self.reminders, self.sent)) or any(
+            (self.failed, self.hooks_sent, self.hooks_failed, self.errors)
         )
 
     def __str__(self) -> str:
         text = (
             f"ingested {self.ingested}; sent {self.sent}, failed {self.failed}; "
             f"webhooks sent {self.hooks_sent}, failed {self.hooks_failed}; "
-            f"requests moved {self.moved}"
+            f"maintenance transitions {self.turned}; requests moved {self.moved}"
         )
         return text + (f"; errors: {', '.join(self.errors)}" if self.errors else "")
 
@@ -69,6 +71,9 @@ def run_round(session: Session, now: Callable[[], datetime]) -> Round:
     def ingest() -> None:
         result.ingested = intake.ingest(session, now())
 
+    def turning() -> None:
+        result.turned = maintenance.turn(session, now())
+
     def timers() -> None:
         result.moved = deflection.run_timers(session, now())
         result.reminders = notifications.send_reminders(session, now())
@@ -82,6 +87,7 @@ def run_round(session: Session, now: Callable[[], datetime]) -> Round:
 
     for name, work in (
         ("spool", ingest),
+        ("maintenance", turning),
         ("timers", timers),
         ("mail", outbox),
         ("webhooks", webhooks),

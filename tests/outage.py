@@ -85,6 +85,7 @@ def locked(url: str):
         return
     engine = create_engine(url)
     with engine.connect() as connection:
+        connection.execute(text("SET lock_timeout = '10s'"))  # never wait forever in a test
         for attempt in range(20):  # a reader of the app may hold one table: a deadlock, retry
             try:
                 connection.execute(

@@ -24,6 +24,7 @@ from statuspage.extensions import db
 from statuspage.models import OutboxMessage, SupportRequest
 from tests.conftest import PG_URL
 from tests.outage import locked, proxied, sqlite_gone
+from tests.test_api import validator
 from tests.test_deflection import SERVFAIL, contact, reference_of, text
 
 RECEIVED_EN = "Received: we will check it against known incidents in a moment."
@@ -47,7 +48,12 @@ def database_url(tmp_path, proxy):
 @pytest.fixture
 def spool_dir(app, tmp_path) -> Path:
     folder = tmp_path / "spool"
-    app.config.update(SPOOL_DIR=str(folder), INTAKE_TIMEOUT_MS=300, RATELIMIT_ENABLED=False)
+    app.config.update(
+        SPOOL_DIR=str(folder),
+        OUTBOX_DIR=str(tmp_path / "outbox"),
+        INTAKE_TIMEOUT_MS=300,
+        RATELIMIT_ENABLED=False,
+    )
     return folder
 
 
@@ -91,6 +97,7 @@ def test_a_request_sent_while_the_database_is_locked_is_spooled_then_ingested(
             },
         )
         assert api.status_code == 202
+        validator({"$ref": "#/components/schemas/SpooledRequest"}).validate(api.json)
         assert api.json["state"] == "received"
         assert api.json["message"] == RECEIVED_FR
         api_reference = api.json["reference"]
@@ -296,6 +303,7 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
         capture_output=True,
         text=True,
         check=True,
+        timeout=120,
     )
     assert "ingested" in finish.stdout
     rows = stored_requests(app)

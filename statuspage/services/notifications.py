@@ -21,7 +21,7 @@ from itsdangerous import BadSignature, URLSafeSerializer
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage import mail, serializers
+from statuspage import claims, mail, serializers
 from statuspage.domain import status as st
 from statuspage.models import (
     Component,
@@ -267,19 +267,12 @@ def signature(secret: str, body: bytes) -> str:
 
 
 def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
-    due = (
-        session.execute(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
-    )
+    """Posts what is due; each delivery claimed first, so two workers never post it twice."""
     sent = failed = 0
-    for delivery in due:
+    for _ in range(limit):
+        delivery = claims.claim_next(session, WebhookDelivery, now)
+        if delivery is None:
+            break
         body = delivery.payload.encode()
         request = urllib.request.Request(  # noqa: S310 - admins register http(s) URLs only
             delivery.webhook.url,
@@ -313,6 +306,7 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
             delivery.next_attempt_at = now + mail.backoff(delivery.attempts)
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = "failed"
+        claims.release(delivery)
         session.commit()
     return sent, failed
 
