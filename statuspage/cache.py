@@ -28,6 +28,7 @@ from flask import Response, current_app, g, render_template, request
 from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
+from statuspage import mirror
 from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.extensions import db
@@ -130,6 +131,11 @@ class VersionReader:
             self.reads += 1
         return value
 
+    def forget(self) -> None:
+        """The next call reads the database again."""
+        with self._lock:
+            self._checked_at = None
+
     def _read(self) -> int | None:
         """One read on a connection of its own, bounded by `timeout_ms`."""
         try:
@@ -212,6 +218,29 @@ def _unavailable() -> Response:
     return response
 
 
+MIRROR_TYPES = {
+    ".html": "text/html",
+    ".atom": "application/atom+xml",
+    ".rss": "application/rss+xml",
+    ".svg": "image/svg+xml",
+    ".json": "application/json",
+    ".js": "text/javascript",
+}
+
+
+def _from_mirror(key: tuple) -> Response | None:
+    """A process that never rendered the page: the static mirror's copy, if one was published."""
+    path, args, lang = key
+    found = mirror.find(current_app.config["PUBLISH_DIR"], path, dict(args).get("page"), lang)
+    if found is None:
+        return None
+    response = Response(found.read_bytes(), mimetype=MIRROR_TYPES.get(found.suffix, "text/html"))
+    response.headers["Cache-Control"] = "public, max-age=5"
+    if path.startswith("/api/"):
+        response.headers["Access-Control-Allow-Origin"] = "*"
+    return response
+
+
 def _stale(cache: PageCache, key: tuple) -> Response:
     try:
         db.session.rollback()
@@ -219,7 +248,7 @@ def _stale(cache: PageCache, key: tuple) -> Response:
         log.debug("rollback failed after a database error", exc_info=True)
     entry = cache.last_good(key)
     if entry is None:
-        return _unavailable()
+        return _from_mirror(key) or _unavailable()
     cache.stale_served += 1
     return _respond(entry, stale=True)
 

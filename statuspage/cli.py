@@ -11,7 +11,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from statuspage import evaluation, worker
+from statuspage import evaluation, mirror, worker
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
@@ -215,6 +215,19 @@ def worker_command(once: bool, interval: float) -> None:
     _work(not once, interval)
 
 
+@click.command("publish")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def publish_command(target: Path) -> None:
+    """Write the static mirror (every public page in both languages, feeds, badges, the v2
+    JSON) into TARGET, atomically: TARGET becomes a link switched to the new tree at once."""
+    try:
+        count = mirror.publish(current_app._get_current_object(), db.session, target, app_now())
+    except mirror.PublishError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"published {count} files into {target}")
+
+
 def _work(loop: bool, interval: float) -> None:
     if not loop:
         click.echo(str(worker.run_round(db.session, app_now)))
@@ -232,5 +245,6 @@ def init_app(app: Flask) -> None:
         deflection_group,
         outbox_group,
         worker_command,
+        publish_command,
     ):
         app.cli.add_command(command)

@@ -1,9 +1,10 @@
 """The background worker: one loop for everything that happens without a visitor.
 
 Each round: spooled requests ingested, maintenance windows turned (recorded in the timeline),
-the requests' timers, maintenance reminders, mail and webhooks. A round that meets a database
-error logs it and the next round tries again: the worker outlives the database like the pages
-do.
+the requests' timers, maintenance reminders, mail and webhooks, and the static mirror
+republished (with `PUBLISH_DIR`) when the data changed or time turned a page. A round that meets
+a database error logs it and the next round tries again: the worker outlives the database like
+the pages do.
 """
 
 from __future__ import annotations
@@ -14,12 +15,16 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
-from statuspage import intake, mail
+from statuspage import intake, mail, mirror
 from statuspage.database import DATABASE_ERRORS
 from statuspage.services import deflection, maintenance, notifications
+from statuspage.services import overview as ov
+from statuspage.services.versioning import current_version
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +35,7 @@ class Round:
 
     ingested: int = 0
     turned: int = 0
+    published: int = 0
     moved: int = 0
     reminders: int = 0
     sent: int = 0
@@ -40,8 +46,8 @@ class Round:
 
     @property
     def busy(self) -> bool:
-        return any((self.ingested, self.turned, self.moved, self.reminders, self.sent)) or any(
-            (self.failed, self.hooks_sent, self.hooks_failed, self.errors)
+        return any((self.ingested, self.turned, self.published, self.moved, self.reminders)) or any(
+            (self.sent, self.failed, self.hooks_sent, self.hooks_failed, self.errors)
         )
 
     def __str__(self) -> str:
@@ -49,6 +55,7 @@ class Round:
             f"ingested {self.ingested}; sent {self.sent}, failed {self.failed}; "
             f"webhooks sent {self.hooks_sent}, failed {self.hooks_failed}; "
             f"maintenance transitions {self.turned}; requests moved {self.moved}"
+            + (f"; mirror: {self.published} files" if self.published else "")
         )
         return text + (f"; errors: {', '.join(self.errors)}" if self.errors else "")
 
@@ -65,8 +72,38 @@ def _step(session: Session, result: Round, name: str, work: Callable[[], None]) 
         result.errors.append(f"{name}: database unavailable")
 
 
-def run_round(session: Session, now: Callable[[], datetime]) -> Round:
+@dataclass
+class MirrorState:
+    """What the worker last published: the data version, and when time alone changes a page."""
+
+    version: int | None = None
+    next_at: datetime | None = None
+
+
+def republish(session: Session, now: datetime, state: MirrorState) -> int:
+    """With `PUBLISH_DIR` set: the mirror again when the data changed or time turned a page."""
+    folder = current_app.config["PUBLISH_DIR"]
+    if not folder:
+        return 0
+    version = current_version(session)
+    if state.version == version and state.next_at is not None and now < state.next_at:
+        return 0
+    app = current_app._get_current_object()
+    count = mirror.publish(app, session, Path(folder), now)
+    overview = ov.build_overview(session, now, current_app.config["PAGE_CACHE_SECONDS"])
+    state.version, state.next_at = version, overview.valid_until
+    return count
+
+
+def run_round(
+    session: Session, now: Callable[[], datetime], mirror_state: MirrorState | None = None
+) -> Round:
     result = Round()
+    mirror_state = mirror_state if mirror_state is not None else MirrorState()
+
+    def publishing() -> None:
+        result.published = republish(session, now(), mirror_state)
+        session.commit()
 
     def ingest() -> None:
         result.ingested = intake.ingest(session, now())
@@ -91,6 +128,7 @@ def run_round(session: Session, now: Callable[[], datetime]) -> Round:
         ("timers", timers),
         ("mail", outbox),
         ("webhooks", webhooks),
+        ("mirror", publishing),
     ):
         _step(session, result, name, work)
     return result
@@ -105,11 +143,12 @@ def run(
 ) -> None:
     """Rounds every `interval` seconds until SIGTERM or SIGINT (ends after the current round)."""
     stop = stop or threading.Event()
+    mirror_state = MirrorState()
     if threading.current_thread() is threading.main_thread():
         for signum in (signal.SIGTERM, signal.SIGINT):
             signal.signal(signum, lambda *_: stop.set())
     while not stop.is_set():
-        result = run_round(session, now)
+        result = run_round(session, now, mirror_state)
         if result.busy:
             report(result)
         session.close()  # no connection held between rounds
