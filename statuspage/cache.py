@@ -278,7 +278,8 @@ def cached_page(view: Callable | None = None, *, params: Iterable[str] = ()) -> 
             entry = cache.get(key, version, moment)
             if entry is None:
                 try:
-                    result = current_app.make_response(view(*args, **kwargs))
+                    with bounded(db.session, current_app.config["RENDER_TIMEOUT_MS"]):
+                        result = current_app.make_response(view(*args, **kwargs))
                 except DATABASE_ERRORS as error:
                     log.warning("render of %s failed on the database: %s", request.path, error)
                     return _stale(cache, key)

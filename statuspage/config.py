@@ -24,6 +24,7 @@ DEFAULTS: dict[str, Any] = {
     "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
     "DATA_VERSION_INTERVAL": 1.0,  # seconds between two reads of the data version per process
     "DATA_VERSION_TIMEOUT_MS": 250,  # past this, the version read gives up: last good pages
+    "RENDER_TIMEOUT_MS": 3000,  # a render waiting longer on the database serves the last good
     "DATABASE_CONNECT_TIMEOUT": 3,  # seconds to reach PostgreSQL before giving up
     "HTTP_MAX_AGE": 10,  # Cache-Control max-age for public pages (CDN, browsers)
     "HISTORY_PAGE_SIZE": 3,  # months per page of /history

@@ -100,6 +100,24 @@ def test_pages_are_served_while_the_database_is_locked(
     assert UPDATED.search(html).group(1) == "2026-03-10T14:00:00Z"
 
 
+def test_a_render_stuck_on_a_lock_serves_the_last_good_page(
+    app, client, livedns, components, clock, database_url
+):
+    """The version was read just before the lock: the render itself waits, then gives up."""
+    app.config["RENDER_TIMEOUT_MS"] = 300
+    with app.app_context():
+        reader = version_reader()
+    reader.monotonic = lambda: 100.0  # the version read stays fresh: only renders meet the lock
+    bodies = warm(client, public_pages(livedns, components["livedns"].id))
+    clock.now += timedelta(hours=2)
+    with locked(database_url):
+        for page in bodies:  # on PostgreSQL, a page reading no locked table renders afresh
+            assert client.get(page).status_code == 200, page
+        for page in ("/?lang=en", f"/incidents/{livedns}?lang=en", "/history.atom?lang=en"):
+            assert client.get(page).data == bodies[page], page
+    assert reader.reads == 1
+
+
 def test_pages_are_served_while_the_database_is_gone(
     app, client, livedns, components, clock, database_url, proxy
 ):
