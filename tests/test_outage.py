@@ -3,6 +3,7 @@ process rendered once is still served (the last good render), saying when it was
 
 from __future__ import annotations
 
+import contextlib
 import re
 from datetime import timedelta
 
@@ -195,3 +196,24 @@ def test_unknown_query_parameters_make_no_new_render(app, client):
     client.get("/history?page=2&lang=en")
     client.get("/history?page=2&lang=en&r=9")
     assert cache.renders == renders + 2
+
+
+def test_a_page_that_needs_the_database_says_so_with_a_503(
+    app, client, tokens, database_url, proxy
+):
+    with app.app_context():
+        engine = db.engine
+    with contextlib.ExitStack() as stack:
+        if proxy is not None:
+            proxy.cut()
+        else:
+            stack.enter_context(sqlite_gone(database_url, engine))
+        page = client.get("/subscribe?lang=fr")
+        assert page.status_code == 503
+        assert page.headers["Retry-After"] == "5"
+        assert "Momentanément indisponible" in page.get_data(as_text=True)
+        api = client.get(
+            "/api/v1/incidents", headers={"Authorization": f"Bearer {tokens['responder']}"}
+        )
+        assert api.status_code == 503
+        assert api.json["error"]["code"] == "service_unavailable"
