@@ -229,6 +229,7 @@ def publish_command(target: Path) -> None:
 
 
 def _work(loop: bool, interval: float) -> None:
+    worker.bound_statements(db.engine, current_app.config["WORKER_STATEMENT_TIMEOUT_MS"])
     if not loop:
         click.echo(str(worker.run_round(db.session, app_now)))
         return

@@ -34,6 +34,7 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_FROM": "Status <status@localhost>",
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
     "PUBLISH_DIR": "",  # the static mirror (`flask publish`): a cold process serves from it
+    "WORKER_STATEMENT_TIMEOUT_MS": 30000,  # a worker's statement waiting longer gives up
     "SPOOL_DIR": None,  # requests the database could not take; None: instance/spool
     "INTAKE_TIMEOUT_MS": 2000,  # a request waits this long for the database, then is spooled
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact

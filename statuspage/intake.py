@@ -112,6 +112,11 @@ def _stored(session: Session, reference: str) -> bool:
     )
 
 
+#: a statement of the ingestion waiting longer (a lock held by a worker that died without the
+#: server noticing) gives up: the file stays, the next round tries again
+INGEST_TIMEOUT_MS = 10_000
+
+
 def ingest(session: Session, now: datetime, limit: int = 500) -> int:
     """Moves spooled requests into the database; returns how many were stored.
 
@@ -126,8 +131,11 @@ def ingest(session: Session, now: datetime, limit: int = 500) -> int:
         if waiting is None:
             continue
         try:
-            if not _stored(session, waiting.reference):
-                _ingest_one(session, waiting, now)
+            with bounded(session, INGEST_TIMEOUT_MS):
+                known = _stored(session, waiting.reference)
+                if not known:
+                    _ingest_one(session, waiting, now)
+            if not known:
                 session.commit()
                 stored += 1
         except IntegrityError:

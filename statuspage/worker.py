@@ -18,6 +18,7 @@ from datetime import datetime
 from pathlib import Path
 
 from flask import current_app
+from sqlalchemy import event
 from sqlalchemy.orm import Session
 
 from statuspage import intake, mail, mirror
@@ -93,6 +94,25 @@ def republish(session: Session, now: datetime, state: MirrorState) -> int:
     overview = ov.build_overview(session, now, current_app.config["PAGE_CACHE_SECONDS"])
     state.version, state.next_at = version, overview.valid_until
     return count
+
+
+def bound_statements(engine, timeout_ms: int) -> None:
+    """Every statement of this worker gives up after `timeout_ms` (PostgreSQL; SQLite's busy
+    timeout already bounds its waits): a lock held forever by a dead client makes a round fail
+    and the next one try again, never a worker stuck for good."""
+    if engine.dialect.name != "postgresql":
+        return
+    if getattr(engine, "_statuspage_statement_timeout", None) == timeout_ms:
+        return
+    engine._statuspage_statement_timeout = timeout_ms
+
+    def on_connect(connection, record) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(timeout_ms):d}")
+        connection.commit()
+
+    event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened before are not bounded
 
 
 def run_round(

@@ -44,12 +44,13 @@ class TcpProxy:
 
     @staticmethod
     def _pump(source: socket.socket, target: socket.socket) -> None:
-        try:
+        """Relays one direction; a client that dies (EOF or reset) is an EOF for the server,
+        as without the relay, so the server ends its session and releases its locks."""
+        with suppress(OSError):
             while data := source.recv(65536):
                 target.sendall(data)
+        with suppress(OSError):
             target.shutdown(socket.SHUT_WR)
-        except OSError:
-            pass
 
     def cut(self) -> None:
         self.closed = True

@@ -319,3 +319,22 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
             db.select(OutboxMessage.request_id).where(OutboxMessage.kind == "ack")
         ).scalars()
         assert sorted(acks) == sorted(row.id for row in rows.values())  # each told once
+
+
+def test_ingestion_waits_for_a_lock_only_so_long(
+    app, client, runner, spool_dir, database_url, monkeypatch
+):
+    """A lock that is never released (a worker dead without the server noticing) does not hang
+    the worker: the round gives up, the file stays, a later round stores it."""
+    from statuspage import intake
+
+    with locked(database_url):
+        response, _ = contact(client, subject="Invoice", message="Where is my invoice?")
+        reference, _ = reference_of(response)
+        monkeypatch.setattr(intake, "INGEST_TIMEOUT_MS", 200)
+        app.config["WORKER_STATEMENT_TIMEOUT_MS"] = 300  # the other steps meet the lock too
+        result = runner.invoke(args=["worker", "--once"])
+        assert "ingested 0" in result.output
+        assert (spool_dir / f"{reference}.json").exists()
+    assert "ingested 1" in runner.invoke(args=["worker", "--once"]).output
+    assert list(stored_requests(app)) == [reference]
