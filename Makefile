@@ -35,9 +35,13 @@ messages: | $(BIN)/python
 translations: | $(BIN)/python
 	$(BIN)/pybabel compile --statistics -d statuspage/translations
 
+# The site and its worker (mail, webhooks, maintenance, spooled requests); Ctrl-C stops both.
+# Links point at http://HOST:PORT unless STATUSPAGE_BASE_URL says otherwise.
 run: install
-	$(BIN)/flask --app wsgi init
-	$(BIN)/flask --app wsgi staff hint
+	@export STATUSPAGE_BASE_URL="$${STATUSPAGE_BASE_URL:-http://$(HOST):$(PORT)}"; \
+	$(BIN)/flask --app wsgi init && $(BIN)/flask --app wsgi staff hint || exit 1; \
+	$(BIN)/flask --app wsgi worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker' EXIT INT TERM; \
 	$(BIN)/gunicorn --bind $(HOST):$(PORT) --workers $(WORKERS) --worker-class gthread \
 		--threads $(THREADS) --access-logfile - wsgi:app
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -12,12 +11,12 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from statuspage import config, evaluation, mail
+from statuspage import config, evaluation, mirror, worker
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.extensions import db
 from statuspage.models import ApiToken, StaffRole, StaffUser
-from statuspage.services import deflection, demo, notifications, staff
+from statuspage.services import deflection, demo, staff
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.versioning import bump
 
@@ -203,24 +202,43 @@ def outbox_group() -> None:
 
 
 @outbox_group.command("deliver")
-@click.option("--loop", is_flag=True, help="Keep running; also runs the requests' timers.")
-@click.option("--interval", default=10, show_default=True, help="Seconds between rounds.")
+@click.option("--loop", is_flag=True, help="Keep running: the same as `flask worker`.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
 @with_appcontext
-def outbox_deliver(loop: bool, interval: int) -> None:
-    """Send the mail and webhooks that are due (mail: SMTP, or .eml files without SMTP)."""
-    while True:
-        deflection.run_timers(db.session, app_now())
-        notifications.send_reminders(db.session, app_now())
-        db.session.commit()
-        sent, failed = mail.deliver(db.session, app_now())
-        hooks_sent, hooks_failed = notifications.deliver_webhooks(db.session, app_now())
-        if sent or failed or hooks_sent or hooks_failed or not loop:
-            click.echo(
-                f"sent {sent}, failed {failed}; webhooks sent {hooks_sent}, failed {hooks_failed}"
-            )
-        if not loop:
-            return
-        time.sleep(interval)
+def outbox_deliver(loop: bool, interval: float) -> None:
+    """Send the mail and webhooks that are due: one round of the worker (kept for old scripts)."""
+    _work(loop, interval)
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One round, then exit.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between rounds.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Run the background work: spooled requests, timers, maintenance, mail and webhooks."""
+    _work(not once, interval)
+
+
+@click.command("publish")
+@click.argument("target", type=click.Path(file_okay=False, path_type=Path))
+@with_appcontext
+def publish_command(target: Path) -> None:
+    """Write the static mirror (every public page in both languages, feeds, badges, the v2
+    JSON) into TARGET, atomically: TARGET becomes a link switched to the new tree at once."""
+    try:
+        count = mirror.publish(current_app._get_current_object(), db.session, target, app_now())
+    except mirror.PublishError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"published {count} files into {target}")
+
+
+def _work(loop: bool, interval: float) -> None:
+    worker.bound_statements(db.engine, current_app.config["WORKER_STATEMENT_TIMEOUT_MS"])
+    if not loop:
+        click.echo(str(worker.run_round(db.session, app_now)))
+        return
+    click.echo(f"worker: a round every {interval:g} s; stop with Ctrl-C or SIGTERM")
+    worker.run(db.session, app_now, interval, lambda result: click.echo(str(result)))
 
 
 def init_app(app: Flask) -> None:
@@ -231,5 +249,7 @@ def init_app(app: Flask) -> None:
         token_group,
         deflection_group,
         outbox_group,
+        worker_command,
+        publish_command,
     ):
         app.cli.add_command(command)

@@ -22,6 +22,10 @@ DEFAULTS: dict[str, Any] = {
     "CONTENT_DIR": str(PROJECT_ROOT / "content"),
     "PAGE_CACHE_SECONDS": 60,  # longest life of a rendered public page when nothing changes
     "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
+    "DATA_VERSION_INTERVAL": 1.0,  # seconds between two reads of the data version per process
+    "DATA_VERSION_TIMEOUT_MS": 250,  # past this, the version read gives up: last good pages
+    "RENDER_TIMEOUT_MS": 3000,  # a render waiting longer on the database serves the last good
+    "DATABASE_CONNECT_TIMEOUT": 3,  # seconds to reach PostgreSQL before giving up
     "HTTP_MAX_AGE": 10,  # Cache-Control max-age for public pages (CDN, browsers)
     "HISTORY_PAGE_SIZE": 3,  # months per page of /history
     "STAFF_SESSION_HOURS": 12,  # a console session ends after this long
@@ -31,6 +35,10 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PER_ADDRESS_HOUR": 5,  # acknowledgements and confirmations one address gets an hour
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
     "WEBHOOK_ALLOW_PRIVATE": False,  # allow webhooks to loopback and private addresses
+    "PUBLISH_DIR": "",  # the static mirror (`flask publish`): a cold process serves from it
+    "WORKER_STATEMENT_TIMEOUT_MS": 30000,  # a worker's statement waiting longer gives up
+    "SPOOL_DIR": None,  # requests the database could not take; None: instance/spool
+    "INTAKE_TIMEOUT_MS": 2000,  # a request waits this long for the database, then is spooled
     "MATCH_MODEL": "",  # the matcher's model file; empty: the committed artifact
     # the matcher proposes an incident from this probability; empty: the model's own threshold,
     # chosen at training (`make train-matcher`)
@@ -114,11 +122,17 @@ def load(
     settings["WTF_CSRF_TIME_LIMIT"] = None  # the token lives as long as the session
     if not settings["OUTBOX_DIR"]:
         settings["OUTBOX_DIR"] = str(instance_path / "outbox")
+    if not settings["SPOOL_DIR"]:
+        settings["SPOOL_DIR"] = str(instance_path / "spool")
     settings["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URL"]
     settings["RATELIMIT_HEADERS_ENABLED"] = True
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]
     settings["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    if settings["DATABASE_URL"].startswith("postgresql"):
+        settings["SQLALCHEMY_ENGINE_OPTIONS"]["connect_args"] = {
+            "connect_timeout": settings["DATABASE_CONNECT_TIMEOUT"]
+        }
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]
     settings["BABEL_DEFAULT_TIMEZONE"] = "UTC"
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "statuspage" / "translations")

@@ -1,10 +1,16 @@
-"""Error pages in the site's style (JSON under /api/); a 500 rolls back and shows no trace."""
+"""Error pages in the site's style (JSON under /api/); a 500 rolls back and shows no trace;
+a database that does not answer is a 503 with `Retry-After`, never a 500."""
 
 from __future__ import annotations
 
-from flask import Flask, jsonify, render_template, request
-from werkzeug.exceptions import HTTPException, InternalServerError
+from contextlib import suppress
 
+from flask import Flask, jsonify, render_template, request
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
+from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+
+from statuspage.database import DATABASE_ERRORS
 from statuspage.extensions import db
 
 
@@ -25,6 +31,24 @@ def init_app(app: Flask) -> None:
             name = (error.name or "error").lower().replace(" ", "_")
             return _json_error(error.code or 500, name, error.description or "")
         return render_template("errors/error.html", error=error), error.code
+
+    @app.errorhandler(DBAPIError)
+    @app.errorhandler(PoolTimeout)
+    def database_unavailable(error: Exception):
+        """The database stopped, locked or too slow, on a page that needs it: a clear 503."""
+        with suppress(*DATABASE_ERRORS):
+            db.session.rollback()
+        app.logger.warning("database unavailable for %s: %s", request.path, error)
+        unavailable = ServiceUnavailable()
+        if _wants_json():
+            response = _json_error(503, "service_unavailable", "try again in a moment")[0]
+        else:
+            response = app.make_response(
+                (render_template("errors/error.html", error=unavailable, live_chat=lambda: ""), 503)
+            )
+        response.status_code = 503
+        response.headers["Retry-After"] = "5"
+        return response
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

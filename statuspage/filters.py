@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import idna
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, g, request, url_for
 from flask_babel import format_date, format_datetime, format_decimal, ngettext
 from markupsafe import Markup, escape
 
@@ -42,8 +42,8 @@ def duration(delta: timedelta | None) -> str:
 
 
 def url_for_lang(lang: str) -> str:
-    """The current page in another language."""
-    args = dict(request.args)
+    """The current page in another language (a cached page: only the parameters it reads)."""
+    args = dict(g.page_params) if "page_params" in g else dict(request.args)
     args["lang"] = lang
     if request.endpoint is None:
         return url_for("public.index", lang=lang)

@@ -22,6 +22,7 @@ from flask_babel import force_locale
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from statuspage import claims
 from statuspage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
@@ -118,22 +119,30 @@ def _send_smtp(url: str, email: EmailMessage) -> None:
         client.send_message(email)
 
 
+def permanent(error: Exception) -> bool:
+    """A 5xx answer about the message or its recipient: trying again cannot help.
+
+    Authentication failures (530, 534, 535) and connection errors are ours to fix, and retried.
+    """
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        codes = [code for code, _ in error.recipients.values()]
+        return bool(codes) and all(500 <= code < 600 for code in codes)
+    if isinstance(error, smtplib.SMTPAuthenticationError):
+        return False
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 500 <= error.smtp_code < 600 and error.smtp_code not in (530, 534, 535)
+    return False
+
+
 def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
-    """Sends what is due; returns (sent, failed attempts). Commits after each message."""
+    """Sends what is due; returns (sent, failed attempts). Each message is claimed first
+    (`statuspage.claims`), so two workers never send the same mail."""
     config = current_app.config
-    due = (
-        session.execute(
-            select(OutboxMessage)
-            .where(OutboxMessage.status == "pending", OutboxMessage.next_attempt_at <= now)
-            .order_by(OutboxMessage.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
-    )
     sent = failed = 0
-    for message in due:
+    for _ in range(limit):
+        message = claims.claim_next(session, OutboxMessage, now)
+        if message is None:
+            break
         email = build(message, config["MAIL_FROM"])
         try:
             if config["SMTP_URL"]:
@@ -145,7 +154,10 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
         except (OSError, smtplib.SMTPException) as error:
             message.attempts += 1
             message.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if message.attempts >= MAX_ATTEMPTS:
+            if permanent(error):
+                message.status = "failed"
+                message.last_error = f"permanent: {message.last_error}"[:2000]
+            elif message.attempts >= MAX_ATTEMPTS:
                 message.status = "failed"
             message.next_attempt_at = now + backoff(message.attempts)
             log.warning("mail %s to %s failed: %s", message.id, message.recipient, error)
@@ -156,5 +168,6 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
             message.last_error = ""
             message.attempts += 1
             sent += 1
+        claims.release(message)
         session.commit()
     return sent, failed

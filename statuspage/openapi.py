@@ -358,6 +358,23 @@ CREATED_REQUEST = {
     },
 }
 
+SPOOLED_REQUEST = {
+    "type": "object",
+    "description": "the database could not take the request: it is kept on the server's disk, "
+    "acknowledged, and will be stored, matched and mailed as soon as the database is back; the "
+    "reference and the url stay the same",
+    "required": ["reference", "state", "proposal", "shown", "url", "spooled", "message"],
+    "properties": {
+        "reference": {"type": "string", "pattern": "^REQ-[0-9A-Z]{6}$"},
+        "state": {"type": "string", "enum": ["received"]},
+        "proposal": {"type": "null"},
+        "shown": {"type": "array", "maxItems": 0},
+        "url": {"type": "string", "format": "uri"},
+        "spooled": {"type": "boolean", "const": True},
+        "message": {"type": "string", "description": "what to tell the customer, in `lang`"},
+    },
+}
+
 STATS = {
     "type": "object",
     "required": ["incidents"],
@@ -750,6 +767,22 @@ def document() -> dict[str, Any]:
                             },
                             "201",
                         ),
+                        **_ok(
+                            "Received while the database is unavailable: kept on disk, "
+                            "acknowledged, stored as soon as the database is back",
+                            _ref("SpooledRequest"),
+                            {
+                                "reference": "REQ-7K3F9Q",
+                                "state": "received",
+                                "proposal": None,
+                                "shown": [],
+                                "url": "https://status.example.com/requests/REQ-7K3F9Q?t=5f0c",
+                                "spooled": True,
+                                "message": "Received: we will check it against known incidents "
+                                "in a moment.",
+                            },
+                            "202",
+                        ),
                         **_error_responses(400, 422, 429),
                     },
                 }
@@ -891,6 +924,7 @@ def document() -> dict[str, Any]:
                 "MatchResult": MATCH_RESULT,
                 "NewRequest": NEW_REQUEST,
                 "CreatedRequest": CREATED_REQUEST,
+                "SpooledRequest": SPOOLED_REQUEST,
                 "Stats": STATS,
                 "Error": ERROR,
             },

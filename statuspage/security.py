@@ -107,6 +107,8 @@ def _chat_snippet() -> str:
 
     version = request.environ.get("statuspage.version")
     known = current_app.extensions.get("statuspage_chat_snippet")
+    if request.environ.get("statuspage.database_down"):  # a stale page: the last snippet known
+        return known[1] if known is not None else ""
     if version is not None and known is not None and known[0] == version:
         return known[1]
     try:

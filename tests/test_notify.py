@@ -185,6 +185,11 @@ class Receiver(BaseHTTPRequestHandler):
 
     def do_POST(self):  # noqa: N802 - http.server's name
         body = self.rfile.read(int(self.headers["Content-Length"]))
+        if self.path == "/moved":  # a receiver sending us elsewhere (a 307 keeps the POST)
+            self.send_response(307)
+            self.send_header("Location", "/hook")
+            self.end_headers()
+            return
         if Receiver.fail_next:
             Receiver.fail_next -= 1
             self.send_response(503)
@@ -220,6 +225,19 @@ def add_hook(admin, url):
     return re.search(
         r'<code class="secret">([0-9a-f]+)</code>', response.get_data(as_text=True)
     ).group(1)
+
+
+def test_a_webhook_redirect_is_never_followed(admin, runner, data, clock, components, receiver):
+    """Its target was never checked: a redirect could lead to a loopback or private address."""
+    url, handler = receiver
+    add_hook(admin, url.replace("/hook", "/moved"))
+    open_webmail(data, clock, components)
+    result = runner.invoke(args=["outbox", "deliver"])
+    assert "webhooks sent 0" in result.output
+    assert handler.received == []
+    with data() as session:
+        codes = {d.response_code for d in session.execute(db.select(WebhookDelivery)).scalars()}
+    assert codes == {307}
 
 
 def test_a_webhook_receiver_follows_an_incident(admin, runner, data, clock, components, receiver):

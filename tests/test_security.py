@@ -242,4 +242,5 @@ def test_a_cached_page_costs_no_query_for_its_headers(app, client):
         event.remove(engine, "before_cursor_execute", listener)
     assert response.status_code == 200
     assert "Content-Security-Policy" in response.headers
-    assert len(statements) == 1, statements  # the data version, nothing else
+    # at most the data version (read at most once a second per process), nothing else
+    assert [s for s in statements if "site_state" not in s.lower()] == []

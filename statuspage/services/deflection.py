@@ -229,13 +229,17 @@ def store(
     now: datetime,
     submission_key: str | None = None,
     kind: rq.RequestKind = rq.RequestKind.TICKET,
+    reference: str | None = None,
 ) -> SupportRequest:
-    """Stores the request as received; the caller commits before anything else happens."""
-    reference = rq.new_reference()
-    while session.execute(
-        select(SupportRequest.id).where(SupportRequest.reference == reference)
-    ).first():
+    """Stores the request as received; the caller commits before anything else happens.
+
+    `reference`: the one a spooled request was already acknowledged with."""
+    if reference is None:
         reference = rq.new_reference()
+        while session.execute(
+            select(SupportRequest.id).where(SupportRequest.reference == reference)
+        ).first():
+            reference = rq.new_reference()
     request = SupportRequest(
         reference=reference,
         kind=kind,

@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from statuspage import mail, serializers
+from statuspage import claims, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
@@ -370,7 +370,22 @@ def signature(secret: str, body: bytes) -> str:
     return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
 
 
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    """A 3xx is the receiver's answer, never followed: its target was not checked (it could
+    point at a loopback or private address)."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        return None
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
 def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+    """Posts what is due; each delivery claimed first, so two workers never post it twice.
+
+    Pending deliveries of a removed webhook are cancelled first, never sent.
+    """
     cancelled = (
         select(WebhookDelivery.id)
         .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
@@ -382,19 +397,11 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
         .values(status="cancelled", last_error="the webhook was removed")
     )
     session.commit()
-    due = (
-        session.execute(
-            select(WebhookDelivery)
-            .where(WebhookDelivery.status == "pending", WebhookDelivery.next_attempt_at <= now)
-            .order_by(WebhookDelivery.id)
-            .limit(limit)
-            .with_for_update(skip_locked=True)
-        )
-        .scalars()
-        .all()
-    )
     sent = failed = 0
-    for delivery in due:
+    for _ in range(limit):
+        delivery = claims.claim_next(session, WebhookDelivery, now)
+        if delivery is None:
+            break
         body = delivery.payload.encode()
         delivery.attempts += 1
         problem = webhook_target_problem(delivery.webhook.url)
@@ -413,7 +420,7 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
                     "X-Statuspage-Delivery": str(delivery.id),
                 },
             )
-            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
+            with _OPENER.open(request, timeout=10) as response:
                 delivery.response_code = response.status
         except urllib.error.HTTPError as error:
             delivery.response_code = error.code
@@ -433,6 +440,7 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
             delivery.next_attempt_at = now + mail.backoff(delivery.attempts)
             if delivery.attempts >= MAX_ATTEMPTS:
                 delivery.status = "failed"
+        claims.release(delivery)
         session.commit()
     return sent, failed
 

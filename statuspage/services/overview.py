@@ -36,6 +36,8 @@ class IncidentView:
     active: bool
     upcoming: bool
     components: list[tuple[Component, st.ComponentStatus]]
+    #: from its start to its resolution (a maintenance: its window) or to now; None before
+    duration: timedelta | None = None
 
     @property
     def id(self) -> str:
@@ -102,6 +104,7 @@ def view_incident(incident: Incident, now: datetime) -> IncidentView:
         active=active,
         upcoming=st.is_upcoming(facts, now),
         components=components,
+        duration=(window[1] - window[0]) if (window := st.active_window(facts, now)) else None,
     )
 
 

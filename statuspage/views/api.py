@@ -8,16 +8,18 @@ from typing import Any
 
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request
-from flask_babel import force_locale
+from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from statuspage import reasons, serializers
+from statuspage import reasons, serializers, spool
 from statuspage.clock import app_now
+from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
+from statuspage.domain.ids import is_public_id
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
@@ -465,11 +467,18 @@ def submit_limit() -> str:
     return current_app.config["RATELIMIT_SUBMIT"]
 
 
+def _known_service(service: str) -> bool:
+    """A component id; with the database down, any well-formed id (checked at ingestion)."""
+    try:
+        return db.session.get(Component, service) is not None
+    except DATABASE_ERRORS:
+        db.session.rollback()
+        return is_public_id(service)
+
+
 def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.RequestInput:
     service = data.get("service")
-    if service is not None and (
-        not isinstance(service, str) or db.session.get(Component, service) is None
-    ):
+    if service is not None and (not isinstance(service, str) or not _known_service(service)):
         raise ApiError(422, "invalid_field", "'service' is a component or group id", "service")
     domain = _string(data, "domain").strip()
     if domain:
@@ -562,6 +571,22 @@ def create_request():
             422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
         )
     stored = submit(_request_input(data, require_contact=True), key)
+    if isinstance(stored, spool.Spooled):  # the database could not take it: on disk, told
+        with force_locale(stored.lang):
+            message = gettext("Received: we will check it against known incidents in a moment.")
+        response = jsonify(
+            {
+                "reference": stored.reference,
+                "state": stored.state.value,
+                "proposal": None,
+                "shown": [],
+                "url": current_app.config["BASE_URL"] + deflection_link(stored),
+                "spooled": True,
+                "message": message,
+            }
+        )
+        response.status_code = 202
+        return response
     waiting = stored.state is RequestState.PROPOSED
     response = jsonify(
         {

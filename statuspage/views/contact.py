@@ -18,12 +18,13 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
+from werkzeug.exceptions import NotFound
 
 from statuspage import forms as f
-from statuspage import reasons
+from statuspage import intake, reasons, spool
 from statuspage.cache import now
 from statuspage.content import pages_cached
+from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import requests as rq
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
@@ -58,55 +59,36 @@ def request_input(form: f.ContactForm) -> deflection.RequestInput:
     )
 
 
-def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest:
-    """Stores the request first and commits; then the matcher, then the acknowledgement.
+def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest | spool.Spooled:
+    """Stored first (or spooled when the database cannot take it), then matched, then told."""
+    return intake.submit(db.session, data, key, now())
 
-    Neither a failing matcher nor a failing mail loses the request: it lands in the queue.
-    """
-    moment = now()
-    key = key or None  # an empty key names no submission (two of them would collide)
-    existing = deflection.find_submission(db.session, key)
-    if existing is not None:
-        if deflection.same_submission(existing, data):
-            return existing
-        key = None  # a key reused for another request: never the other one's private link
+
+def _service_choices() -> list:
+    """The form's services, from the last good read when the database does not answer."""
+    lang = current_language()
+    kept = current_app.extensions.setdefault("statuspage_service_choices", {})
     try:
-        stored = deflection.store(db.session, data, moment, submission_key=key)
-        db.session.commit()
-    except IntegrityError:  # the same form sent twice at once: the first one won
+        with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
+            kept[lang] = f.service_choices(_catalogue(), lang, _("I don't know"))
+    except DATABASE_ERRORS:
         db.session.rollback()
-        existing = deflection.find_submission(db.session, key)
-        if existing is None:
-            raise
-        if deflection.same_submission(existing, data):
-            return existing
-        stored = deflection.store(db.session, data, moment, submission_key=None)
-        db.session.commit()
+        log.warning("contact form: catalogue unreadable, using the last good one")
+    return kept.get(lang) or f.service_choices([], lang, _("I don't know"))
+
+
+def _active_incidents() -> list:
     try:
-        result = deflection.match(db.session, data, moment)
-        deflection.apply_match(db.session, stored, result, moment)
-        db.session.commit()
-    except Exception as error:  # noqa: BLE001 - whatever fails, the request is kept
+        with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
+            return ov.active_incidents(db.session, now())
+    except DATABASE_ERRORS:
         db.session.rollback()
-        log.exception("matching failed for %s", stored.reference)
-        stored = db.session.get(SupportRequest, stored.id)
-        deflection.matcher_failed(stored, moment, error)
-        db.session.commit()
-    try:
-        deflection.acknowledge(db.session, stored, moment)
-        db.session.commit()
-    except Exception:  # noqa: BLE001 - the acknowledgement is not worth losing the request
-        db.session.rollback()
-        log.exception("acknowledgement failed for %s", stored.reference)
-        stored = db.session.get(SupportRequest, stored.id)
-    return stored
+        return []
 
 
 def _contact_form() -> f.ContactForm:
     contact_form = f.ContactForm()
-    contact_form.service.choices = f.service_choices(
-        _catalogue(), current_language(), _("I don't know")
-    )
+    contact_form.service.choices = _service_choices()
     return contact_form
 
 
@@ -115,7 +97,7 @@ def _render_form(contact_form: f.ContactForm, status: int):
     return render_template(
         "contact/form.html",
         form=contact_form,
-        active=ov.active_incidents(db.session, now()),
+        active=_active_incidents(),
         intro=intro,
     ), status
 
@@ -147,8 +129,13 @@ def form():
         contact_form.lang.data = lang
         contact_form.submission_key.data = secrets.token_urlsafe(24)
         incident_id = request.args.get("incident", "")
-        if is_public_id(incident_id) and db.session.get(Incident, incident_id):
-            contact_form.subject.data = db.session.get(Incident, incident_id).name
+        try:
+            incident = db.session.get(Incident, incident_id) if is_public_id(incident_id) else None
+        except DATABASE_ERRORS:
+            db.session.rollback()
+            incident = None
+        if incident is not None:
+            contact_form.subject.data = incident.name
     status = 200
     if contact_form.validate_on_submit():
         key = contact_form.submission_key.data or ""
@@ -183,7 +170,19 @@ def _load(reference: str, token: str) -> SupportRequest:
 def request_page(reference: str):
     """The customer's private page. A GET never changes the request (mail scanners follow links):
     `?answer=` only brings forward the form of the answer chosen in a mail."""
-    stored = _load(reference, request.args.get("t", ""))
+    token = request.args.get("t", "")
+    if not deflection.token_ok(reference, token):
+        abort(404)
+    try:
+        with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
+            stored = _load(reference, token)
+    except (NotFound, *DATABASE_ERRORS) as error:
+        if isinstance(error, DATABASE_ERRORS):
+            db.session.rollback()
+        waiting = spool.find(reference)
+        if waiting is None:
+            raise
+        return render_template("contact/spooled.html", stored=waiting)
     if stored.state is rq.RequestState.PROPOSED:
         deflection.expire_proposal(
             db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]

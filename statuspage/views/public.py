@@ -82,7 +82,7 @@ def component(component_id: str):
 
 
 @bp.get("/history")
-@cached_page
+@cached_page(params=("page",))
 def history():
     page = page_number(maximum=1000)
     result = ov.history(db.session, now(), page, current_app.config["HISTORY_PAGE_SIZE"])

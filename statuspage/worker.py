@@ -1,0 +1,175 @@
+"""The background worker: one loop for everything that happens without a visitor.
+
+Each round: spooled requests ingested, maintenance windows turned (recorded in the timeline),
+the requests' timers, maintenance reminders, mail and webhooks, and the static mirror
+republished (with `PUBLISH_DIR`) when the data changed or time turned a page. A round that meets
+a database error logs it and the next round tries again: the worker outlives the database like
+the pages do.
+"""
+
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import event
+from sqlalchemy.orm import Session
+
+from statuspage import intake, mail, mirror
+from statuspage.database import DATABASE_ERRORS
+from statuspage.services import deflection, maintenance, notifications
+from statuspage.services import overview as ov
+from statuspage.services.versioning import current_version
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Round:
+    """What one round did (printed by `flask worker --once` and `flask outbox deliver`)."""
+
+    ingested: int = 0
+    turned: int = 0
+    published: int = 0
+    moved: int = 0
+    reminders: int = 0
+    sent: int = 0
+    failed: int = 0
+    hooks_sent: int = 0
+    hooks_failed: int = 0
+    errors: list[str] = field(default_factory=list)
+
+    @property
+    def busy(self) -> bool:
+        return any((self.ingested, self.turned, self.published, self.moved, self.reminders)) or any(
+            (self.sent, self.failed, self.hooks_sent, self.hooks_failed, self.errors)
+        )
+
+    def __str__(self) -> str:
+        text = (
+            f"ingested {self.ingested}; sent {self.sent}, failed {self.failed}; "
+            f"webhooks sent {self.hooks_sent}, failed {self.hooks_failed}; "
+            f"maintenance transitions {self.turned}; requests moved {self.moved}"
+            + (f"; mirror: {self.published} files" if self.published else "")
+        )
+        return text + (f"; errors: {', '.join(self.errors)}" if self.errors else "")
+
+
+def _step(session: Session, result: Round, name: str, work: Callable[[], None]) -> None:
+    try:
+        work()
+    except DATABASE_ERRORS as error:
+        try:
+            session.rollback()
+        except DATABASE_ERRORS:
+            log.debug("rollback failed with the database gone", exc_info=True)
+        log.warning("worker: %s skipped, database unavailable: %s", name, error)
+        result.errors.append(f"{name}: database unavailable")
+
+
+@dataclass
+class MirrorState:
+    """What the worker last published: the data version, and when time alone changes a page."""
+
+    version: int | None = None
+    next_at: datetime | None = None
+
+
+def republish(session: Session, now: datetime, state: MirrorState) -> int:
+    """With `PUBLISH_DIR` set: the mirror again when the data changed or time turned a page."""
+    folder = current_app.config["PUBLISH_DIR"]
+    if not folder:
+        return 0
+    version = current_version(session)
+    if state.version == version and state.next_at is not None and now < state.next_at:
+        return 0
+    app = current_app._get_current_object()
+    count = mirror.publish(app, session, Path(folder), now)
+    overview = ov.build_overview(session, now, current_app.config["PAGE_CACHE_SECONDS"])
+    state.version, state.next_at = version, overview.valid_until
+    return count
+
+
+def bound_statements(engine, timeout_ms: int) -> None:
+    """Every statement of this worker gives up after `timeout_ms` (PostgreSQL; SQLite's busy
+    timeout already bounds its waits): a lock held forever by a dead client makes a round fail
+    and the next one try again, never a worker stuck for good."""
+    if engine.dialect.name != "postgresql":
+        return
+    if getattr(engine, "_statuspage_statement_timeout", None) == timeout_ms:
+        return
+    engine._statuspage_statement_timeout = timeout_ms
+
+    def on_connect(connection, record) -> None:
+        with connection.cursor() as cursor:
+            cursor.execute(f"SET statement_timeout = {int(timeout_ms):d}")
+        connection.commit()
+
+    event.listen(engine, "connect", on_connect)
+    engine.dispose()  # connections opened before are not bounded
+
+
+def run_round(
+    session: Session, now: Callable[[], datetime], mirror_state: MirrorState | None = None
+) -> Round:
+    result = Round()
+    mirror_state = mirror_state if mirror_state is not None else MirrorState()
+
+    def publishing() -> None:
+        result.published = republish(session, now(), mirror_state)
+        session.commit()
+
+    def ingest() -> None:
+        result.ingested = intake.ingest(session, now())
+
+    def turning() -> None:
+        result.turned = maintenance.turn(session, now())
+
+    def timers() -> None:
+        result.moved = deflection.run_timers(session, now())
+        result.reminders = notifications.send_reminders(session, now())
+        session.commit()
+
+    def outbox() -> None:
+        result.sent, result.failed = mail.deliver(session, now())
+
+    def webhooks() -> None:
+        result.hooks_sent, result.hooks_failed = notifications.deliver_webhooks(session, now())
+
+    for name, work in (
+        ("spool", ingest),
+        ("maintenance", turning),
+        ("timers", timers),
+        ("mail", outbox),
+        ("webhooks", webhooks),
+        ("mirror", publishing),
+    ):
+        _step(session, result, name, work)
+    return result
+
+
+def run(
+    session: Session,
+    now: Callable[[], datetime],
+    interval: float,
+    report: Callable[[Round], None],
+    stop: threading.Event | None = None,
+) -> None:
+    """Rounds every `interval` seconds until SIGTERM or SIGINT (ends after the current round)."""
+    stop = stop or threading.Event()
+    mirror_state = MirrorState()
+    if threading.current_thread() is threading.main_thread():
+        for signum in (signal.SIGTERM, signal.SIGINT):
+            signal.signal(signum, lambda *_: stop.set())
+    while not stop.is_set():
+        result = run_round(session, now, mirror_state)
+        if result.busy:
+            report(result)
+        session.close()  # no connection held between rounds
+        stop.wait(interval)
