@@ -7,6 +7,7 @@ from statuspage.extensions import db
 from statuspage.models import OutboxMessage, Subscriber, SupportRequest, Webhook, WebhookDelivery
 
 from .conftest import PASSWORD, csrf_token
+from .test_deflection import SERVFAIL, answer, contact
 from .test_notify import add_hook, confirm, open_webmail, outbox, subscribe
 from .test_notify import receiver as receiver_fixture  # noqa: F401 - the `receiver` fixture
 
@@ -118,6 +119,35 @@ def test_affected_too_again_sends_no_new_acknowledgement(client, data, livedns):
         )
         assert response.status_code == 302
     assert len(outbox(data, "ack")) == 1
+
+
+def test_affected_too_never_hands_out_anothers_private_link(client, data, livedns):
+    """Found in review: "I'm affected too" with the address of a customer whose request is
+    attached redirected a stranger to that customer's private page."""
+    response, _ = contact(
+        client, **{**SERVFAIL, "email": VICTIM, "message": "My secret mailbox: hunter2"}
+    )
+    private = response.headers["Location"]
+    answer(client, private, "accept")
+    with data() as session:
+        (row,) = session.execute(db.select(SupportRequest)).scalars()
+        assert row.incident_id == livedns  # attached: what "I'm affected too" used to return
+    stranger = client.application.test_client()
+    url = f"/incidents/{livedns}/affected"
+    reply = stranger.post(
+        url, data={"csrf_token": csrf_token(stranger, url), "email": VICTIM, "lang": "en"}
+    )
+    assert reply.status_code == 302
+    assert reply.headers["Location"] == url
+    page = stranger.get(url).get_data(as_text=True)
+    assert "hunter2" not in page
+    assert private.split("?")[0] not in page
+    # a new address gets the same answer: nobody learns who follows which incident
+    other = stranger.post(
+        url,
+        data={"csrf_token": csrf_token(stranger, url), "email": "new@example.com", "lang": "en"},
+    )
+    assert other.headers["Location"] == url
 
 
 def test_the_acknowledgement_never_echoes_the_subject(client, data):

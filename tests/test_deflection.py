@@ -368,10 +368,15 @@ def test_im_affected_too(client, data, livedns):
         },
     )
     assert response.status_code == 302
-    reference, _ = reference_of(response)
-    stored = request_row(data, reference)
-    assert stored.state is RequestState.ATTACHED
-    assert stored.incident_id == livedns
+    assert response.headers["Location"] == f"/incidents/{livedns}/affected"
+    assert "we will tell you as soon as it is fixed" in text(
+        client.get(response.headers["Location"])
+    )
+    with data() as session:
+        stored = session.execute(db.select(SupportRequest)).scalar_one()
+        assert stored.email == "ana@example.com"
+        assert stored.state is RequestState.ATTACHED
+        assert stored.incident_id == livedns
     public = text(client.get(f"/incidents/{livedns}?lang=en"))
     assert f"/incidents/{livedns}/affected" in public
 

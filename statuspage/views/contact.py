@@ -314,8 +314,17 @@ def affected(incident_id: str):
             status = 409
         else:
             db.session.commit()
-            flash(_("Done: we will tell you as soon as it is fixed."), "success")
-            return redirect(deflection_link(stored))
+            # Never the private link here: anyone can type an address, and the one who follows
+            # this incident with it already has that link by mail. Whether it was new or not
+            # looks the same, so the answer tells nobody who follows which incident.
+            flash(
+                _(
+                    "Done: we will tell you as soon as it is fixed. The link to follow it is in "
+                    "the mail we sent you."
+                ),
+                "success",
+            )
+            return redirect(url_for("contact.affected", incident_id=incident.id))
     elif request.method == "POST":
         status = 422 if view.active else 409
     return render_template("contact/affected.html", form=affected_form, view=view), status
