@@ -106,16 +106,19 @@ def is_throttled(session: Session, email: str, address: str, now: datetime) -> b
     machine guessing), and per account from all addresses (a guessing botnet). The per-account
     limit is higher, so that one address cannot lock a staff member out by itself."""
     since = now - THROTTLE_WINDOW
-    for column, value, limit in (
-        (LoginFailure.address, address, THROTTLE_FAILURES),
-        (LoginFailure.email, email, ACCOUNT_FAILURES),
-    ):
-        failures = session.execute(
-            select(func.count()).where(column == value, LoginFailure.at >= since)
-        ).scalar()
-        if failures > limit:
-            return True
-    return False
+    from_address = session.execute(
+        select(func.count()).where(LoginFailure.address == address, LoginFailure.at >= since)
+    ).scalar()
+    if from_address > THROTTLE_FAILURES:
+        return True
+    # each address counts for the account no more than it may try by itself: attempts refused
+    # at an address's own limit must not add up to lock the account from there
+    per_address = session.execute(
+        select(func.count())
+        .where(LoginFailure.email == email, LoginFailure.at >= since)
+        .group_by(LoginFailure.address)
+    ).scalars()
+    return sum(min(n, THROTTLE_FAILURES + 1) for n in per_address) > ACCOUNT_FAILURES
 
 
 def authenticate(
