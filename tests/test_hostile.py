@@ -405,3 +405,15 @@ def test_the_api_refuses_unknown_fields_as_its_document_says(client, tokens, liv
         assert error["message"] == f"unknown field '{error['field']}'"
     with_known = {"name": "Known", "body": "Only documented fields.", "kind": "incident"}
     assert client.post("/api/v1/incidents", json=with_known, headers=auth).status_code == 201
+
+
+def test_a_strange_limit_in_the_api_is_a_422_never_a_500(client, tokens):
+    """Found in review: `?limit=²` passed isdigit() and broke int() (500)."""
+    for limit in BAD_PAGES:
+        for url in ("/api/v1/incidents", "/api/v1/audit"):
+            response = client.get(f"{url}?limit={limit}", headers=bearer(tokens["admin"]))
+            assert response.status_code == 422, (url, limit)
+            assert response.is_json
+    assert (
+        client.get("/api/v1/incidents?limit=5", headers=bearer(tokens["admin"])).status_code == 200
+    )

@@ -237,7 +237,7 @@ def list_incidents():
     if which not in ("unresolved", "all"):
         raise ApiError(422, "invalid_field", "'status' is unresolved or all", "status")
     limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
         raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
     now = app_now()
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
@@ -424,7 +424,7 @@ def revoke_token(token_id: int):
 @token_required(StaffRole.ADMIN)
 def audit_log():
     limit = request.args.get("limit", "50")
-    if not limit.isdigit() or not 1 <= int(limit) <= MAX_LIST:
+    if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
         raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
     rows = db.session.execute(
         select(AuditEntry).order_by(AuditEntry.id.desc()).limit(int(limit))
