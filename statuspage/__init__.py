@@ -11,6 +11,19 @@ from flask import Flask
 from statuspage import config
 from statuspage.config import PROJECT_ROOT
 
+#: Commands that serve pages or send mail need the secret key that signs links and forms.
+_NEED_SECRET = frozenset({"run", "worker", "publish", "outbox"})
+
+
+def _command_without_secret() -> bool:
+    """A command line that may start without a secret key (`flask init` generates it)."""
+    context = click.get_current_context(silent=True)
+    names = set()
+    while context is not None:
+        names.add(context.info_name)
+        context = context.parent
+    return bool(names) and not names & _NEED_SECRET
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app = Flask(
@@ -24,7 +37,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
             Path(app.instance_path),
             test_config,
             debug=app.debug,
-            allow_missing_secret=click.get_current_context(silent=True) is not None,
+            allow_missing_secret=_command_without_secret(),
         )
     )
     app.jinja_env.add_extension("jinja2.ext.do")

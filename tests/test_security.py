@@ -244,3 +244,17 @@ def test_a_cached_page_costs_no_query_for_its_headers(app, client):
     assert "Content-Security-Policy" in response.headers
     # at most the data version (read at most once a second per process), nothing else
     assert [s for s in statements if "site_state" not in s.lower()] == []
+
+
+def test_commands_that_serve_or_send_need_the_key():
+    """Found in review: any command line could start without a key, `flask run` included (its
+    forms then failed with a 500)."""
+    import click
+
+    from statuspage import _command_without_secret
+
+    for name, allowed in (("init", True), ("db", True), ("run", False), ("worker", False)):
+        group = click.Context(click.Group("flask"), info_name="flask")
+        with group, click.Context(click.Command(name), info_name=name, parent=group):
+            assert _command_without_secret() is allowed, name
+    assert _command_without_secret() is False  # no command line: a WSGI server
