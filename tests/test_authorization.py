@@ -76,6 +76,25 @@ def test_every_route_is_public_staff_or_behind_a_token(app):
     assert unclassified == []
 
 
+def test_every_console_route_sends_strangers_to_sign_in(app, client, livedns, components):
+    """Anonymous, every console route and method ends at the sign-in page and shows nothing."""
+    values = {"incident_id": livedns, "component_id": components["dns"].id}
+    checked = 0
+    for endpoint, url, methods, _view in routes(app, values):
+        if not url.startswith("/staff") or endpoint in PUBLIC:
+            continue
+        for method in methods:
+            response = client.open(url, method=method, data={})
+            if method == "GET":
+                assert response.status_code == 302, (url, response.status_code)
+            else:  # a POST without its token is refused before anything else
+                assert response.status_code in (302, 400), (method, url, response.status_code)
+            if response.status_code == 302:
+                assert "/staff/login" in response.headers["Location"], (method, url)
+            checked += 1
+    assert checked >= 30
+
+
 def test_every_api_endpoint_refuses_calls_without_a_token(app, client):
     checked = 0
     for _endpoint, url, methods, view in routes(app, {}):
