@@ -480,3 +480,35 @@ def test_manage_and_unsubscribe_links_work_for_a_while_then_expire(client, data,
     clock.now += timedelta(days=366)
     assert client.post(unsubscribe).status_code == 410
     assert client.get("/subscriptions/manage/forged.token").status_code == 404
+
+
+def test_one_address_gets_one_mail_per_update_however_many_requests_it_has(
+    app, client, data, livedns, clock
+):
+    """Found in review: a stranger attaching ten requests in someone's name made every staff
+    update send them ten mails."""
+    from statuspage.domain import status as st
+    from statuspage.models import Incident
+    from statuspage.services.operations import add_update
+
+    from .test_deflection import resolve
+
+    app.config["RATELIMIT_ENABLED"] = False
+    for n in range(4):
+        response, _ = contact(client, **{**SERVFAIL, "email": VICTIM, "message": f"Down ({n})"})
+        answer(client, response.headers["Location"], "accept")
+    with data() as session:
+        rows = session.execute(db.select(SupportRequest)).scalars().all()
+        assert [r.incident_id for r in rows] == [livedns] * 4
+        add_update(
+            session,
+            session.get(Incident, livedns),
+            status=st.IncidentStatus.MONITORING,
+            body="Fix deployed.",
+            components=None,
+            actor="ops",
+            now=clock.now,
+        )
+    resolve(data, livedns, clock)
+    assert len(outbox(data, "update")) == 1
+    assert len(outbox(data, "resolved")) == 1

@@ -572,7 +572,8 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
         .all()
     )
     closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
-    for request in attached:
+    told: set[str] = set()  # one mail per address and update, however many requests it has here
+    for request in sorted(attached, key=lambda r: r.id):
         if closing:
             request.state = S.AWAITING_CONFIRMATION
             request.confirmation_since = now
@@ -582,6 +583,9 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
             template = "update"
         else:
             continue
+        if request.email in told:
+            continue
+        told.add(request.email)
         mail.queue(
             session,
             kind=template,
