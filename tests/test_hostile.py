@@ -417,3 +417,11 @@ def test_a_strange_limit_in_the_api_is_a_422_never_a_500(client, tokens):
     assert (
         client.get("/api/v1/incidents?limit=5", headers=bearer(tokens["admin"])).status_code == 200
     )
+
+
+def test_an_over_long_name_in_the_api_is_refused_never_cut(client, data):
+    body = {"email": "ana@example.com", "subject": "Down", "message": "Since noon."}
+    response = client.post("/api/v1/requests", json={**body, "name": "N" * 201})
+    assert response.status_code == 422
+    assert response.get_json()["error"]["field"] == "name"
+    assert client.post("/api/v1/requests", json={**body, "name": "N" * 200}).status_code == 201

@@ -511,9 +511,12 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
         raise ApiError(422, "missing_field", f"'{field}' is required", field)
     if len(subject) > 255 or len(message) > 20_000:
         raise ApiError(422, "invalid_field", "the subject or message is too long", "message")
+    name = _string(data, "name")
+    if len(name) > 200:  # refused, never cut: nothing typed is lost without a word
+        raise ApiError(422, "invalid_field", "'name' is 200 characters at most", "name")
     return deflection.RequestInput(
         email=email,
-        name=_string(data, "name")[:200],
+        name=name,
         service_id=service,
         domain=domain or None,
         subject=subject,
