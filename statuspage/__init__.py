@@ -41,6 +41,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     )
     app.jinja_env.add_extension("jinja2.ext.do")
+    proxies = app.config["TRUSTED_PROXIES"]
+    if proxies:  # the client address the limits and the sign-in throttle count by
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
     from statuspage import cli, errors, filters, i18n, inputs, security
     from statuspage.extensions import csrf, db, limiter, migrate

@@ -46,6 +46,9 @@ DEFAULTS: dict[str, Any] = {
     "MATCH_HIGH_THRESHOLD": 0.8,  # an unanswered proposal is attached only from this score
     "SWEEP_HOURS": 6,  # how far before an incident the console looks for matching requests
     "MAX_REQUEST_BYTES": 1024 * 1024,  # larger request bodies are refused (413)
+    # proxies in front of the app (nginx, a load balancer) whose X-Forwarded-For and
+    # X-Forwarded-Proto are trusted; 0: the client is the connection's peer
+    "TRUSTED_PROXIES": 0,
     "RATELIMIT_ENABLED": True,
     "RATELIMIT_STORAGE_URL": "memory://",  # e.g. redis://host:6379 to share limits
     "RATELIMIT_MATCH": "60 per minute",  # POST /api/v1/requests/match, per client address

@@ -512,3 +512,40 @@ def test_one_address_gets_one_mail_per_update_however_many_requests_it_has(
     resolve(data, livedns, clock)
     assert len(outbox(data, "update")) == 1
     assert len(outbox(data, "resolved")) == 1
+
+
+def test_behind_trusted_proxies_each_client_counts_for_itself(
+    app, database_url, clock, staff_accounts
+):
+    """Behind nginx or a load balancer every connection comes from the proxy: with
+    STATUSPAGE_TRUSTED_PROXIES the throttle and the limits count the client X-Forwarded-For
+    names; without it, the header is not believed (anyone can send it)."""
+    from statuspage import create_app
+
+    admin_email = staff_accounts["admin"]
+
+    def attempt(application, forwarded, password):
+        client = application.test_client()
+        client.environ_base["REMOTE_ADDR"] = "10.0.0.2"  # the proxy
+        client.environ_base["HTTP_X_FORWARDED_FOR"] = forwarded
+        token = csrf_token(client, "/staff/login")
+        return client.post(
+            "/staff/login", data={"email": admin_email, "password": password, "csrf_token": token}
+        ).status_code
+
+    behind = create_app(
+        {**{k: app.config[k] for k in ("TESTING", "SECRET_KEY", "BASE_URL", "CLOCK")},
+         "DATABASE_URL": database_url, "TRUSTED_PROXIES": 1}
+    )  # fmt: skip
+    try:
+        for _ in range(6):
+            attempt(behind, "203.0.113.9", "wrong")
+        assert attempt(behind, "203.0.113.9", PASSWORD) == 429
+        assert attempt(behind, "198.51.100.7", PASSWORD) == 302  # another client behind it
+    finally:
+        with behind.app_context():
+            db.engine.dispose()  # its connections would hold the next test's schema reset
+    # the fixture's app trusts no proxy: X-Forwarded-For changes nothing, the peer is throttled
+    for _ in range(6):
+        attempt(app, "192.0.2.1", "wrong")
+    assert attempt(app, "192.0.2.99", PASSWORD) == 429
