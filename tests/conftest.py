@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from werkzeug.serving import make_server
 
@@ -23,6 +24,12 @@ from statuspage.models import Component, StaffRole
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.operations import IncidentInput, open_incident
 from statuspage.services.staff import create_staff, create_token
+
+# The same examples on every run (a suite that lands or not must not depend on luck); set
+# HYPOTHESIS_PROFILE=explore to search new ones, as a fuzzing session would.
+hypothesis_settings.register_profile("suite", derandomize=True, database=None)
+hypothesis_settings.register_profile("explore", derandomize=False)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 
 PG_URL = os.environ.get("STATUSPAGE_TEST_DATABASE_URL")
 CONTENT = Path(__file__).resolve().parent.parent / "content"
