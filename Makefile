@@ -73,12 +73,17 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
-# tests/test_deploy.py runs deploy/nginx.conf in Debian's nginx (started by the test itself).
+# tests/test_deploy.py runs deploy/nginx.conf in Debian's nginx (started by the test itself)
+# and checks the systemd units with systemd-analyze.
 nginx:
 	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
 		echo "installing Debian's nginx for the deployment test"; \
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		echo "installing systemd-analyze (Debian's systemd) to check the units"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
 
 # axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json

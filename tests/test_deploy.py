@@ -16,6 +16,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
 
@@ -23,8 +24,9 @@ import feedparser
 import pytest
 from sqlalchemy import func, select
 
+from statuspage.domain import status as st
 from statuspage.models import SupportRequest
-from tests.conftest import CSRF
+from tests.conftest import CSRF, new_incident
 
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
@@ -319,3 +321,56 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(site, gunicorn, 
             answer["Content-Security-Policy"] == client.get("/").headers["Content-Security-Policy"]
         )
     assert site.request("/staff/")[0] == 503
+
+
+def test_nginx_follows_each_publication_and_the_history_pages(
+    app, site, gunicorn, runner, data, clock, components
+):
+    """The worker switches the mirror's link; nginx serves the new tree at once."""
+    assert b"Old outage" not in site.request("/history")[2]
+    for days in (35, 65):
+        new_incident(
+            data,
+            clock,
+            components,
+            name=f"Old outage {days} days ago",
+            component="webmail",
+            status="major_outage",
+            impact=st.Impact.MAJOR,
+            started_at=clock.now - timedelta(days=days),
+        )
+    app.config["HISTORY_PAGE_SIZE"] = 1
+    assert runner.invoke(args=["publish", str(site.mirror)]).exit_code == 0
+    pages = sorted(p.name for p in (site.mirror / "fr" / "history" / "page").iterdir())
+    assert pages == ["2", "3"]
+    for number in pages:
+        status, _, body = site.request(f"/history?page={number}&lang=fr")
+        assert status == 200
+        assert (
+            body == (site.mirror / "fr" / "history" / "page" / number / "index.html").read_bytes()
+        )
+    status, _, body = site.request("/history?page=3", headers={"Accept-Language": "fr"})
+    assert b"Old outage 65 days ago" in body
+    # A page the mirror does not have: the app's answer (its own render, its own ETag).
+    status, answer, _ = site.request("/history?page=4")
+    direct = Site(gunicorn.port).request("/history?page=4")
+    assert (status, answer["ETag"]) == (direct[0], direct[1]["ETag"])
+
+
+def test_systemd_units_are_valid(tmp_path):
+    """systemd's own check of both units, pointed at this checkout (commands executable)."""
+    analyze = shutil.which("systemd-analyze")
+    if analyze is None:
+        pytest.fail("systemd-analyze is missing: `make test` installs it (Debian's systemd)")
+    venv = str(Path(sys.executable).parent.parent)
+    units = []
+    for name in ("statuspage.service", "statuspage-worker.service"):
+        text = replace((DEPLOY / name).read_text(), "/srv/statuspage/.venv", venv)
+        text = replace(text, "/etc/statuspage/statuspage.env", str(DEPLOY / "statuspage.env"))
+        (tmp_path / name).write_text(text.replace("/srv/statuspage", str(ROOT)))
+        units.append(str(tmp_path / name))
+    result = subprocess.run(
+        [analyze, "verify", *units], capture_output=True, text=True, timeout=60, check=False
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert result.stderr == "", result.stderr
