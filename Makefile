@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx clean train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -73,16 +73,28 @@ browser:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq default-jre-headless >/dev/null; }
 
+# tests/test_deploy.py runs deploy/nginx.conf in Debian's nginx (started by the test itself)
+# and checks the systemd units with systemd-analyze.
+nginx:
+	@command -v nginx >/dev/null 2>&1 || [ -x /usr/sbin/nginx ] || { \
+		echo "installing Debian's nginx for the deployment test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx >/dev/null; }
+	@command -v systemd-analyze >/dev/null 2>&1 || { \
+		echo "installing systemd-analyze (Debian's systemd) to check the units"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
+
 # axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
 # The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
 # cross-validation (`make test` runs them all).
-check: $(VENV)/.installed-test translations lint
+check: $(VENV)/.installed-test translations lint nginx
 	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
 
-test: $(VENV)/.installed-test translations lint browser tests/e2e/node_modules/axe-core/axe.min.js
+test: $(VENV)/.installed-test translations lint browser nginx tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
