@@ -9,6 +9,7 @@ import threading
 from contextlib import contextmanager, suppress
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
@@ -121,3 +122,24 @@ def sqlite_gone(url: str, engine):
         engine.dispose()
         shutil.rmtree(path)
         aside.rename(path)
+
+
+# -- fixtures: import them into a test module to run its app through the relay --------------
+
+
+@pytest.fixture
+def proxy():
+    """On PostgreSQL the app reaches the server through a relay that a test can cut."""
+    from tests.conftest import PG_URL
+
+    if not PG_URL:
+        return None
+    url, relay = proxied(PG_URL)
+    relay.url = url
+    return relay
+
+
+@pytest.fixture
+def database_url(tmp_path, proxy):
+    """Replaces conftest's: the test's own SQLite file, or PostgreSQL through the relay."""
+    return proxy.url if proxy else f"sqlite:///{tmp_path / 'test.db'}"

@@ -9,27 +9,17 @@ from datetime import timedelta
 from pathlib import Path
 
 import feedparser
-import pytest
 
 from statuspage import create_app, mirror
 from statuspage.domain import status as st
 from statuspage.extensions import db
-from tests.conftest import PG_URL, new_incident
-from tests.outage import proxied, sqlite_gone
+from tests import outage
+from tests.conftest import new_incident
+from tests.outage import sqlite_gone
 
-
-@pytest.fixture
-def proxy():
-    if not PG_URL:
-        return None
-    url, relay = proxied(PG_URL)
-    relay.url = url
-    return relay
-
-
-@pytest.fixture
-def database_url(tmp_path, proxy):
-    return proxy.url if proxy else f"sqlite:///{tmp_path / 'test.db'}"
+# the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
+proxy = outage.proxy
+database_url = outage.database_url
 
 
 def trees(folder: Path) -> list[str]:

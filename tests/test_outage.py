@@ -8,30 +8,19 @@ import re
 from datetime import timedelta
 
 import feedparser
-import pytest
 
 from statuspage.cache import version_reader
 from statuspage.domain import status as st
 from statuspage.extensions import db
-from tests.conftest import PG_URL, new_incident
-from tests.outage import locked, proxied, sqlite_gone
+from tests import outage
+from tests.conftest import new_incident
+from tests.outage import locked, sqlite_gone
 
 UPDATED = re.compile(r'Page updated <time datetime="([^"]+)">')
 
-
-@pytest.fixture
-def proxy(tmp_path):
-    """On PostgreSQL the app reaches the server through a relay that a test can cut."""
-    if not PG_URL:
-        return None
-    url, relay = proxied(PG_URL)
-    relay.url = url
-    return relay
-
-
-@pytest.fixture
-def database_url(tmp_path, proxy):
-    return proxy.url if proxy else f"sqlite:///{tmp_path / 'test.db'}"
+# the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
+proxy = outage.proxy
+database_url = outage.database_url
 
 
 def public_pages(livedns: str, component_id: str) -> list[str]:

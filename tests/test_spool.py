@@ -22,27 +22,17 @@ import pytest
 
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, SupportRequest
-from tests.conftest import PG_URL
-from tests.outage import locked, proxied, sqlite_gone
+from tests import outage
+from tests.outage import locked, sqlite_gone
 from tests.test_api import validator
 from tests.test_deflection import SERVFAIL, contact, reference_of, text
 
 RECEIVED_EN = "Received: we will check it against known incidents in a moment."
 RECEIVED_FR = "Bien reçue : nous la comparons aux incidents connus dans un instant."
 
-
-@pytest.fixture
-def proxy():
-    if not PG_URL:
-        return None
-    url, relay = proxied(PG_URL)
-    relay.url = url
-    return relay
-
-
-@pytest.fixture
-def database_url(tmp_path, proxy):
-    return proxy.url if proxy else f"sqlite:///{tmp_path / 'test.db'}"
+# the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
+proxy = outage.proxy
+database_url = outage.database_url
 
 
 @pytest.fixture
