@@ -28,6 +28,7 @@ TEXTS = {
     ),
     "onset_match": _l("You say it began “%(words)s”, at the time of this incident."),
     "reads_as_service": _l("What you describe concerns %(service)s, which this incident affects."),
+    "quote_explained": _l("The message you quote is one our updates describe."),
     # for staff only
     "service_other": _l("Picked %(service)s, which this incident does not affect."),
     "service_excluded": _l("Picked %(service)s, which the updates say is not affected."),
@@ -44,6 +45,7 @@ TEXTS = {
     "cue_early_renewal": _l("Asks about renewing early (“%(words)s”)."),
     "cue_precaution": _l("Asks as a precaution, or says it works (“%(words)s”)."),
     "cue_recovered": _l("Says it works again (“%(words)s”)."),
+    "quote_unexplained": _l("Quotes a message our updates do not explain."),
     "cue_own_change": _l("Follows a change of the customer's own (“%(words)s”)."),
 }
 DATACENTERS = {"paris": "Paris", "luxembourg": "Luxembourg"}

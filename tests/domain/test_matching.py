@@ -390,3 +390,36 @@ def test_a_request_under_the_wrong_service_is_offered_what_its_words_describe():
     reasons = {r.code: r for r in match.reasons}
     assert reasons["reads_as_service"].for_customer
     assert reasons["reads_as_service"].param("service") == "control-panel"
+
+
+def test_a_quoted_message_counts_for_the_incident_that_explains_it(matcher):
+    assert entities.quotes('It says « Connexion refusée » then "Try again later" and `x`') == [
+        "Connexion refusée",
+        "Try again later",
+    ]
+    assert entities.quotes("Log:\n```\nstatus: SERVFAIL\n```") == ["\nstatus: SERVFAIL\n"]
+    assert entities.quotes("it's the customer's site") == []
+    explained = ask(
+        matcher,
+        [LIVEDNS],
+        "DNS errors",
+        "dig answers:\n```\nstatus: SERVFAIL, some zones time out\n```",
+        service="livedns",
+    )
+    (match,) = explained.matches
+    assert match.features["quote_match"] >= 0.68
+    assert "quote_explained" in codes(match)
+    assert next(r for r in match.reasons if r.code == "quote_explained").for_customer
+    unexplained = ask(
+        matcher,
+        [LIVEDNS],
+        "DNS errors",
+        'The panel says "Your invoice has been archived by accounting" when I open my zone.',
+        service="livedns",
+    )
+    (match,) = unexplained.matches
+    assert match.features["quote_unexplained"] == 1.0
+    assert "quote_unexplained" in codes(match)
+    assert not next(r for r in match.reasons if r.code == "quote_unexplained").for_customer
+    plain = ask(matcher, [LIVEDNS], "DNS down", "No quotes here.")
+    assert "quote_match" not in plain.matches[0].features

@@ -194,6 +194,8 @@ _REASON_FEATURES = {
     "onset_before": ("onset_days", "onset_gap", "onset_vague_gap"),
     "onset_match": ("onset_after", "age"),
     "reads_as_service": ("said_affected", "said_top"),
+    "quote_explained": ("quote_match",),
+    "quote_unexplained": ("quote_match", "quote_unexplained"),
     "third_party": ("third_party",),
     "cue_howto": ("cue_howto", "intent"),
     "cue_sales": ("cue_sales", "intent"),

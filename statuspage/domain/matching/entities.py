@@ -51,6 +51,18 @@ _PHONE = re.compile(r"(?:\+|00)\s?(\d{2,3})")
 _FR_MOBILE = re.compile(r"(?<!\d)0[67](?:[\s.]?\d{2}){4}(?!\d)")
 
 
+_QUOTED = re.compile(
+    r"```(.+?)```|«\s*(.+?)\s*»|“(.+?)”|(?<![\w])\"([^\"\n]{6,}?)\"(?![\w])|"
+    r"(?<![\w])'([^'\n]{6,}?)'(?![\w])",
+    re.S,
+)
+
+
+def quotes(text: str) -> list[str]:
+    """What the customer quotes: an error message, a log line, a command's output."""
+    return [next(g for g in match.groups() if g) for match in _QUOTED.finditer(text)]
+
+
 def error_codes(text: str) -> set[str]:
     """Error codes, each part on its own: `535 5.7.8` gives `535` and `5.7.8`."""
     found = set()

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from statuspage.domain.matching import entities, intent
@@ -114,6 +114,11 @@ class RequestFacts:
     cues: dict[str, intent.Cue]
     third_parties: dict[str, str]  #: provider and its role: host, target or named
     together: bool = False  #: websites and mail named together: what a DNS failure looks like
+    quoted: list[set[str]] = field(default_factory=list)  #: terms of each message quoted
+
+
+#: A quoted message is explained by an incident whose text has this share of its words.
+QUOTE_EXPLAINED = 0.34
 
 
 def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
@@ -146,6 +151,7 @@ def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
         cues=intent.cues(text),
         third_parties=intent.third_parties(text),
         together=together,
+        quoted=[q for q in (set(terms(quote)) for quote in entities.quotes(text)) if len(q) >= 2],
     )
 
 
@@ -261,6 +267,17 @@ def pair(
     if shown and rare >= 0.6:
         words = [facts.surface.get(t, t) for t in shown[:3]]
         reasons.append(_r("shared_words", True, words=", ".join(words)))
+
+    # a message the customer quotes (an error, a log line) that the incident's text explains
+    if facts.quoted:
+        told = set(doc.terms)
+        best = max(len(q & told) / len(q) for q in facts.quoted)
+        f["quote_match"] = best
+        if best >= 2 * QUOTE_EXPLAINED:
+            reasons.append(_r("quote_explained", True))
+        elif best < QUOTE_EXPLAINED:
+            f["quote_unexplained"] = 1.0
+            reasons.append(_r("quote_unexplained"))
 
     # -- entities and scope ------------------------------------------------------------------
     common = facts.codes & scope.codes

@@ -136,12 +136,12 @@ MONOTONIC = {
         "tld_excluded dc_service_conflict dc_text_conflict dc_excluded phone_conflict onset_days "
         "onset_gap cue_howto cue_sales cue_billing cue_gdpr cue_abuse cue_own_change "
         "cue_early_renewal third_party other_exact other_named svc_other named_other "
-        "codes_excluded third_party_excluded closer_excluded".split(),
+        "codes_excluded third_party_excluded closer_excluded quote_unexplained".split(),
         -1,
     ),
     **dict.fromkeys(
         "svc_exact svc_group codes tld_domain_match tld_text_match dc_service_match phone_match "
-        "specific alias named_affected intent best_text said_affected said_top".split(),
+        "specific alias named_affected intent best_text said_affected said_top quote_match".split(),
         1,
     ),
 }
