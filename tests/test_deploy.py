@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlencode
@@ -306,7 +307,8 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(site, gunicorn, 
 def test_nginx_follows_each_publication_and_the_history_pages(
     app, site, gunicorn, runner, data, clock, components
 ):
-    """The worker switches the mirror's link; nginx serves the new tree at once."""
+    """The worker switches the mirror's link; nginx serves the new tree within a second (its
+    open file cache checks a file once a second)."""
     assert b"Old outage" not in site.request("/history")[2]
     for days in (35, 65):
         new_incident(
@@ -321,6 +323,10 @@ def test_nginx_follows_each_publication_and_the_history_pages(
         )
     app.config["HISTORY_PAGE_SIZE"] = 1
     assert runner.invoke(args=["publish", str(site.mirror)]).exit_code == 0
+    switched = time.monotonic()
+    while b'rel="next"' not in site.request("/history")[2]:  # nginx had it open: now paged
+        assert time.monotonic() - switched < 1.5, "nginx still serves the previous mirror"
+        time.sleep(0.05)
     pages = sorted(p.name for p in (site.mirror / "fr" / "history" / "page").iterdir())
     assert pages == ["2", "3"]
     for number in pages:
