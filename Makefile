@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser nginx redis clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx redis bench clean train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -104,6 +104,18 @@ check: $(VENV)/.installed-test translations lint nginx redis
 test: $(VENV)/.installed-test translations lint browser nginx redis tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# Benchmarks, not part of `make test`: ratios measured side by side on this machine (wrk and
+# nginx from Debian, PostgreSQL started as for the tests). Copy the printed sections into
+# bench/RESULTS.md.
+bench: $(VENV)/.installed-test translations nginx
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing Debian's wrk for the benchmarks"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/storm.py
+	tests/with-postgres.sh $(BIN)/python bench/storm.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
