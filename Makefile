@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser nginx clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx redis bench clean train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -85,18 +85,37 @@ nginx:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
 
+# tests/test_instances.py starts Debian's redis-server itself (shared rate limits).
+redis:
+	@command -v redis-server >/dev/null 2>&1 || { \
+		echo "installing Debian's redis-server for the shared rate limits test"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
+
 # axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
 # The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
 # cross-validation (`make test` runs them all).
-check: $(VENV)/.installed-test translations lint nginx
+check: $(VENV)/.installed-test translations lint nginx redis
 	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
 
-test: $(VENV)/.installed-test translations lint browser nginx tests/e2e/node_modules/axe-core/axe.min.js
+test: $(VENV)/.installed-test translations lint browser nginx redis tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# Benchmarks, not part of `make test`: ratios measured side by side on this machine (wrk and
+# nginx from Debian, PostgreSQL started as for the tests). Copy the printed sections into
+# bench/RESULTS.md.
+bench: $(VENV)/.installed-test translations nginx
+	@command -v wrk >/dev/null 2>&1 || { \
+		echo "installing Debian's wrk for the benchmarks"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk >/dev/null; }
+	$(BIN)/python bench/load.py
+	$(BIN)/python bench/storm.py
+	tests/with-postgres.sh $(BIN)/python bench/storm.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -128,6 +128,16 @@ def load(
     if not settings["SPOOL_DIR"]:
         settings["SPOOL_DIR"] = str(instance_path / "spool")
     settings["RATELIMIT_STORAGE_URI"] = settings["RATELIMIT_STORAGE_URL"]
+    if settings["RATELIMIT_STORAGE_URL"].startswith(("redis", "rediss", "valkey")):
+        # a Redis that does not answer costs a request at most this, never a hang
+        settings["RATELIMIT_STORAGE_OPTIONS"] = {
+            "socket_connect_timeout": 0.25,
+            "socket_timeout": 0.25,
+        }
+    # the shared storage gone (Redis stopped): each instance counts on its own until it is
+    # back, rather than refusing every form with a 500
+    settings["RATELIMIT_IN_MEMORY_FALLBACK_ENABLED"] = True
+    settings["RATELIMIT_KEY_PREFIX"] = "statuspage"
     settings["RATELIMIT_HEADERS_ENABLED"] = True
     settings["MAX_CONTENT_LENGTH"] = settings["MAX_REQUEST_BYTES"]
     settings["SQLALCHEMY_DATABASE_URI"] = settings["DATABASE_URL"]

@@ -67,6 +67,16 @@ def submit(
         _rollback(session)
         log.warning("database cannot take a request (%s): spooling it", error)
         return spool.write(data, key, moment)
+    try:  # the usual path: matched and acknowledged in one transaction (one commit less)
+        result = deflection.match(session, data, moment)
+        deflection.apply_match(session, stored, result, moment)
+        deflection.acknowledge(session, stored, moment)
+        session.commit()
+        return stored
+    except Exception:  # noqa: BLE001 - the request is kept: each step again, on its own
+        _rollback(session)
+        log.exception("matching or acknowledging %s failed: each again alone", stored.reference)
+        stored = session.get(SupportRequest, stored.id)
     try:
         result = deflection.match(session, data, moment)
         deflection.apply_match(session, stored, result, moment)

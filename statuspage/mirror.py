@@ -19,6 +19,7 @@ import secrets
 import shutil
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 
@@ -78,15 +79,37 @@ def urls(session: Session) -> Iterator[str]:
         yield f"/incidents/{incident_id}/history.rss"
 
 
-def _write(tree: Path, relative: str, body: bytes) -> None:
+def _write(tree: Path, relative: str, body: bytes, previous: Path | None) -> None:
+    """Writes one file; one the previous mirror holds with the same bytes is linked to it
+    instead, so it keeps its modification time and the web server its ETag (nginx's is made of
+    the mtime and the size): browsers and CDNs revalidate with a 304, not a new download."""
     target = tree / relative
     target.parent.mkdir(parents=True, exist_ok=True)
+    if previous is not None:
+        old = previous / relative
+        try:
+            same = old.stat().st_size == len(body) and old.read_bytes() == body
+        except OSError:
+            same = False
+        if same:
+            try:
+                os.link(old, target)
+                return
+            except OSError:  # links refused, or the old tree just removed: a copy, dated as
+                target.write_bytes(body)  # the old file while it is there
+                with suppress(OSError):
+                    stat = old.stat()
+                    os.utime(target, ns=(stat.st_atime_ns, stat.st_mtime_ns))
+                return
     target.write_bytes(body)
 
 
-def _render_tree(app: Flask, pages: list[str], tree: Path, lang: str) -> int:
+def _render_tree(
+    app: Flask, pages: list[str], tree: Path, lang: str, previous: Path | None = None
+) -> int:
     """Runs in a thread of its own: each request gets its own app context (and `g`, and
-    language), as in production, not the command's."""
+    language), as in production, not the command's. `previous` is the language's tree in the
+    mirror being replaced."""
     client = app.test_client()
     count = 0
 
@@ -101,14 +124,14 @@ def _render_tree(app: Flask, pages: list[str], tree: Path, lang: str) -> int:
 
     for url in pages:
         body = fetch(url)
-        _write(tree, relative_file(url), body)
+        _write(tree, relative_file(url), body, previous)
         count += 1
         if url == "/history":
             for number in range(2, MAX_HISTORY_PAGES + 1):
                 older = fetch(url, str(number))
                 if older is None:
                     break
-                _write(tree, relative_file(url, str(number)), older)
+                _write(tree, relative_file(url, str(number)), older, previous)
                 count += 1
                 if b'rel="next"' not in older:
                     break
@@ -136,14 +159,18 @@ def publish(app: Flask, session: Session, target: Path, now: datetime) -> int:
             reader.forget()  # render from the version just read, not one a second old
         pages = list(urls(session))
         session.commit()  # no transaction held while the pages are rendered
+        previous = target.resolve() if target.is_symlink() else None
+        if previous is not None and not previous.is_dir():
+            previous = None
         with ThreadPoolExecutor(max_workers=1) as pool:
             count = sum(
-                pool.submit(_render_tree, app, pages, tree / lang, lang).result()
+                pool.submit(
+                    _render_tree, app, pages, tree / lang, lang, previous and previous / lang
+                ).result()
                 for lang in LANGUAGES
             )
         link = target.parent / f".{target.name}.link-{secrets.token_hex(4)}"
         os.symlink(tree.name, link)
-        previous = target.resolve() if target.is_symlink() else None
         os.replace(link, target)  # the switch: one rename
     except BaseException:
         shutil.rmtree(tree, ignore_errors=True)

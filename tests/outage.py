@@ -124,6 +124,19 @@ def sqlite_gone(url: str, engine):
         aside.rename(path)
 
 
+@contextmanager
+def direct(url: str):
+    """A connection to the database itself, around the relay a test may have cut."""
+    from tests.conftest import PG_URL
+
+    engine = create_engine(PG_URL or url)
+    try:
+        with engine.connect() as connection:
+            yield connection
+    finally:
+        engine.dispose()
+
+
 # -- fixtures: import them into a test module to run its app through the relay --------------
 
 

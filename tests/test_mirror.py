@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -184,3 +186,50 @@ def test_the_worker_republishes_when_the_data_or_the_time_changes(
         assert run_round(db.session, clock, state).published == 0
         clock.now += timedelta(minutes=2)  # time alone: durations, bars, windows
         assert run_round(db.session, clock, state).published > 0
+
+
+def test_a_file_whose_content_did_not_change_keeps_its_date_and_etag(
+    runner, data, clock, components, livedns, tmp_path
+):
+    """nginx's ETag is the file's mtime and size: a publication that rewrote unchanged files
+    would make every browser and CDN download them again. A file with the same bytes keeps its
+    date; a changed one gets a new date."""
+    target = tmp_path / "mirror"
+    assert runner.invoke(args=["publish", str(target)]).exit_code == 0
+    files = sorted(p.relative_to(target) for p in target.rglob("*") if p.is_file())
+    an_hour_ago = time.time_ns() - 3600 * 10**9
+    for relative in files:  # dated an hour back, so a rewrite could not keep the date by luck
+        os.utime(target / relative, ns=(an_hour_ago, an_hour_ago))
+    before = {relative: (target / relative).read_bytes() for relative in files}
+
+    assert runner.invoke(args=["publish", str(target)]).exit_code == 0  # nothing changed
+    for relative in files:
+        assert (target / relative).read_bytes() == before[relative], relative
+        assert (target / relative).stat().st_mtime_ns == an_hour_ago, relative
+
+    new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail login failures",
+        component="webmail",
+        status="partial_outage",
+        impact=st.Impact.MAJOR,
+    )
+    assert runner.invoke(args=["publish", str(target)]).exit_code == 0
+    webmail = components["webmail"].id
+    changed = {
+        relative for relative in files if (target / relative).read_bytes() != before[relative]
+    }
+    for relative in (
+        "en/index.html",
+        "fr/api/v2/summary.json",
+        f"en/components/{webmail}/history.atom",
+    ):
+        assert Path(relative) in changed, relative
+    kept = set(files) - changed
+    assert Path(f"en/incidents/{livedns}/history.atom") in kept  # that incident did not change
+    for relative in files:
+        dated = (target / relative).stat().st_mtime_ns
+        assert (dated == an_hour_ago) == (relative in kept), relative
+    assert len(list(tmp_path.glob(".mirror.*"))) == 1  # the old trees are gone

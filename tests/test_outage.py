@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import contextlib
 import re
+import time
 from datetime import timedelta
 
 import feedparser
+from sqlalchemy import func
 
 from statuspage.cache import version_reader
 from statuspage.domain import status as st
 from statuspage.extensions import db
+from statuspage.models import SupportRequest
 from tests import outage
-from tests.conftest import new_incident
-from tests.outage import locked, sqlite_gone
+from tests.conftest import csrf_token, new_incident
+from tests.outage import direct, locked, sqlite_gone
 
 UPDATED = re.compile(r'Page updated <time datetime="([^"]+)">')
 
@@ -206,3 +209,49 @@ def test_a_page_that_needs_the_database_says_so_with_a_503(
         )
         assert api.status_code == 503
         assert api.json["error"]["code"] == "service_unavailable"
+
+
+def test_i_am_affected_too_with_the_database_down_says_so_and_keeps_the_address(
+    app, client, livedns, data, database_url, proxy, tmp_path
+):
+    """The incident page's "I'm affected too" cannot record an address without the database:
+    a 503 in the visitor's language that says nothing was saved and gives the address back to
+    send again (a quick answer, never a 500, nothing half-stored, nothing spooled)."""
+    app.config["INTAKE_TIMEOUT_MS"] = 300
+    app.config["SPOOL_DIR"] = str(tmp_path / "spool")
+    with app.app_context():
+        engine = db.engine
+    url = f"/incidents/{livedns}/affected"
+    token = csrf_token(client, f"{url}?lang=fr")  # the visitor's page is in French
+    form = {"email": "client@example.fr", "lang": "fr", "csrf_token": token}
+    for mode in ("locked", "gone"):
+        with contextlib.ExitStack() as stack:
+            if mode == "locked":
+                stack.enter_context(locked(database_url))
+            elif proxy is not None:
+                proxy.cut()
+            else:
+                stack.enter_context(sqlite_gone(database_url, engine))
+            started = time.monotonic()
+            answer = client.post(url, data=form)
+            waited = time.monotonic() - started
+        assert answer.status_code == 503, mode
+        assert "Retry-After" in answer.headers
+        assert waited < 2.5, mode  # the intake's bound, not SQLite's 5 s nor a lock forever
+        html = answer.get_data(as_text=True)
+        assert '<html lang="fr">' in html
+        assert "Nous n&#39;avons pas pu enregistrer votre adresse" in html
+        assert "Rien n&#39;a été enregistré" in html
+        assert 'value="client@example.fr"' in html  # given back, to send again
+        assert f'href="/incidents/{livedns}"' in html
+        assert not list((tmp_path / "spool").glob("*")), mode
+    with direct(database_url) as connection:
+        assert connection.execute(db.select(func.count(SupportRequest.id))).scalar() == 0
+    if proxy is not None:
+        return  # the relay stays cut; on SQLite the database comes back:
+    # the same form, sent again, is recorded
+    answer = client.post(url, data=form)
+    assert answer.status_code == 302
+    with data() as session:
+        stored = session.execute(db.select(SupportRequest)).scalars().all()
+        assert [(r.email, r.incident_id) for r in stored] == [("client@example.fr", livedns)]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from contextlib import suppress
 
 from flask import (
     Blueprint,
@@ -111,7 +112,12 @@ def _too_many(error: RateLimitExceeded):
         contact_form.form_errors.append(message)
         return _render_form(contact_form, 429)
     if request.endpoint == "contact.affected":
-        incident = db.session.get(Incident, request.view_args.get("incident_id", ""))
+        try:
+            incident = db.session.get(Incident, request.view_args.get("incident_id", ""))
+        except DATABASE_ERRORS:  # limited and the database down: the plain page says it all
+            with suppress(*DATABASE_ERRORS):
+                db.session.rollback()
+            incident = None
         if incident is not None:
             affected_form = f.AffectedForm()
             affected_form.form_errors.append(message)
@@ -294,37 +300,74 @@ def affected(incident_id: str):
     """ "I'm affected too": an email, no ticket to write."""
     if not is_public_id(incident_id):
         abort(404)
+    if request.method == "GET":
+        affected_form = f.AffectedForm()
+        affected_form.lang.data = current_language()
+        view = ov.view_incident(_incident_or_404(incident_id), now())
+        return render_template("contact/affected.html", form=affected_form, view=view)
+    try:
+        return _record_affected(incident_id)
+    except DATABASE_ERRORS as error:
+        with suppress(*DATABASE_ERRORS):
+            db.session.rollback()
+        log.warning("database cannot take an 'affected too' (%s): asked to send again", error)
+        return _affected_unavailable(incident_id)
+
+
+def _incident_or_404(incident_id: str) -> Incident:
     incident = db.session.get(Incident, incident_id)
     if incident is None:
         abort(404)
+    return incident
+
+
+def _record_affected(incident_id: str):
     moment = now()
-    view = ov.view_incident(incident, moment)
     affected_form = f.AffectedForm()
-    if request.method == "GET":
-        affected_form.lang.data = current_language()
-    status = 200
-    if view.active and affected_form.validate_on_submit():
-        try:
+    try:
+        # a locked or slow database makes the customer wait this long at most
+        with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
+            view = ov.view_incident(_incident_or_404(incident_id), moment)
+            if not view.active or not affected_form.validate_on_submit():
+                status = 422 if view.active else 409
+                return render_template(
+                    "contact/affected.html", form=affected_form, view=view
+                ), status
             stored = deflection.affected_too(
-                db.session, incident, affected_form.email.data, affected_form.lang.data, moment
+                db.session, view.incident, affected_form.email.data, affected_form.lang.data, moment
             )
             deflection.acknowledge(db.session, stored, moment)
-        except rq.TransitionError:
-            db.session.rollback()
-            status = 409
-        else:
-            db.session.commit()
-            # Never the private link here: anyone can type an address, and the one who follows
-            # this incident with it already has that link by mail. Whether it was new or not
-            # looks the same, so the answer tells nobody who follows which incident.
-            flash(
-                _(
-                    "Done: we will tell you as soon as it is fixed. The link to follow it is in "
-                    "the mail we sent you."
-                ),
-                "success",
-            )
-            return redirect(url_for("contact.affected", incident_id=incident.id))
-    elif request.method == "POST":
-        status = 422 if view.active else 409
-    return render_template("contact/affected.html", form=affected_form, view=view), status
+    except rq.TransitionError:
+        db.session.rollback()
+        return render_template("contact/affected.html", form=affected_form, view=view), 409
+    db.session.commit()
+    # Never the private link here: anyone can type an address, and the one who follows this
+    # incident with it already has that link by mail. Whether it was new or not looks the same,
+    # so the answer tells nobody who follows which incident.
+    flash(
+        _(
+            "Done: we will tell you as soon as it is fixed. The link to follow it is in the mail "
+            "we sent you."
+        ),
+        "success",
+    )
+    return redirect(url_for("contact.affected", incident_id=incident_id))
+
+
+def _affected_unavailable(incident_id: str):
+    """The database cannot take the address: a 503 that says so in the visitor's language and
+    gives back what they typed, to send again (unlike a ticket, an address is not spooled: the
+    worker could not tell the customer anything more than this page does)."""
+    affected_form = f.AffectedForm()
+    affected_form.validate()  # the field errors too, without the database
+    affected_form.form_errors.append(
+        _(
+            "We could not record your address: our database is not answering at the moment. "
+            "Nothing was saved: send the form again in a few minutes, your address is still "
+            "filled in below."
+        )
+    )
+    page = render_template(
+        "contact/affected_unavailable.html", form=affected_form, incident_id=incident_id
+    )
+    return page, 503, {"Retry-After": "30"}
