@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser nginx clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx fonts clean train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -85,16 +85,24 @@ nginx:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq systemd >/dev/null; }
 
+# The og:image cards of incidents are drawn with Debian's DejaVu Sans (STATUSPAGE_CARD_FONT
+# names another .ttf); without any font the pages go without cards.
+fonts:
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
+		echo "installing Debian's fonts-dejavu-core for the incident cards"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+
 # axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
 # The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
 # cross-validation (`make test` runs them all).
-check: $(VENV)/.installed-test translations lint nginx
+check: $(VENV)/.installed-test translations lint nginx fonts
 	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
 
-test: $(VENV)/.installed-test translations lint browser nginx tests/e2e/node_modules/axe-core/axe.min.js
+test: $(VENV)/.installed-test translations lint browser nginx fonts tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 

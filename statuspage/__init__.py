@@ -47,7 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from statuspage import cli, errors, filters, i18n, inputs, security
+    from statuspage import cards, cli, errors, filters, i18n, inputs, security
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
@@ -61,6 +61,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    cards.init_app(app)
     cli.init_app(app)
     with app.app_context():
         versioning.listen(db.session)

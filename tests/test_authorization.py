@@ -19,6 +19,7 @@ PUBLIC = {
     "public.incident",
     "public.component",
     "public.shortlink",
+    "public.card",
     "badges.site",
     "badges.component",
     "badges.embed",
