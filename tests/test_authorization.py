@@ -20,6 +20,8 @@ PUBLIC = {
     "public.component",
     "public.shortlink",
     "public.card",
+    "site.style",
+    "site.logo",
     "badges.site",
     "badges.component",
     "badges.embed",
