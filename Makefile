@@ -7,7 +7,7 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser nginx fonts clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx fonts screenshots clean train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -105,6 +105,10 @@ check: $(VENV)/.installed-test translations lint nginx fonts
 test: $(VENV)/.installed-test translations lint browser nginx fonts tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+
+# PNGs of the main pages over the demo history, shown by the README (committed).
+screenshots: $(VENV)/.installed-test translations browser fonts
+	$(BIN)/python -m statuspage.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
