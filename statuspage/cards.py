@@ -167,7 +167,9 @@ def render(card: Card, fonts: Fonts) -> bytes:
 
     draw.text((left, HEIGHT - 48), card.host, font=font(False, 26), fill=MUTED, anchor="ls")
     buffer = io.BytesIO()
-    image.quantize(colors=64, dither=Image.Dither.NONE).save(buffer, "PNG", optimize=True)
+    # a 64-colour palette: a third of the bytes of RGB; the fast octree keeps a draw near 50 ms
+    palette = image.quantize(colors=64, method=Image.Quantize.FASTOCTREE, dither=Image.Dither.NONE)
+    palette.save(buffer, "PNG")
     return buffer.getvalue()
 
 
