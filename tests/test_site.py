@@ -75,7 +75,6 @@ def test_the_accent_colours_and_the_logo_are_served(client):
     logo = client.get("/logo.svg")
     assert logo.mimetype == "image/svg+xml"
     assert b"<svg" in logo.data
-    logo.close()
     assert client.get("/logo.png").status_code == 404
 
 

@@ -6,25 +6,31 @@ down, and browsers and CDNs keep them for an hour.
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, send_from_directory
+from pathlib import Path
+
+from flask import Blueprint, Response, abort, current_app, request
 
 bp = Blueprint("site", __name__)
 
 MAX_AGE = 3600
 
 
-@bp.get("/site.css")
-def style():
-    site = current_app.config["SITE"]
-    body = (
-        f":root {{ --accent: {site.accent}; }}\n"
-        f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {site.accent_dark}; }} }}\n"
-    )
-    response = Response(body, mimetype="text/css")
+def _kept(body: str | bytes, mimetype: str) -> Response:
+    response = Response(body, mimetype=mimetype)
     response.cache_control.public = True
     response.cache_control.max_age = MAX_AGE
     response.add_etag()
     return response.make_conditional(request)
+
+
+@bp.get("/site.css")
+def style():
+    site = current_app.config["SITE"]
+    return _kept(
+        f":root {{ --accent: {site.accent}; }}\n"
+        f"@media (prefers-color-scheme: dark) {{ :root {{ --accent: {site.accent_dark}; }} }}\n",
+        "text/css",
+    )
 
 
 @bp.get("/logo.<any(svg, png):kind>")
@@ -32,4 +38,5 @@ def logo(kind: str):
     site = current_app.config["SITE"]
     if not site.logo or not site.logo.lower().endswith(f".{kind}"):
         abort(404)
-    return send_from_directory(current_app.config["CONTENT_DIR"], site.logo, max_age=MAX_AGE)
+    body = (Path(current_app.config["CONTENT_DIR"]) / site.logo).read_bytes()  # a few KB
+    return _kept(body, "image/svg+xml" if kind == "svg" else "image/png")
