@@ -7,7 +7,8 @@ PORT ?= 8000
 WORKERS ?= 2
 THREADS ?= 4
 
-.PHONY: run test check demo lint translations messages install browser nginx redis bench clean train-matcher evaluate-matcher
+.PHONY: run test check demo lint translations messages install browser nginx redis fonts bench screenshots clean \
+	train-matcher evaluate-matcher
 
 $(BIN)/python:
 	$(PYTHON) -c 'import sys; sys.exit("Python 3.11+ is needed") if sys.version_info < (3, 11) else None'
@@ -92,16 +93,24 @@ redis:
 		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
 		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null; }
 
+# The og:image cards of incidents are drawn with Debian's DejaVu Sans (STATUSPAGE_CARD_FONT
+# names another .ttf); without any font the pages go without cards.
+fonts:
+	@[ -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ] || { \
+		echo "installing Debian's fonts-dejavu-core for the incident cards"; \
+		DEBIAN_FRONTEND=noninteractive apt-get update -qq && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-dejavu-core >/dev/null; }
+
 # axe-core (accessibility) and vnu-jar (HTML validity), from npm, pinned by package-lock.json.
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
 # The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
 # cross-validation (`make test` runs them all).
-check: $(VENV)/.installed-test translations lint nginx redis
+check: $(VENV)/.installed-test translations lint nginx redis fonts
 	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
 
-test: $(VENV)/.installed-test translations lint browser nginx redis tests/e2e/node_modules/axe-core/axe.min.js
+test: $(VENV)/.installed-test translations lint browser nginx redis fonts tests/e2e/node_modules/axe-core/axe.min.js
 	$(BIN)/pytest -q
 	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
 
@@ -116,6 +125,10 @@ bench: $(VENV)/.installed-test translations nginx
 	$(BIN)/python bench/load.py
 	$(BIN)/python bench/storm.py
 	tests/with-postgres.sh $(BIN)/python bench/storm.py
+
+# PNGs of the main pages over the demo history, shown by the README (committed).
+screenshots: $(VENV)/.installed-test translations browser fonts
+	$(BIN)/python -m statuspage.screenshots docs/screenshots
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -41,16 +41,30 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         )
     )
     app.jinja_env.add_extension("jinja2.ext.do")
+    from statuspage.content import load_site
+
+    app.config["SITE"] = load_site(Path(app.config["CONTENT_DIR"]))
+    app.config["SITE_NAME"] = app.config["SITE_NAME"] or app.config["SITE"].name or "Status"
     proxies = app.config["TRUSTED_PROXIES"]
     if proxies:  # the client address the limits and the sign-in throttle count by
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from statuspage import cli, errors, filters, i18n, inputs, security
+    from statuspage import cards, cli, errors, filters, i18n, inputs, security
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
-    from statuspage.views import api, api_v2, badges, contact, feeds, public, staff, subscriptions
+    from statuspage.views import (
+        api,
+        api_v2,
+        badges,
+        contact,
+        feeds,
+        public,
+        site,
+        staff,
+        subscriptions,
+    )
 
     inputs.init_app(app)
     db.init_app(app)
@@ -61,6 +75,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     filters.init_app(app)
     errors.init_app(app)
     security.init_app(app)
+    cards.init_app(app)
     cli.init_app(app)
     with app.app_context():
         versioning.listen(db.session)
@@ -74,4 +89,5 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(feeds.bp)
     app.register_blueprint(badges.bp)
     app.register_blueprint(subscriptions.bp)
+    app.register_blueprint(site.bp)
     return app

@@ -17,7 +17,9 @@ DEFAULTS: dict[str, Any] = {
     "DATABASE_URL": None,  # SQLAlchemy URL; None: SQLite file under instance/
     "SECRET_KEY": None,  # None: generated once into instance/secret_key
     "BASE_URL": "http://127.0.0.1:8000",  # absolute links in feeds and mail
-    "SITE_NAME": "Status",
+    "SITE_NAME": "",  # empty: the name of content/site.md, else "Status"
+    "CARD_FONT": "",  # TrueType font of the og:image cards; empty: Debian's DejaVu Sans or Noto
+    "CARD_FONT_BOLD": "",  # its bold face; empty: Debian's, else the regular one
     "DEFAULT_LANGUAGE": "en",  # en or fr: when neither ?lang=, cookie nor browser says
     "CONTENT_DIR": str(PROJECT_ROOT / "content"),
     "PAGE_CACHE_SECONDS": 60,  # longest life of a rendered public page when nothing changes

@@ -86,6 +86,43 @@ def _bodies(body: str, path: Path) -> dict[str, str]:
     return bodies
 
 
+@dataclass(frozen=True)
+class Site:
+    """`content/site.md`: who the page speaks for, and its look."""
+
+    name: str = ""
+    logo: str = ""  #: a file beside site.md (SVG or PNG), or none
+    accent: str = "#0b57d0"  #: links and buttons, light theme
+    accent_dark: str = "#8ab4f8"  #: the same in the dark theme
+
+
+_COLOUR = re.compile(r"^#(?:[0-9a-fA-F]{3}){1,2}$")
+_LOGO_TYPES = (".svg", ".png")
+
+
+def load_site(root: Path) -> Site:
+    """The site's identity; without site.md, the defaults (and the name `Status`)."""
+    path = root / "site.md"
+    if not path.exists():
+        return Site()
+    meta, _ = _read(path)
+    default = Site()
+    site = Site(
+        name=_one(meta, "name", path),
+        logo=_one(meta, "logo", path, ""),
+        accent=_one(meta, "accent", path, default.accent),
+        accent_dark=_one(meta, "accent_dark", path, default.accent_dark),
+    )
+    for field_name in ("accent", "accent_dark"):
+        if not _COLOUR.match(getattr(site, field_name)):
+            raise ContentError(f"{path}: '{field_name}' must be a colour like #0b57d0")
+    if site.logo:
+        logo = root / site.logo
+        if "/" in site.logo or logo.suffix.lower() not in _LOGO_TYPES or not logo.is_file():
+            raise ContentError(f"{path}: 'logo' must name an SVG or PNG file beside site.md")
+    return site
+
+
 def load_catalogue(root: Path) -> list[CatalogueEntry]:
     entries = []
     for path in sorted((root / "catalogue").glob("*.md")):

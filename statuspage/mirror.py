@@ -59,9 +59,12 @@ def relative_file(path: str, page: str | None = None) -> str:
     return f"{path}/index.html"
 
 
-def urls(session: Session) -> Iterator[str]:
-    """Every public URL but the history's later pages (found by following them)."""
-    yield from ("/", "/history", "/about", "/badge.svg", "/embed", "/embed.js")
+def urls(session: Session, logo: str = "") -> Iterator[str]:
+    """Every public URL but the history's later pages (found by following them), with the
+    site's colours and logo (`logo`: the file name content/site.md gives)."""
+    yield from ("/", "/history", "/about", "/badge.svg", "/embed", "/embed.js", "/site.css")
+    if logo:
+        yield "/logo." + logo.rsplit(".", 1)[1].lower()
     for kind in ("atom", "rss"):
         yield f"/history.{kind}"
     yield from (f"/api/v2/{name}" for name in API_V2)
@@ -157,7 +160,7 @@ def publish(app: Flask, session: Session, target: Path, now: datetime) -> int:
         reader = app.extensions.get("statuspage_version_reader")
         if reader is not None:
             reader.forget()  # render from the version just read, not one a second old
-        pages = list(urls(session))
+        pages = list(urls(session, app.config["SITE"].logo))
         session.commit()  # no transaction held while the pages are rendered
         previous = target.resolve() if target.is_symlink() else None
         if previous is not None and not previous.is_dir():

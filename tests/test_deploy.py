@@ -215,6 +215,8 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(site, gunicorn, 
         ("/badge.svg", "image/svg+xml; charset=utf-8"),
         ("/api/v2/summary.json", "application/json; charset=utf-8"),
         ("/embed.js", "text/javascript; charset=utf-8"),
+        ("/site.css", "text/css; charset=utf-8"),
+        ("/logo.svg", "image/svg+xml; charset=utf-8"),
     ):
         status, answer, _ = site.request(path)
         assert (status, answer["Content-Type"]) == (200, kind), path

@@ -117,6 +117,13 @@ def test_pages_are_valid_html(
         ).scalar_one()
     fetch("console-request", admin, f"/staff/requests/{request_id}")
     fetch("tickets-still-broken", admin, "/staff/tickets")
+    # Every public page and every GET page under /staff/ of the URL map, new ones included.
+    from tests.e2e.site_pages import console_pages, public_pages
+
+    for index, path in enumerate(public_pages(app, client, data, clock, components, livedns)):
+        fetch(f"public-{index}", client, path)
+    for index, path in enumerate(console_pages(app, data, livedns)):
+        fetch(f"console-{index}", admin, path)
     result = subprocess.run(
         ["java", "-jar", str(VNU), "--errors-only", "--format", "json", *files],
         capture_output=True,

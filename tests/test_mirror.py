@@ -47,6 +47,8 @@ def test_publish_writes_every_public_page_in_both_languages(
             (f"/incidents/{livedns}/history.rss", f"incidents/{livedns}/history.rss"),
             ("/badge.svg", "badge.svg"),
             ("/embed", "embed/index.html"),
+            ("/site.css", "site.css"),
+            ("/logo.svg", "logo.svg"),
             ("/api/v2/summary.json", "api/v2/summary.json"),
             ("/api/v2/incidents/unresolved.json", "api/v2/incidents/unresolved.json"),
         ):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from markupsafe import escape
 
@@ -89,8 +91,9 @@ def embed():
 @bp.get("/embed.js")
 @cached_page
 def embed_script():
+    base = urlsplit(current_app.config["BASE_URL"])
     src = current_app.config["BASE_URL"] + url_for("badges.embed")
-    body = render_template("public/embed.js", src=src)
+    body = render_template("public/embed.js", src=src, origin=f"{base.scheme}://{base.netloc}")
     response = Response(body, mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

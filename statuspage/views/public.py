@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, redirect, render_template, url_for
+from urllib.parse import urlsplit
 
+from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
+from flask_babel import gettext as _
+
+from statuspage import cards
 from statuspage.cache import cached_page, expires_at, now
 from statuspage.content import pages_cached
+from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import current_language
+from statuspage.i18n import LABELS, current_language
 from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
@@ -52,7 +57,58 @@ def incident(incident_id: str):
     if view is None:
         abort(404)
     expires_at(ov.next_change(view.incident, moment))
-    return render_template("public/incident.html", view=view, now=moment)
+    fonts, _cache = current_app.extensions["statuspage_cards"]
+    card = _card(view) if fonts is not None else None
+    return render_template(
+        "public/incident.html",
+        view=view,
+        now=moment,
+        card=card,
+        card_version=card.digest(fonts) if card else None,
+    )
+
+
+def _card(view: ov.IncidentView) -> cards.Card:
+    """The words of an incident's og:image card, in the page's language."""
+    from statuspage.views.badges import COLOURS
+
+    incident = view.incident
+    lang = current_language()
+    maintenance = incident.kind is st.IncidentKind.MAINTENANCE
+    if not view.active and not view.upcoming:
+        colour = COLOURS["operational"]
+    elif maintenance:
+        colour = COLOURS["maintenance"]
+    else:
+        colour = COLOURS.get(incident.impact.value, COLOURS["minor"])
+        if incident.impact is st.Impact.NONE:
+            colour = COLOURS["minor"]
+    return cards.Card(
+        lang=lang,
+        site=current_app.config["SITE_NAME"],
+        host=urlsplit(current_app.config["BASE_URL"]).netloc,
+        title=incident.name,
+        status=str(LABELS["incident"][view.status]),
+        impact="" if maintenance else f"{_('Impact:')} {LABELS['impact'][incident.impact]}",
+        services_heading=_("Affected services"),
+        services=tuple(component.name(lang) for component, _status in view.components),
+        colour=colour,
+    )
+
+
+@bp.get("/incidents/<incident_id>/card.png")
+@cached_page
+def card(incident_id: str):
+    """The incident's og:image: drawn once per content and language, then served from memory."""
+    fonts, cache = current_app.extensions["statuspage_cards"]
+    if fonts is None or not is_public_id(incident_id):
+        abort(404)
+    moment = now()
+    view = ov.incident_page(db.session, incident_id, moment)
+    if view is None:
+        abort(404)
+    expires_at(ov.next_change(view.incident, moment))
+    return Response(cache.png(_card(view), fonts), mimetype="image/png")
 
 
 @bp.get("/i/<incident_id>")

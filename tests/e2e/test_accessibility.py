@@ -103,3 +103,56 @@ def test_console_pages_have_no_serious_accessibility_violation(
         "/staff/settings",
     ):
         assert violations(page, live_server + path) == [], path
+
+
+def every_violation(page, url):
+    """Every axe-core violation of the page, whatever its impact."""
+    page.goto(url)
+    page.add_script_tag(path=str(AXE))
+    result = page.evaluate("async () => await axe.run(document, {resultTypes: ['violations']})")
+    return [
+        (url, v["id"], v["impact"], [n["target"] for n in v["nodes"]][:3])
+        for v in result["violations"]
+    ]
+
+
+@pytest.mark.parametrize(
+    ("width", "scheme"), [(1280, "light"), (1280, "dark"), (390, "light"), (390, "dark")]
+)
+def test_every_page_passes_axe_at_both_widths_in_both_themes(
+    browser,
+    app,
+    client,
+    data,
+    clock,
+    components,
+    livedns,
+    staff_accounts,
+    live_server,
+    width,
+    scheme,
+):
+    """Every public page and every console page of the URL map, as a phone and a desktop, in
+    the light and the dark theme: no violation at all."""
+    from tests.e2e.site_pages import console_pages, public_pages, sign_in
+
+    if not AXE.exists():
+        pytest.fail("axe-core is missing: `make test` runs npm install in tests/e2e")
+    app.config["SESSION_COOKIE_SECURE"] = False  # the live server speaks plain http
+    public = public_pages(app, client, data, clock, components, livedns)
+    console = console_pages(app, data, livedns)
+    context = browser.new_context(
+        viewport={"width": width, "height": 900},
+        color_scheme=scheme,
+        locale="fr-FR" if scheme == "dark" else "en-GB",
+        bypass_csp=True,
+    )
+    page = context.new_page()
+    found = []
+    for path in [*public, "/staff/login"]:
+        found += every_violation(page, live_server + path)
+    sign_in(page, live_server, staff_accounts["admin"])
+    for path in console:
+        found += every_violation(page, live_server + path)
+    context.close()
+    assert found == [], "\n".join(map(str, found))
