@@ -27,7 +27,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from statuspage.domain import status as st
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.ids import new_public_id
-from statuspage.domain.requests import RequestKind, RequestState
+from statuspage.domain.requests import RequestKind, RequestState, why_queued
 from statuspage.extensions import db
 
 
@@ -406,6 +406,11 @@ class SupportRequest(db.Model):
     handoffs: Mapped[list[HelpdeskHandoff]] = relationship(
         back_populates="request", order_by="HelpdeskHandoff.sequence", cascade="all, delete-orphan"
     )
+
+    @property
+    def why_queued(self) -> str | None:
+        """The event that put it in the queue (see `statuspage.domain.requests.why_queued`)."""
+        return why_queued(self.state, [e.action for e in self.events])
 
     @property
     def still_broken_details(self) -> str:

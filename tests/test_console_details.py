@@ -12,7 +12,7 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, OutboxMessage
 
 from .conftest import csrf_token, new_incident, new_maintenance
-from .test_deflection import SERVFAIL, contact, reference_of, resolve
+from .test_deflection import SERVFAIL, answer, contact, reference_of, resolve
 from .test_staff import form_post, text
 
 NBSP = "\u00a0"
@@ -72,6 +72,9 @@ def test_the_maintenance_form_offers_the_maintenance_templates(responder, compon
     )
     assert 'value="Mise à jour des serveurs de noms LiveDNS"' in french
     assert f"Vos domaines restent résolus tout du long{NBSP}:" in french
+    dashboard = text(responder.get("/staff/"))
+    assert "/staff/maintenances/new?template=livedns-maintenance" in dashboard
+    assert "/staff/incidents/new?template=livedns-resolution" in dashboard
     # and the incident form keeps its own templates
     incident_form = text(responder.get("/staff/incidents/new"))
     assert "template=livedns-resolution" in incident_form
@@ -103,9 +106,13 @@ def test_staff_read_state_names_in_the_queue_not_the_customers_sentences(
         message="I was charged twice for my renewal last month, refund please.",
     )
     contact(client.application.test_client(), **SERVFAIL)
+    declined_by, _ = contact(client.application.test_client(), **SERVFAIL)
+    _, url = reference_of(declined_by)
+    answer(client, url, "decline")
     queue = text(admin.get("/staff/tickets?state=all&lang=en")).split('id="queue-heading"')[1]
     assert "<td>Queued</td>" in queue
     assert "<td>Proposed</td>" in queue
+    assert "<td>Queued · Declined by the customer</td>" in queue
     assert "In our support queue" not in queue
     assert "Waiting for your answer" not in queue
     filters = text(admin.get("/staff/tickets?lang=fr"))
