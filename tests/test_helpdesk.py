@@ -368,3 +368,21 @@ def test_a_help_desk_webhook_needs_its_secret(tmp_path):
                 "HELPDESK_EMAIL": "a@b.example, c@d.example",
             }
         )
+
+
+def test_a_worker_that_loses_the_race_gives_way_and_goes_on(
+    app, client, runner, data, livedns, components, monkeypatch, desk
+):
+    """Another worker moved a request first: this round's timers are not applied (the other
+    worker did it), its mail still goes, and the worker keeps running."""
+    invoice(client, components)
+
+    def lost(session, now):
+        raise StaleDataError("support_request changed meanwhile")
+
+    monkeypatch.setattr(deflection, "run_timers", lost)
+    result = runner.invoke(args=["worker", "--once"])
+    assert result.exit_code == 0, result.output
+    assert "timers: changed meanwhile by another worker" in result.output
+    assert "sent 2, failed 0" in result.output
+    assert len(desk_mail(desk)) == 1
