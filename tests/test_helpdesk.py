@@ -386,3 +386,29 @@ def test_a_worker_that_loses_the_race_gives_way_and_goes_on(
     assert "timers: changed meanwhile by another worker" in result.output
     assert "sent 2, failed 0" in result.output
     assert len(desk_mail(desk)) == 1
+
+
+def test_the_private_page_shows_a_request_the_worker_moves_at_the_same_moment(
+    app, client, data, livedns, clock, components, monkeypatch
+):
+    """Looking at the page runs the proposal's timer too; when the worker wins that race, the
+    page shows where the request stands, never an error."""
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.01
+    response, _ = contact(client, **weak_request(components))
+    reference, url = reference_of(response)
+    clock.now += timedelta(minutes=31)
+
+    expire = deflection.expire_proposal
+
+    def worker_first(session, request, now, high):
+        with Session(db.engine) as other:  # the worker's transaction, committed first
+            mine = other.get(SupportRequest, request.id)
+            expire(other, mine, now, high)
+            other.commit()
+        expire(session, request, now, high)  # this one, on the row it read before
+
+    monkeypatch.setattr(deflection, "expire_proposal", worker_first)
+    page = client.get(url + "&lang=en")
+    assert page.status_code == 200
+    assert "In our support queue" in text(page)
+    assert request_row(data, reference).state is deflection.S.QUEUED
