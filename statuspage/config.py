@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from statuspage.domain.ids import ALPHABET
+from statuspage.domain.webhooks import url_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 
@@ -37,6 +38,11 @@ DEFAULTS: dict[str, Any] = {
     "MAIL_PER_ADDRESS_HOUR": 5,  # acknowledgements and confirmations one address gets an hour
     "OUTBOX_DIR": None,  # where .eml files go without SMTP; None: instance/outbox
     "WEBHOOK_ALLOW_PRIVATE": False,  # allow webhooks to loopback and private addresses
+    # the company's help desk: requests that end in our queue are handed off there
+    "HELPDESK_EMAIL": "",  # one mail per request, Reply-To the customer
+    "HELPDESK_WEBHOOK": "",  # the same as signed JSON
+    "HELPDESK_WEBHOOK_SECRET": "",  # signs the webhook's body (HMAC-SHA256); required with it
+    "HELPDESK_LANGUAGE": "",  # en or fr, the language of the handoff mail; empty: the default
     "PUBLISH_DIR": "",  # the static mirror (`flask publish`): a cold process serves from it
     "WORKER_STATEMENT_TIMEOUT_MS": 30000,  # a worker's statement waiting longer gives up
     "SPOOL_DIR": None,  # requests the database could not take; None: instance/spool
@@ -111,6 +117,7 @@ def load(
     if settings["DEFAULT_LANGUAGE"] not in LANGUAGES:
         raise ValueError("STATUSPAGE_DEFAULT_LANGUAGE must be 'en' or 'fr'")
     settings["BASE_URL"] = settings["BASE_URL"].rstrip("/")
+    _check_helpdesk(settings)
     threshold = settings["MATCH_PROPOSAL_THRESHOLD"]
     settings["MATCH_PROPOSAL_THRESHOLD"] = float(threshold) if threshold not in ("", None) else None
 
@@ -152,6 +159,27 @@ def load(
     settings["BABEL_DEFAULT_TIMEZONE"] = "UTC"
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "statuspage" / "translations")
     return settings
+
+
+def _check_helpdesk(settings: dict[str, Any]) -> None:
+    """A help desk misconfigured is refused at start, not discovered at the first lost ticket."""
+    settings["HELPDESK_EMAIL"] = (settings["HELPDESK_EMAIL"] or "").strip()
+    settings["HELPDESK_WEBHOOK"] = (settings["HELPDESK_WEBHOOK"] or "").strip()
+    email = settings["HELPDESK_EMAIL"]
+    if email and (email.count("@") != 1 or any(c.isspace() or c in "<>,;" for c in email)):
+        raise ValueError("STATUSPAGE_HELPDESK_EMAIL must be one address, e.g. support@example.com")
+    if settings["HELPDESK_WEBHOOK"]:
+        if url_problem(settings["HELPDESK_WEBHOOK"]) is not None:
+            raise ValueError("STATUSPAGE_HELPDESK_WEBHOOK must be an http(s) URL")
+        if not settings["HELPDESK_WEBHOOK_SECRET"]:
+            raise ValueError(
+                "STATUSPAGE_HELPDESK_WEBHOOK_SECRET is required with STATUSPAGE_HELPDESK_WEBHOOK "
+                "(the help desk checks the signature with it)"
+            )
+    language = settings["HELPDESK_LANGUAGE"] or settings["DEFAULT_LANGUAGE"]
+    if language not in LANGUAGES:
+        raise ValueError("STATUSPAGE_HELPDESK_LANGUAGE must be 'en' or 'fr'")
+    settings["HELPDESK_LANGUAGE"] = language
 
 
 def read_secret(instance_path: Path) -> str | None:

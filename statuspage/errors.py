@@ -6,9 +6,11 @@ from __future__ import annotations
 from contextlib import suppress
 
 from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
-from werkzeug.exceptions import HTTPException, InternalServerError, ServiceUnavailable
+from sqlalchemy.orm.exc import StaleDataError
+from werkzeug.exceptions import Conflict, HTTPException, InternalServerError, ServiceUnavailable
 
 from statuspage.database import DATABASE_ERRORS
 from statuspage.extensions import db
@@ -49,6 +51,19 @@ def init_app(app: Flask) -> None:
         response.status_code = 503
         response.headers["Retry-After"] = "5"
         return response
+
+    @app.errorhandler(StaleDataError)
+    def changed_meanwhile(error: StaleDataError):
+        """The same request moved by someone else at the same moment (a double click, a
+        colleague, the worker's timer): this change is not applied, and nothing is lost."""
+        db.session.rollback()
+        conflict = Conflict(
+            description=gettext(
+                "This request changed at the same moment. Reload the page to see where it "
+                "stands, then try again if needed."
+            )
+        )
+        return http_error(conflict)
 
     @app.errorhandler(InternalServerError)
     def server_error(error: InternalServerError):

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from flask import Flask, current_app, request
-from flask_babel import get_locale
+from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from statuspage.config import LANGUAGES
+from statuspage.domain import backlog
 from statuspage.domain import status as st
+from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import babel
 
@@ -54,6 +56,11 @@ def init_app(app: Flask) -> None:
         languages=LANGUAGES,
         request_states=REQUEST_STATES,
         event_labels=EVENT_LABELS,
+        staff_request_states=STAFF_REQUEST_STATES,
+        staff_event_labels=STAFF_EVENT_LABELS,
+        handoff_reasons=HANDOFF_REASONS,
+        language_names=LANGUAGE_NAMES,
+        backlog_reason=backlog_reason,
     )
 
     @app.context_processor
@@ -119,4 +126,66 @@ EVENT_LABELS = {
     "still broken": _l("You said it is still broken"),
     "confirmed": _l("You confirmed it is your problem"),
     "closed": _l("Closed"),
+    "handed off": _l("Passed to our support team: they will answer you by email"),
 }
+
+#: What staff read: the state's name, not the sentence the customer reads.
+STAFF_REQUEST_STATES = {
+    RequestState.RECEIVED: _l("Received"),
+    RequestState.PROPOSED: _l("Proposed"),
+    RequestState.ATTACHED: _l("Attached"),
+    RequestState.AWAITING_CONFIRMATION: _l("Awaiting confirmation"),
+    RequestState.QUEUED: _l("Queued"),
+    RequestState.CLOSED: _l("Closed"),
+}
+
+STAFF_EVENT_LABELS = {
+    "received": _l("Received"),
+    "proposed": _l("Proposed"),
+    "attached": _l("Attached"),
+    "attached by staff": _l("Attached by staff"),
+    "declined": _l("Declined by the customer"),
+    "detached": _l("Detached by the customer"),
+    "detached by staff": _l("Detached by staff"),
+    "queued": _l("Queued"),
+    "resolved": _l("Incident resolved"),
+    "fixed": _l("Fixed, confirmed by the customer"),
+    "still broken": _l("Still broken, said the customer"),
+    "confirmed": _l("Confirmed by the customer"),
+    "closed": _l("Closed"),
+    "handed off": _l("Handed off to the help desk"),
+}
+
+HANDOFF_REASONS = {
+    HandoffReason.NO_MATCH: _l("No known incident matched the request."),
+    HandoffReason.MATCHER_UNAVAILABLE: _l("The request could not be compared with the incidents."),
+    HandoffReason.INTERRUPTED: _l("The request could not be compared with the incidents."),
+    HandoffReason.DECLINED: _l("The customer said the proposed incident is not their problem."),
+    HandoffReason.UNANSWERED: _l("The customer did not answer a doubtful proposal in time."),
+    HandoffReason.INCIDENT_OVER: _l("The incident the customer chose was already over."),
+    HandoffReason.DETACHED: _l("The customer left the incident: their problem is different."),
+    HandoffReason.DETACHED_BY_STAFF: _l("Our team moved the request off the incident."),
+    HandoffReason.STILL_BROKEN: _l("Still broken for the customer after the resolution."),
+}
+
+LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}
+
+
+def backlog_reason(text: str) -> str:
+    """A Backlog Killer event's reason in the reader's language."""
+    reason = backlog.read_reason(text)
+    if reason.kind == "forced on":
+        return gettext("forced on")
+    if reason.kind == "forced off":
+        return gettext("forced off")
+    if reason.kind == "not triggered":
+        return gettext("no active incident of a triggering impact")
+    if reason.kind == "triggered":
+        impacts = " / ".join(str(LABELS["impact"][i]).lower() for i in reason.impacts)
+        return ngettext(
+            "%(num)d active incident of impact %(impacts)s",
+            "%(num)d active incidents of impact %(impacts)s",
+            reason.count,
+            impacts=impacts,
+        )
+    return reason.text

@@ -85,7 +85,7 @@ def submit(
         _rollback(session)
         log.exception("matching failed for %s", stored.reference)
         stored = session.get(SupportRequest, stored.id)
-        deflection.matcher_failed(stored, moment, error)
+        deflection.matcher_failed(session, stored, moment, error)
         session.commit()
     try:
         deflection.acknowledge(session, stored, moment)
@@ -126,7 +126,7 @@ def _ingest_one(session: Session, waiting: spool.Spooled, now: datetime) -> None
     if result is not None:
         deflection.apply_match(session, stored, result, now)
     else:
-        deflection.matcher_failed(stored, now, failure)
+        deflection.matcher_failed(session, stored, now, failure)
     deflection.acknowledge(session, stored, now)
 
 

@@ -8,6 +8,7 @@ backoff, or, with no SMTP configured, writes `.eml` files into `STATUSPAGE_OUTBO
 from __future__ import annotations
 
 import logging
+import re
 import smtplib
 import ssl
 from datetime import datetime, timedelta
@@ -52,6 +53,11 @@ def within_allowance(session: Session, recipient: str, now: datetime) -> bool:
     return sent < current_app.config["MAIL_PER_ADDRESS_HOUR"]
 
 
+def _one_line(text: str) -> str:
+    """A subject on one line; no-break spaces stay (French puts one before : ; ? !)."""
+    return re.sub(r"[ \t\r\n\f\v]+", " ", text).strip()
+
+
 def queue(
     session: Session,
     *,
@@ -77,7 +83,7 @@ def queue(
         created_at=now,
         kind=kind,
         recipient=recipient,
-        subject=" ".join(subject.split())[:255],
+        subject=_one_line(subject)[:255],
         text_body=text,
         html_body=html,
         headers={"Content-Language": lang, **(headers or {})},

@@ -17,6 +17,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    UniqueConstraint,
     and_,
     or_,
     select,
@@ -24,8 +25,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.domain import status as st
+from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.ids import new_public_id
-from statuspage.domain.requests import RequestKind, RequestState
+from statuspage.domain.requests import RequestKind, RequestState, why_queued
 from statuspage.extensions import db
 
 
@@ -385,6 +387,11 @@ class SupportRequest(db.Model):
     still_broken: Mapped[bool] = mapped_column(Boolean, default=False)
     confirmation_since: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: checked by every update of the row: two workers (or two clicks) moving the same request
+    #: at once cannot both commit, so what a move causes (a handoff, a mail) happens once
+    version: Mapped[int] = mapped_column(Integer, server_default="1")
+
+    __mapper_args__ = {"version_id_col": version}  # noqa: RUF012 - SQLAlchemy's declaration
 
     incident: Mapped[Incident | None] = relationship(foreign_keys=[incident_id])
     proposed_incident: Mapped[Incident | None] = relationship(foreign_keys=[proposed_incident_id])
@@ -396,6 +403,14 @@ class SupportRequest(db.Model):
     events: Mapped[list[RequestEvent]] = relationship(
         back_populates="request", order_by="RequestEvent.id", cascade="all, delete-orphan"
     )
+    handoffs: Mapped[list[HelpdeskHandoff]] = relationship(
+        back_populates="request", order_by="HelpdeskHandoff.sequence", cascade="all, delete-orphan"
+    )
+
+    @property
+    def why_queued(self) -> str | None:
+        """The event that put it in the queue (see `statuspage.domain.requests.why_queued`)."""
+        return why_queued(self.state, [e.action for e in self.events])
 
     @property
     def still_broken_details(self) -> str:
@@ -419,6 +434,27 @@ class RequestEvent(db.Model):
     detail: Mapped[str] = mapped_column(Text, default="")
 
     request: Mapped[SupportRequest] = relationship(back_populates="events")
+
+
+class HelpdeskHandoff(db.Model):
+    """A request handed off to the company's help desk (`statuspage.domain.helpdesk`): one row
+    per request and event, unique by (request, sequence), with the mail and the webhook delivery
+    that carry it."""
+
+    __tablename__ = "helpdesk_handoff"
+    __table_args__ = (UniqueConstraint("request_id", "sequence"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    request_id: Mapped[int] = mapped_column(ForeignKey("support_request.id"), index=True)
+    sequence: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[HandoffReason] = mapped_column(StrEnumType(HandoffReason))
+    at: Mapped[datetime] = mapped_column(UTCDateTime)
+    outbox_message_id: Mapped[int | None] = mapped_column(ForeignKey("outbox_message.id"))
+    webhook_delivery_id: Mapped[int | None] = mapped_column(ForeignKey("webhook_delivery.id"))
+
+    request: Mapped[SupportRequest] = relationship(back_populates="handoffs")
+    mail: Mapped[OutboxMessage | None] = relationship()
+    delivery: Mapped[WebhookDelivery | None] = relationship()
 
 
 class OutboxMessage(db.Model):
@@ -481,7 +517,10 @@ class WebhookDelivery(db.Model):
     __tablename__ = "webhook_delivery"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    webhook_id: Mapped[int] = mapped_column(ForeignKey("webhook.id"), index=True)
+    #: None for the help desk's webhook (`STATUSPAGE_HELPDESK_WEBHOOK`), which is not a row
+    webhook_id: Mapped[int | None] = mapped_column(ForeignKey("webhook.id"), index=True)
+    #: where a delivery without a webhook row goes
+    target: Mapped[str | None] = mapped_column(String(2000))
     event: Mapped[str] = mapped_column(String(32))
     payload: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime)
@@ -494,7 +533,11 @@ class WebhookDelivery(db.Model):
     claimed_by: Mapped[str | None] = mapped_column(String(80))
     claimed_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
 
-    webhook: Mapped[Webhook] = relationship()
+    webhook: Mapped[Webhook | None] = relationship()
+
+    @property
+    def url(self) -> str:
+        return self.webhook.url if self.webhook is not None else (self.target or "")
 
 
 def still_open(now: datetime):

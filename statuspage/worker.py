@@ -20,6 +20,7 @@ from pathlib import Path
 from flask import current_app
 from sqlalchemy import event
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
 
 from statuspage import intake, mail, mirror
 from statuspage.database import DATABASE_ERRORS
@@ -64,6 +65,10 @@ class Round:
 def _step(session: Session, result: Round, name: str, work: Callable[[], None]) -> None:
     try:
         work()
+    except StaleDataError as error:  # another worker moved the same request first: it did it
+        session.rollback()
+        log.info("worker: %s gave way to another worker: %s", name, error)
+        result.errors.append(f"{name}: changed meanwhile by another worker")
     except DATABASE_ERRORS as error:
         try:
             session.rollback()

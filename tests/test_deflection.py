@@ -1018,9 +1018,9 @@ def test_two_close_incidents_are_both_offered_each_with_its_reasons(
     for score in (stored.proposal_score, stored.alternative_score):
         assert f"{score:.2f}" not in html
     french = unescape(text(client.get(url + "&lang=fr")))
-    assert "Est-ce l'un de ces incidents ?" in french
+    assert "Est-ce l'un de ces incidents\u00a0?" in french
     assert french.count("Vous avez choisi LiveDNS, que cet incident touche.") == 2
-    assert "Oui, c'est celui-ci : tenez-moi informé" in french
+    assert "Oui, c'est celui-ci\u00a0: tenez-moi informé" in french
 
 
 def test_picking_the_second_incident_attaches_the_request_to_it(

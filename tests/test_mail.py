@@ -163,7 +163,7 @@ def test_customers_swept_onto_an_incident_are_told_and_choose(
         plain = message.get_body(("plain",)).get_content()
         html = unescape(message.get_body(("html",)).get_content())
         found = {
-            answer: re.search(rf"{re.escape(label)} ?: (\S+)", plain).group(1)
+            answer: re.search(rf"{re.escape(label)}[ \u00a0]?: (\S+)", plain).group(1)
             for answer, label in (("yes", yes), ("no", no))
         }
         assert found["yes"] != found["no"]
@@ -183,7 +183,7 @@ def test_customers_swept_onto_an_incident_are_told_and_choose(
     assert hers["Content-Language"] == "fr"
     assert "Bonjour," in hers.get_body(("plain",)).get_content()
     french_links = links(
-        hers, "Oui, c'est mon problème : tenez-moi informé", "Non, mon problème est différent"
+        hers, "Oui, c'est mon problème\u00a0: tenez-moi informé", "Non, mon problème est différent"
     )
 
     # Following a link changes nothing; the button on the page does.

@@ -100,7 +100,7 @@ def test_subscribers_follow_an_incident_to_resolution(client, data, clock, compo
         )
         resolve(session, incident, "All good.", "ops", clock.now)
     mails = outbox(data, "notify")
-    assert [m.subject.split(": ")[0] for m in mails] == [
+    assert [m.subject.split("\u00a0: ")[0] for m in mails] == [  # French: a no-break space
         "[Example Status] En cours d'analyse",
         "[Example Status] Sous surveillance",
         "[Example Status] Résolu",

@@ -28,7 +28,7 @@ from tests.test_api import validator
 from tests.test_deflection import SERVFAIL, contact, reference_of, text
 
 RECEIVED_EN = "Received: we will check it against known incidents in a moment."
-RECEIVED_FR = "Bien reçue : nous la comparons aux incidents connus dans un instant."
+RECEIVED_FR = "Bien reçue\u00a0: nous la comparons aux incidents connus dans un instant."
 
 # the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
 proxy = outage.proxy

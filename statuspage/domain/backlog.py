@@ -7,6 +7,7 @@ holds until they set it back to `auto`. Maintenances never trigger it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
@@ -52,6 +53,35 @@ def state(
             + "/".join(sorted({i.value for i in triggering})),
         )
     return State(False, mode, "no active incident of a triggering impact")
+
+
+@dataclass(frozen=True)
+class Reason:
+    """A recorded reason as data, for the console to put it into the reader's language."""
+
+    kind: str  #: "forced on", "forced off", "triggered", "not triggered", or "other"
+    count: int = 0
+    impacts: tuple[Impact, ...] = ()
+    text: str = ""  #: the recorded words, for a reason of another kind
+
+
+_TRIGGERED = re.compile(r"(\d+) active incident\(s\) of impact ([a-z/]+)")
+
+
+def read_reason(text: str) -> Reason:
+    """The reason `state` wrote (the events keep its English words, old rows included)."""
+    if text in ("forced on", "forced off"):
+        return Reason(text)
+    if text == "no active incident of a triggering impact":
+        return Reason("not triggered")
+    found = _TRIGGERED.fullmatch(text)
+    if found:
+        try:
+            impacts = tuple(Impact(value) for value in found.group(2).split("/"))
+        except ValueError:
+            return Reason("other", text=text)
+        return Reason("triggered", int(found.group(1)), impacts)
+    return Reason("other", text=text)
 
 
 def is_overdue(last_update_minutes_ago: float, limit_minutes: int) -> bool:

@@ -179,3 +179,19 @@ def consent_pending(actions: Sequence[str]) -> bool:
         if action == "attached by staff":
             return True
     return False
+
+
+#: The events that put a request in the queue, as its history records them.
+QUEUE_EVENTS = ("queued", "declined", "detached", "detached by staff", "still broken")
+
+
+def why_queued(state: RequestState, actions: Sequence[str]) -> str | None:
+    """For staff: the event that put a queued request there (its events' actions, oldest
+    first): "declined", "detached", "detached by staff", "still broken", or "queued" (no match,
+    no answer in time, the matcher unavailable); None when the request is not in the queue."""
+    if state is not RequestState.QUEUED:
+        return None
+    for action in reversed(actions):
+        if action in QUEUE_EVENTS:
+            return action
+    return None

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 from statuspage.domain import backlog
 from statuspage.domain import status as st
 from statuspage.models import BacklogKillerEvent, Incident, still_open
-from statuspage.services import settings
+from statuspage.services import audit, settings
 
 
 def current(session: Session, now: datetime) -> backlog.State:
@@ -47,6 +47,15 @@ def refresh(session: Session, now: datetime, actor: str = "") -> backlog.State:
                 reason=state.reason,
                 actor=actor,
             )
+        )
+        audit.record(
+            session,
+            actor=actor or "system",
+            action="backlog_killer.change",
+            now=now,
+            target_type="backlog_killer",
+            before=None if last is None else {"active": last.active, "mode": last.mode},
+            after={"active": state.active, "mode": state.mode.value, "reason": state.reason},
         )
         session.flush()
     return state

@@ -22,6 +22,7 @@ from statuspage.content import catalogue_cached
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
+from statuspage.domain.helpdesk import HandoffReason
 from statuspage.models import (
     Component,
     ComponentChange,
@@ -32,6 +33,7 @@ from statuspage.models import (
     SupportRequest,
     still_open,
 )
+from statuspage.services import helpdesk
 from statuspage.services.versioning import current_version
 
 S = rq.RequestState
@@ -206,6 +208,18 @@ def _event(
     request.updated_at = now
 
 
+def _hand_off(
+    session: Session, request: SupportRequest, reason: HandoffReason, now: datetime
+) -> None:
+    """The request ended in our queue: the company's help desk gets it, when one is configured
+    (`statuspage.services.helpdesk`), in this same transaction."""
+    if not helpdesk.configured():
+        return
+    active = active_at(session, request.created_at)
+    helpdesk.hand_off(session, request, reason, now, active)
+    _event(request, "handed off", now, detail=reason.value)
+
+
 def find_submission(session: Session, key: str | None) -> SupportRequest | None:
     if not key:
         return None
@@ -269,6 +283,7 @@ def apply_match(
     if result.proposal is None:
         request.state = S.QUEUED
         _event(request, "queued", now, detail="no active incident matches")
+        _hand_off(session, request, HandoffReason.NO_MATCH, now)
     else:
         request.state = S.PROPOSED
         request.proposed_incident_id = result.proposal.incident_id
@@ -301,9 +316,12 @@ def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
     return [r.as_data() for r in reasons]
 
 
-def matcher_failed(request: SupportRequest, now: datetime, error: Exception) -> None:
+def matcher_failed(
+    session: Session, request: SupportRequest, now: datetime, error: Exception
+) -> None:
     request.state = S.QUEUED
     _event(request, "queued", now, detail=f"matching unavailable ({type(error).__name__})")
+    _hand_off(session, request, HandoffReason.MATCHER_UNAVAILABLE, now)
 
 
 def _attach(
@@ -329,6 +347,7 @@ def accept(
     if incident is None or incident.status in st.CLOSED_STATUSES:
         request.state = S.QUEUED
         _event(request, "queued", now, detail="the chosen incident is over")
+        _hand_off(session, request, HandoffReason.INCIDENT_OVER, now)
     else:
         _attach(request, incident.id, now, request.email, "attached")
         if incident.id != request.proposed_incident_id:
@@ -344,6 +363,7 @@ def decline(session: Session, request: SupportRequest, now: datetime) -> None:
     request.state = S.QUEUED
     request.declined_incident_id = request.proposed_incident_id
     _event(request, "declined", now, request.email)
+    _hand_off(session, request, HandoffReason.DECLINED, now)
     session.flush()
 
 
@@ -365,6 +385,8 @@ def detach(
     )
     request.incident_id = None
     session.flush()
+    reason = HandoffReason.DETACHED_BY_STAFF if by_staff else HandoffReason.DETACHED
+    _hand_off(session, request, reason, now)
 
 
 def attach_by_staff(
@@ -389,6 +411,7 @@ def still_broken(
     request.still_broken = True
     request.closed_at = None
     _event(request, "still broken", now, request.email, detail=details.strip())
+    _hand_off(session, request, HandoffReason.STILL_BROKEN, now)
     session.flush()
 
 
@@ -489,6 +512,7 @@ def run_timers(session: Session, now: datetime) -> int:
     for request in stuck:  # stored, then the process died before the matcher answered
         request.state = S.QUEUED
         _event(request, "queued", now, detail="not matched: recovered after an interruption")
+        _hand_off(session, request, HandoffReason.INTERRUPTED, now)
         acknowledge(session, request, now)
         moved += 1
     stale = session.execute(
@@ -524,6 +548,7 @@ def expire_proposal(session: Session, request: SupportRequest, now: datetime, hi
     else:
         request.state = S.QUEUED
         _event(request, "queued", now, detail=waited)
+        _hand_off(session, request, HandoffReason.UNANSWERED, now)
     session.flush()
 
 
@@ -813,7 +838,10 @@ def queue_query(
     query = (
         select(SupportRequest)
         .order_by(SupportRequest.created_at.desc())
-        .options(selectinload(SupportRequest.events))  # what a still-broken customer said
+        .options(
+            selectinload(SupportRequest.events),  # what a still-broken customer said
+            selectinload(SupportRequest.handoffs),
+        )
     )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
     if state == "all":

@@ -47,6 +47,11 @@ class IncidentView:
     def latest_update(self) -> IncidentUpdate | None:
         return self.incident.updates[0] if self.incident.updates else None
 
+    @property
+    def over(self) -> bool:
+        """Resolved or completed: its components show the worst state they reached."""
+        return not self.active and not self.upcoming
+
 
 @dataclass
 class ComponentNode:

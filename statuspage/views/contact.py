@@ -19,6 +19,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_limiter.errors import RateLimitExceeded
 from sqlalchemy import select
+from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from statuspage import forms as f
@@ -190,10 +191,14 @@ def request_page(reference: str):
             raise
         return render_template("contact/spooled.html", stored=waiting)
     if stored.state is rq.RequestState.PROPOSED:
-        deflection.expire_proposal(
-            db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
-        )
-        db.session.commit()
+        try:
+            deflection.expire_proposal(
+                db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
+            )
+            db.session.commit()
+        except StaleDataError:  # the worker's timer moved it at the same moment: show that
+            db.session.rollback()
+            stored = _load(reference, token)
     answer = request.args.get("answer")
     return _render_request(stored, answer=answer if answer in deflection.ANSWERS else None)
 

@@ -19,6 +19,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from sqlalchemy import func, select
 
@@ -190,6 +191,7 @@ def dashboard():
     state = backlog.current(db.session, now)
     return render_template(
         "staff/dashboard.html",
+        now=now,
         rows=rows,
         overview=overview,
         backlog_state=state,
@@ -223,6 +225,10 @@ def _templates():
     return load_incident_templates(Path(current_app.config["CONTENT_DIR"]))
 
 
+def _templates_of(kind: st.IncidentKind):
+    return {key: t for key, t in _templates().items() if t.kind is kind}
+
+
 @bp.get("/incidents")
 def incidents():
     page = page_number()
@@ -244,7 +250,7 @@ def new_incident():
     form_class = f.with_components(
         f.IncidentForm, components, current_language(), _("Not affected")
     )
-    template = _templates().get(request.args.get("template", ""))
+    template = _templates_of(st.IncidentKind.INCIDENT).get(request.args.get("template", ""))
     lang = request.args.get("lang_content", current_language())
     if request.method == "GET" and template is not None:
         by_key = {c.key: c.id for c in components}
@@ -280,9 +286,26 @@ def new_incident():
 
 @bp.route("/maintenances/new", methods=["GET", "POST"])
 def new_maintenance():
-    form = f.with_components(
-        f.MaintenanceForm, _components(), current_language(), _("Not affected")
-    )()
+    components = _components()
+    form_class = f.with_components(
+        f.MaintenanceForm, components, current_language(), _("Not affected")
+    )
+    templates = _templates_of(st.IncidentKind.MAINTENANCE)
+    template = templates.get(request.args.get("template", ""))
+    lang = request.args.get("lang_content", current_language())
+    if request.method == "GET" and template is not None:
+        by_key = {c.key: c.id for c in components}
+        data = {
+            "name": template.names.get(lang, template.names["en"]),
+            "body": template.bodies.get(lang, template.bodies["en"]),
+            "keywords": ", ".join(template.keywords),
+        }
+        for key, status in template.components.items():
+            if key in by_key:
+                data[f.COMPONENT_PREFIX + by_key[key]] = status.value
+        form = form_class(data=data)
+    else:
+        form = form_class()
 
     def to_input(form) -> operations.IncidentInput:
         return operations.IncidentInput(
@@ -299,7 +322,9 @@ def new_maintenance():
             keywords=tuple(f.keywords_list(form.keywords.data)),
         )
 
-    return _open(form, to_input, _("Maintenance scheduled and published."), "maintenance", {})
+    return _open(
+        form, to_input, _("Maintenance scheduled and published."), "maintenance", templates
+    )
 
 
 def _open(form, to_input, done: str, kind: str, templates):
@@ -843,7 +868,14 @@ def sweep(incident_id: str):
             after={"attached": [r.reference for r in rows]},
         )
         db.session.commit()
-        flash(_("%(count)s request(s) attached to the incident.", count=count), "success")
+        flash(
+            ngettext(
+                "%(num)d request attached to the incident.",
+                "%(num)d requests attached to the incident.",
+                count,
+            ),
+            "success",
+        )
     return redirect(url_for("staff.incident", incident_id=incident.id) + "#sweep")
 
 

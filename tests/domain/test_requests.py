@@ -2,6 +2,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from statuspage.domain import requests as rq
 from statuspage.domain.requests import (
     PROPOSAL_TIMEOUT,
     NotOfferedError,
@@ -106,3 +107,14 @@ def test_yes_attaches_to_the_incident_chosen_among_those_offered():
 def test_an_incident_not_offered_is_refused(chosen, alternative):
     with pytest.raises(NotOfferedError):
         offered_choice(chosen, "first", alternative)
+
+
+def test_staff_read_why_a_request_is_in_the_queue():
+    queued = rq.RequestState.QUEUED
+    assert rq.why_queued(queued, ["received", "queued"]) == "queued"
+    assert rq.why_queued(queued, ["received", "proposed", "declined", "handed off"]) == "declined"
+    history = ["received", "proposed", "attached", "resolved", "still broken"]
+    assert rq.why_queued(queued, history) == "still broken"
+    moved = ["received", "queued", "attached by staff", "detached by staff"]
+    assert rq.why_queued(queued, moved) == "detached by staff"
+    assert rq.why_queued(rq.RequestState.ATTACHED, ["received", "proposed", "attached"]) is None

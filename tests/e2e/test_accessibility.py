@@ -83,7 +83,9 @@ def test_the_private_request_page_has_no_serious_accessibility_violation(
     two, _ = contact(client, service=components["livedns"].id, **CLOSE)
     for response in (one, two):
         assert violations(accessible_page, live_server + response.headers["Location"]) == []
-    assert accessible_page.get_by_role("heading", name="Est-ce l'un de ces incidents ?").count()
+    assert accessible_page.get_by_role(
+        "heading", name="Est-ce l'un de ces incidents\u00a0?"
+    ).count()
 
 
 def test_console_pages_have_no_serious_accessibility_violation(
