@@ -254,8 +254,16 @@ def _stale(cache: PageCache, key: tuple) -> Response:
     return _respond(entry, stale=True)
 
 
-def cached_page(view: Callable | None = None, *, params: Iterable[str] = ()) -> Callable:
+def cached_page(
+    view: Callable | None = None,
+    *,
+    params: Iterable[str] = (),
+    language: Callable[[], str] | None = None,
+) -> Callable:
     """Caches a public GET view per (path, `params`, language) and data version.
+
+    `language` says which language the view speaks (default: the reader's); the feeds and the
+    JSON speak `?lang=` or the site's default, whatever the cookie or the browser say.
 
     Query parameters other than `params` (and `lang`, read by the language) do not reach the
     cache key: `?r=123` cannot make a page render again.
@@ -268,7 +276,7 @@ def cached_page(view: Callable | None = None, *, params: Iterable[str] = ()) -> 
             args_key = tuple(
                 sorted((k, v) for k, v in request.args.items(multi=True) if k in known)
             )
-            key = (request.path, args_key, current_language())
+            key = (request.path, args_key, (language or current_language)())
             cache = page_cache()
             version = version_reader().current()
             if version is None:

@@ -13,8 +13,8 @@ from flask_babel import gettext as _
 from markupsafe import escape
 
 from statuspage.domain.cleaning import clean_text
+from statuspage.filters import body_html, noted_text
 from statuspage.i18n import LABELS
-from statuspage.markup import render_markdown
 from statuspage.models import IncidentUpdate, utcnow
 
 DEFAULT_ENTRIES = 50
@@ -60,12 +60,13 @@ def build(
                 f"{escape(LABELS['component'][c.new_status])}</li>"
                 for c in update.changes
             )
-            body = clean_text(str(render_markdown(update.body)))
+            text = update.text("body", lang)
+            body = clean_text(str(body_html(text))) if text else ""
             if components:
                 body += f"<p>{escape(_('Affected services'))}:</p><ul>{components}</ul>"
             entry = feed.add_entry(order="append")
             entry.id(_entry_id(update))
-            entry.title(clean_text(f"[{status}] {incident.name}"))
+            entry.title(clean_text(f"[{status}] {noted_text(incident.text('name', lang))}"))
             entry.link(href=link, rel="alternate")
             entry.guid(_entry_id(update), permalink=False)
             entry.description(body)  # first: feedgen's description() also sets Atom's content

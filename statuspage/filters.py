@@ -6,9 +6,10 @@ from datetime import UTC, datetime, timedelta
 
 import idna
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, ngettext
+from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
+from statuspage.domain.texts import Shown
 from statuspage.markup import plain_text, render_markdown
 
 
@@ -23,6 +24,53 @@ def time_tag(moment: datetime | None, fmt: str = "medium") -> Markup:
     text = format_datetime(moment, fmt) if fmt != "date" else format_date(moment, "long")
     suffix = " UTC" if fmt != "date" else ""
     return Markup('<time datetime="{}">{}{}</time>').format(iso, text, suffix)
+
+
+def translated(item, field: str) -> Shown:
+    """`item`'s text in the reader's language, else in the other one (see `Shown.fallback`)."""
+    from statuspage.i18n import current_language
+
+    return item.text(field, current_language())
+
+
+def fallback_note(shown: Shown) -> str:
+    """ "(in French only)": said where the reader's language is missing ('' otherwise)."""
+    if not shown.fallback:
+        return ""
+    only = gettext("in French only") if shown.lang == "fr" else gettext("in English only")
+    return f"({only})"
+
+
+def inline_text(shown: Shown) -> Markup:
+    """A title in a line of HTML, marked with its language when it is not the reader's."""
+    if not shown.fallback:
+        return escape(shown.text)
+    return Markup('<span lang="{}">{}</span> <small class="lang-note">{}</small>').format(
+        shown.lang, shown.text, fallback_note(shown)
+    )
+
+
+def body_html(shown: Shown) -> Markup:
+    """Markdown text in its `<div class="body">`, marked with its language when it is not the
+    reader's."""
+    if not shown.fallback:
+        return Markup('<div class="body">{}</div>').format(render_markdown(shown.text))
+    return Markup(
+        '<div class="body" lang="{}">{}</div><p class="lang-note"><small>{}</small></p>'
+    ).format(shown.lang, render_markdown(shown.text), fallback_note(shown))
+
+
+def noted_text(shown: Shown) -> str:
+    """A title in plain text (mail, feeds, subjects), with its note when it is a fallback."""
+    note = fallback_note(shown)
+    return f"{shown.text} {note}" if note else shown.text
+
+
+def plain_body(shown: Shown) -> str:
+    """Markdown text as plain text (text mail), its note on a line of its own if a fallback."""
+    note = fallback_note(shown)
+    text = plain_text(shown.text)
+    return f"{text}\n{note}" if note else text
 
 
 def duration(delta: timedelta | None) -> str:
@@ -72,8 +120,14 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["plain"] = plain_text
     app.jinja_env.filters["duration"] = duration
+    app.jinja_env.filters["inline"] = inline_text
+    app.jinja_env.filters["body"] = body_html
+    app.jinja_env.filters["noted"] = noted_text
+    app.jinja_env.filters["plain_body"] = plain_body
+    app.jinja_env.filters["note"] = fallback_note
     app.jinja_env.globals.update(
         time_tag=time_tag,
+        tr=translated,
         url_for_lang=url_for_lang,
         absolute_url=absolute_url,
         escape=escape,

@@ -158,17 +158,49 @@ def impact_choices(kind: st.IncidentKind):
     return [SelectChoice(i.value, LABELS["impact"][i]) for i in impacts]
 
 
-class IncidentForm(_WithComponents):
-    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+def _title(label):
+    return StringField(label, validators=[Optional(), Length(max=255)])
+
+
+def _text(label, limit: int = 20_000):
+    return TextAreaField(label, validators=[Optional(), Length(max=limit)])
+
+
+class Bilingual(Form):
+    """Texts written side by side in English and French (`<field>_en`, `<field>_fr`).
+
+    `needed` names the texts of which at least one language must be written.
+    """
+
+    needed: tuple[str, ...] = ()
+
+    def texts(self, name: str) -> dict[str, str]:
+        return {lang: (getattr(self, f"{name}_{lang}").data or "") for lang in ("en", "fr")}
+
+    def validate(self, extra_validators=None) -> bool:
+        valid = super().validate(extra_validators)
+        for name in self.needed:
+            if not any(value.strip() for value in self.texts(name).values()):
+                field = getattr(self, f"{name}_en")
+                field.errors = [*field.errors, _l("Write it in English or in French (or both).")]
+                valid = False
+        return valid
+
+
+class IncidentForm(Bilingual, _WithComponents):
+    needed = ("name", "body")
+    name_en = _title(_l("Title in English"))
+    name_fr = _title(_l("Title in French"))
     impact = SelectField(_l("Impact"), choices=impact_choices(st.IncidentKind.INCIDENT))
     status = SelectField(
         _l("Status"), choices=status_choices(lifecycle.initial_statuses(st.IncidentKind.INCIDENT))
     )
-    body = TextAreaField(
-        _l("First update (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
+    body_en = _text(_l("First update in English (Markdown)"))
+    body_fr = _text(_l("First update in French (Markdown)"))
     started_at = DateTimeLocalField(
-        _l("Started at (UTC)"), format=DATETIME_FORMAT, validators=[Optional(), plausible]
+        _l("Started at (UTC)"),
+        format=DATETIME_FORMAT,
+        validators=[Optional(), plausible],
     )
     keywords = StringField(
         _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
@@ -178,17 +210,22 @@ class IncidentForm(_WithComponents):
     submit = SubmitField(_l("Open the incident"))
 
 
-class MaintenanceForm(_WithComponents):
-    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+class MaintenanceForm(Bilingual, _WithComponents):
+    needed = ("name", "body")
+    name_en = _title(_l("Title in English"))
+    name_fr = _title(_l("Title in French"))
     scheduled_for = DateTimeLocalField(
-        _l("Starts at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
+        _l("Starts at (UTC)"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(), plausible],
     )
     scheduled_until = DateTimeLocalField(
-        _l("Ends at (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
+        _l("Ends at (UTC)"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(), plausible],
     )
-    body = TextAreaField(
-        _l("Announcement (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
+    body_en = _text(_l("Announcement in English (Markdown)"))
+    body_fr = _text(_l("Announcement in French (Markdown)"))
     keywords = StringField(
         _l("Keywords for matching (TLDs, datacenters, error codes), comma-separated"),
         validators=[Length(max=1000)],
@@ -201,9 +238,10 @@ class MaintenanceForm(_WithComponents):
             raise ValidationError(_l("The window must end after it starts."))
 
 
-class UpdateForm(_WithComponents):
+class UpdateForm(Bilingual, _WithComponents):
     status = SelectField(_l("Status"), choices=[])
-    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+    body_en = _text(_l("Message in English (Markdown)"))
+    body_fr = _text(_l("Message in French (Markdown)"))
     display_at = DateTimeLocalField(
         _l("Dated (UTC, leave empty for now)"),
         format=DATETIME_FORMAT,
@@ -214,44 +252,52 @@ class UpdateForm(_WithComponents):
     submit = SubmitField(_l("Post the update"))
 
 
-class ResolveForm(Form):
-    body = TextAreaField(
-        _l("Resolution message (Markdown)"), validators=[DataRequired(), Length(max=20_000)]
-    )
+class ResolveForm(Bilingual):
+    needed = ("body",)
+    body_en = _text(_l("Resolution message in English (Markdown)"))
+    body_fr = _text(_l("Resolution message in French (Markdown)"))
     submit = SubmitField(_l("Resolve"))
 
 
-class ReopenForm(Form):
+class ReopenForm(Bilingual):
+    needed = ("body",)
     status = SelectField(_l("Status"), choices=status_choices(lifecycle.OPEN_INCIDENT))
-    body = TextAreaField(_l("Message (Markdown)"), validators=[DataRequired(), Length(max=20_000)])
+    body_en = _text(_l("Message in English (Markdown)"))
+    body_fr = _text(_l("Message in French (Markdown)"))
     submit = SubmitField(_l("Reopen"))
 
 
-class EditIncidentForm(Form):
-    name = StringField(_l("Title"), validators=[DataRequired(), Length(max=255)])
+class EditIncidentForm(Bilingual):
+    needed = ("name",)
+    name_en = _title(_l("Title in English"))
+    name_fr = _title(_l("Title in French"))
     impact = SelectField(_l("Impact"), choices=[])
     keywords = StringField(_l("Keywords"), validators=[Length(max=1000)])
     submit = SubmitField(_l("Save"))
 
 
-class EditUpdateForm(Form):
-    body = TextAreaField(_l("Message (Markdown)"), validators=[Length(max=20_000)])
+class EditUpdateForm(Bilingual):
+    body_en = _text(_l("Message in English (Markdown)"))
+    body_fr = _text(_l("Message in French (Markdown)"))
     submit = SubmitField(_l("Save"))
 
 
-class PostmortemForm(Form):
-    body = TextAreaField(
-        _l("Postmortem (Markdown)"), validators=[DataRequired(), Length(max=50_000)]
-    )
+class PostmortemForm(Bilingual):
+    needed = ("body",)
+    body_en = _text(_l("Postmortem in English (Markdown)"), 50_000)
+    body_fr = _text(_l("Postmortem in French (Markdown)"), 50_000)
     publish = BooleanField(_l("Publish on the incident page"), default=True)
     submit = SubmitField(_l("Save the postmortem"))
 
 
-class ExtendForm(Form):
+class ExtendForm(Bilingual):
     until = DateTimeLocalField(
-        _l("New end (UTC)"), format=DATETIME_FORMAT, validators=[InputRequired(), plausible]
+        _l("New end (UTC)"),
+        format=DATETIME_FORMAT,
+        validators=[InputRequired(), plausible],
     )
-    body = TextAreaField(_l("Message (Markdown, optional)"), validators=[Length(max=20_000)])
+    body_en = _text(_l("Message in English (Markdown, optional)"))
+    body_fr = _text(_l("Message in French (Markdown, optional)"))
     submit = SubmitField(_l("Extend"))
 
 

@@ -33,6 +33,13 @@ def current_language() -> str:
     return str(get_locale() or "en")
 
 
+def json_language() -> str:
+    """What the JSON API and the feeds speak: `?lang=`, else the site's default language (not
+    the browser's: machines read them, and one URL gives one answer)."""
+    asked = request.args.get("lang")
+    return asked if asked in LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
+
+
 def _remember_language(response):
     asked = request.args.get("lang")
     if asked in LANGUAGES and request.cookies.get(COOKIE) != asked:

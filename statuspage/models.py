@@ -25,6 +25,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from statuspage.domain import status as st
+from statuspage.domain import texts
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.ids import new_public_id
 from statuspage.domain.requests import RequestKind, RequestState, why_queued
@@ -69,6 +70,36 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def reading_language() -> str:
+    """The language being rendered (request, forced locale), else the site's default."""
+    from flask import current_app, has_app_context
+    from flask_babel import get_locale
+
+    try:
+        locale = get_locale()
+    except RuntimeError:  # no request: a worker or a command
+        locale = None
+    if locale is not None and str(locale) in texts.LANGUAGES:
+        return str(locale)
+    if has_app_context():
+        return current_app.config.get("DEFAULT_LANGUAGE", "en")
+    return "en"
+
+
+class Bilingual:
+    """Columns `<field>_en` and `<field>_fr`; `text(field, lang)` picks one, falling back."""
+
+    def texts(self, field: str) -> dict[str, str]:
+        return {lang: getattr(self, f"{field}_{lang}") or "" for lang in texts.LANGUAGES}
+
+    def text(self, field: str, lang: str | None = None) -> texts.Shown:
+        return texts.pick(self.texts(field), lang or reading_language())
+
+    def set_texts(self, field: str, values: dict[str, str]) -> None:
+        for lang in texts.LANGUAGES:
+            setattr(self, f"{field}_{lang}", (values.get(lang) or "").strip())
+
+
 class Component(db.Model):
     """A service on the page; a group is a component with `is_group` and children."""
 
@@ -103,14 +134,18 @@ class Component(db.Model):
         return self.description_fr if lang == "fr" else self.description_en
 
 
-class Incident(db.Model):
-    """An incident or a scheduled maintenance (`kind`), with its timeline of updates."""
+class Incident(Bilingual, db.Model):
+    """An incident or a scheduled maintenance (`kind`), with its timeline of updates.
+
+    Its title and postmortem are written in English and French (`name_en`, `name_fr`...).
+    """
 
     __tablename__ = "incident"
 
     id: Mapped[str] = mapped_column(String(12), primary_key=True, default=new_public_id)
     kind: Mapped[st.IncidentKind] = mapped_column(StrEnumType(st.IncidentKind))
-    name: Mapped[str] = mapped_column(String(255))
+    name_en: Mapped[str] = mapped_column(String(255), default="")
+    name_fr: Mapped[str] = mapped_column(String(255), default="")
     status: Mapped[st.IncidentStatus] = mapped_column(StrEnumType(st.IncidentStatus))
     impact: Mapped[st.Impact] = mapped_column(StrEnumType(st.Impact))
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
@@ -119,7 +154,8 @@ class Incident(db.Model):
     scheduled_for: Mapped[datetime | None] = mapped_column(UTCDateTime)
     scheduled_until: Mapped[datetime | None] = mapped_column(UTCDateTime, index=True)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    postmortem_body: Mapped[str | None] = mapped_column(Text)
+    postmortem_en: Mapped[str] = mapped_column(Text, default="")
+    postmortem_fr: Mapped[str] = mapped_column(Text, default="")
     postmortem_published_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: when subscribers were reminded of this maintenance
     reminder_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
@@ -136,6 +172,16 @@ class Incident(db.Model):
     def begins_at(self) -> datetime | None:
         return self.started_at or self.scheduled_for
 
+    @property
+    def name(self) -> str:
+        """The title in the reader's language, else in the other one."""
+        return self.text("name").text
+
+    @property
+    def postmortem_body(self) -> str:
+        """The postmortem in the reader's language, else in the other one ('' if none)."""
+        return self.text("postmortem").text
+
     def facts(self) -> st.IncidentFacts:
         return st.IncidentFacts(
             id=self.id,
@@ -151,13 +197,16 @@ class Incident(db.Model):
         )
 
 
-class IncidentUpdate(db.Model):
+class IncidentUpdate(Bilingual, db.Model):
+    """An entry of an incident's timeline; its text in English and French (`body_en`...)."""
+
     __tablename__ = "incident_update"
 
     id: Mapped[str] = mapped_column(String(12), primary_key=True, default=new_public_id)
     incident_id: Mapped[str] = mapped_column(ForeignKey("incident.id"), index=True)
     status: Mapped[st.IncidentStatus] = mapped_column(StrEnumType(st.IncidentStatus))
-    body: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    body_fr: Mapped[str] = mapped_column(Text, default="")
     display_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
     #: order of writing within the incident: breaks ties between updates dated alike
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -169,6 +218,11 @@ class IncidentUpdate(db.Model):
     changes: Mapped[list[ComponentChange]] = relationship(
         back_populates="update", cascade="all, delete-orphan", order_by="ComponentChange.id"
     )
+
+    @property
+    def body(self) -> str:
+        """The text in the reader's language, else in the other one."""
+        return self.text("body").text
 
     def facts(self) -> st.UpdateFacts:
         return st.UpdateFacts(

@@ -11,6 +11,11 @@ TIME = {"type": ["string", "null"], "format": "date-time"}
 ID = {"type": "string", "pattern": "^[a-z0-9]{12}$"}
 
 
+LANGUAGES = ("en", "fr")
+LANG = {"type": "string", "enum": list(LANGUAGES)}
+TEXT = {"type": "string"}
+
+
 def _enum(enum_cls) -> dict[str, Any]:
     return {"type": "string", "enum": [e.value for e in enum_cls]}
 
@@ -93,6 +98,16 @@ UPDATE = {
         "deliver_notifications": {"type": "boolean"},
         "custom_tweet": {"type": "null"},
         "tweet_id": {"type": "null"},
+        "lang": {**LANG, "description": "the language `body` is in"},
+        "translations": {
+            "type": "object",
+            "description": "the text in each language ('' where not written yet)",
+            "required": ["en", "fr"],
+            "properties": {
+                k: {"type": "object", "required": ["body"], "properties": {"body": TEXT}}
+                for k in LANGUAGES
+            },
+        },
     },
 }
 
@@ -115,6 +130,8 @@ INCIDENT = {
         "components",
         "kind",
         "keywords",
+        "lang",
+        "translations",
     ],
     "properties": {
         "id": ID,
@@ -132,6 +149,20 @@ INCIDENT = {
         "shortlink": {"type": "string", "format": "uri"},
         "page_id": {"type": "string"},
         "keywords": {"type": "array", "items": {"type": "string"}},
+        "lang": {**LANG, "description": "the language `name` is in"},
+        "translations": {
+            "type": "object",
+            "description": "the title and postmortem in each language ('' where not written)",
+            "required": ["en", "fr"],
+            "properties": {
+                k: {
+                    "type": "object",
+                    "required": ["name", "postmortem"],
+                    "properties": {"name": TEXT, "postmortem": TEXT},
+                }
+                for k in LANGUAGES
+            },
+        },
         "incident_updates": {"type": "array", "items": _ref("IncidentUpdate")},
         "components": {"type": "array", "items": _ref("Component")},
     },
@@ -159,16 +190,35 @@ COMPONENTS_MAP = {
     "additionalProperties": _enum(st.ComponentStatus),
 }
 
+
+def _translations(*fields: str) -> dict[str, Any]:
+    texts = {"name": {"type": "string", "maxLength": 255}, "body": {"type": "string"}}
+    return {
+        "type": "object",
+        "description": "the other language's texts (Markdown for `body`)",
+        "additionalProperties": False,
+        "properties": {
+            k: {
+                "type": "object",
+                "additionalProperties": False,
+                "properties": {f: texts[f] for f in fields},
+            }
+            for k in LANGUAGES
+        },
+    }
+
+
 INCIDENT_CREATE = {
     "type": "object",
     "required": ["name", "body"],
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "maxLength": 255},
+        "name": {"type": "string", "maxLength": 255, "description": "in `lang`"},
         "kind": _enum(st.IncidentKind),
         "status": _enum(st.IncidentStatus),
         "impact": _enum(st.Impact),
-        "body": {"type": "string", "description": "Markdown"},
+        "body": {"type": "string", "description": "Markdown, in `lang`"},
+        "translations": _translations("name", "body"),
         "components": COMPONENTS_MAP,
         "started_at": {"type": "string", "format": "date-time"},
         "scheduled_for": {"type": "string", "format": "date-time"},
@@ -179,7 +229,7 @@ INCIDENT_CREATE = {
             "format": "date-time",
             "description": "date of the first update, when backfilling",
         },
-        "lang": {"type": "string", "enum": ["en", "fr"]},
+        "lang": {**LANG, "description": "the language of `name` and `body` (default: the site's)"},
     },
 }
 
@@ -189,7 +239,9 @@ UPDATE_CREATE = {
     "additionalProperties": False,
     "properties": {
         "status": _enum(st.IncidentStatus),
-        "body": {"type": "string"},
+        "body": {"type": "string", "description": "Markdown, in `lang`"},
+        "lang": {**LANG, "description": "the language of `body` (default: the site's)"},
+        "translations": _translations("body"),
         "components": COMPONENTS_MAP,
         "display_at": {"type": "string", "format": "date-time"},
         "deliver_notifications": {"type": "boolean"},
@@ -200,7 +252,9 @@ INCIDENT_PATCH = {
     "type": "object",
     "additionalProperties": False,
     "properties": {
-        "name": {"type": "string", "maxLength": 255},
+        "name": {"type": "string", "maxLength": 255, "description": "in `lang`"},
+        "lang": {**LANG, "description": "the language of `name` (default: the site's)"},
+        "translations": _translations("name"),
         "impact": _enum(st.Impact),
         "keywords": {"type": "array", "items": {"type": "string"}},
     },
@@ -211,7 +265,9 @@ RESOLVE = {
     "required": ["body"],
     "additionalProperties": False,
     "properties": {
-        "body": {"type": "string"},
+        "body": {"type": "string", "description": "Markdown, in `lang`"},
+        "lang": {**LANG, "description": "the language of `body` (default: the site's)"},
+        "translations": _translations("body"),
         "display_at": {"type": "string", "format": "date-time"},
     },
 }
@@ -441,6 +497,11 @@ EXAMPLE_INCIDENT = {
     "shortlink": "https://status.example.com/i/a1b2c3d4e5f6",
     "page_id": "p4g3x8w2z1y0",
     "keywords": ["servfail"],
+    "lang": "en",
+    "translations": {
+        "en": {"name": "LiveDNS resolution errors", "postmortem": ""},
+        "fr": {"name": "Erreurs de résolution LiveDNS", "postmortem": ""},
+    },
     "incident_updates": [
         {
             "id": "u1v2w3x4y5z6",
@@ -454,6 +515,11 @@ EXAMPLE_INCIDENT = {
             "deliver_notifications": True,
             "custom_tweet": None,
             "tweet_id": None,
+            "lang": "en",
+            "translations": {
+                "en": {"body": "A faulty configuration is being rolled back."},
+                "fr": {"body": "Une configuration défectueuse est en cours de retrait."},
+            },
         },
         {
             "id": "t0s9r8q7p6o5",
@@ -474,6 +540,11 @@ EXAMPLE_INCIDENT = {
             "deliver_notifications": True,
             "custom_tweet": None,
             "tweet_id": None,
+            "lang": "en",
+            "translations": {
+                "en": {"body": "Queries for some zones return **SERVFAIL**."},
+                "fr": {"body": ""},
+            },
         },
     ],
     "components": [EXAMPLE_COMPONENT],
@@ -630,6 +701,8 @@ def document() -> dict[str, Any]:
                             "components": {"k2v8m3q9x1a7": "major_outage"},
                             "started_at": "2026-02-03T13:48:00Z",
                             "keywords": ["servfail"],
+                            "lang": "en",
+                            "translations": {"fr": {"name": "Erreurs de résolution LiveDNS"}},
                         },
                     ),
                     "responses": {

@@ -28,7 +28,15 @@ def page(updated_at: datetime | None = None) -> dict[str, Any]:
     }
 
 
-def component(item: Component, status: st.ComponentStatus, lang: str = "en") -> dict[str, Any]:
+def _language(lang: str | None) -> str:
+    """The language asked, else the site's default (webhooks, the staff API)."""
+    return lang or current_app.config["DEFAULT_LANGUAGE"]
+
+
+def component(
+    item: Component, status: st.ComponentStatus, lang: str | None = None
+) -> dict[str, Any]:
+    lang = _language(lang)
     data: dict[str, Any] = {
         "id": item.id,
         "name": item.name(lang),
@@ -49,7 +57,8 @@ def component(item: Component, status: st.ComponentStatus, lang: str = "en") -> 
     return data
 
 
-def incident_update(update: IncidentUpdate, lang: str = "en") -> dict[str, Any]:
+def incident_update(update: IncidentUpdate, lang: str | None = None) -> dict[str, Any]:
+    lang = _language(lang)
     affected = [
         {
             "code": change.component_id,
@@ -62,7 +71,7 @@ def incident_update(update: IncidentUpdate, lang: str = "en") -> dict[str, Any]:
     return {
         "id": update.id,
         "status": update.status.value,
-        "body": update.body,
+        "body": update.text("body", lang).text,
         "incident_id": update.incident_id,
         "created_at": timestamp(update.created_at),
         "updated_at": timestamp(update.updated_at),
@@ -78,9 +87,12 @@ def incident(
     item: Incident,
     now: datetime,
     component_statuses: dict[str, st.ComponentStatus],
-    lang: str = "en",
+    lang: str | None = None,
 ) -> dict[str, Any]:
-    """The incident as Statuspage shapes it; `components` are those it names, as they are now."""
+    """The incident as Statuspage shapes it; `components` are those it names, as they are now.
+
+    `name` and the updates' `body` are in `lang` (default: the site's), else in the other."""
+    lang = _language(lang)
     facts = item.facts()
     updates = sorted(item.updates, key=lambda u: (u.display_at, u.position), reverse=True)
     named: dict[str, Component] = {}
@@ -89,7 +101,7 @@ def incident(
             named.setdefault(change.component_id, change.component)
     data: dict[str, Any] = {
         "id": item.id,
-        "name": item.name,
+        "name": item.text("name", lang).text,
         "status": st.effective_status(facts, now).value,
         "impact": item.impact.value,
         "created_at": timestamp(item.created_at),

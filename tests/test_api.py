@@ -12,6 +12,8 @@ from referencing.jsonschema import DRAFT202012
 from statuspage.openapi import document
 
 INCIDENT_KEYS = {
+    "lang",
+    "translations",
     "id",
     "name",
     "status",
@@ -31,6 +33,8 @@ INCIDENT_KEYS = {
     "keywords",
 }
 UPDATE_KEYS = {
+    "lang",
+    "translations",
     "id",
     "status",
     "body",
@@ -311,7 +315,7 @@ def test_audit_log_records_api_actions_with_the_token_name(api, components):
     opened = next(e for e in entries if e["action"] == "incident.open")
     assert opened["actor"] == "token:chatops"
     assert opened["target_id"] == incident["id"]
-    assert opened["after"]["name"] == "LiveDNS resolution errors"
+    assert opened["after"]["name"] == {"en": "LiveDNS resolution errors", "fr": ""}
 
 
 # -- the OpenAPI document ----------------------------------------------------------------------

@@ -187,3 +187,83 @@ def test_token_create_prints_the_token_alone_on_its_last_line(runner, client):
     revoked = runner.invoke(args=["token", "revoke", "--name", "chatops"])
     assert "revoked 1 token(s)" in revoked.output
     assert client.get("/api/v1/incidents", headers=headers).status_code == 401
+
+
+def test_the_bilingual_migration_sorts_existing_text_into_its_language(fresh_app):
+    """0008: a title and updates written in French (from the French template) become the
+    French text; English ones, and texts too short to tell, the site's default language (here
+    English); a postmortem keeps its language too. Going back keeps the default language's text,
+    or the other one's where it is missing."""
+    insert_incident = (
+        "INSERT INTO incident (id, kind, name, status, impact, keywords, postmortem_body, "
+        "created_at, updated_at) VALUES (:id, 'incident', :name, 'resolved', 'minor', '[]', "
+        ":postmortem, '2026-03-10 12:00:00', '2026-03-10 12:00:00')"
+    )
+    insert_update = (
+        "INSERT INTO incident_update (id, incident_id, status, body, display_at, position, "
+        "deliver_notifications, created_at, updated_at) VALUES (:id, :incident, 'investigating', "
+        ":body, '2026-03-10 12:00:00', :position, true, '2026-03-10 12:00:00', "
+        "'2026-03-10 12:00:00')"
+    )
+    french_body = (
+        "Nous constatons des **retards dans la réception des emails**. Les messages sont mis en "
+        "file d'attente, pas perdus."
+    )
+    with fresh_app.app_context():
+        upgrade(revision="0006")
+        with db.engine.begin() as conn:
+            conn.execute(
+                text(insert_incident),
+                [
+                    {"id": "inc00000000f", "name": "Retards de réception des emails",
+                     "postmortem": "Un filtre anti-spam était saturé par une vague de messages."},
+                    {"id": "inc00000000e", "name": "Web down", "postmortem": None},
+                ],
+            )  # fmt: skip
+            conn.execute(
+                text(insert_update),
+                [
+                    {"id": "upd00000000a", "incident": "inc00000000f", "body": french_body,
+                     "position": 0},
+                    {"id": "upd00000000b", "incident": "inc00000000f", "body": "Corrigé.",
+                     "position": 1},
+                    {"id": "upd00000000c", "incident": "inc00000000e",
+                     "body": "We are investigating errors on the web hosting platform.",
+                     "position": 0},
+                    {"id": "upd00000000d", "incident": "inc00000000e", "body": "Fixed.",
+                     "position": 1},
+                ],
+            )  # fmt: skip
+        upgrade(revision="0008")
+        with db.engine.connect() as conn:
+            incidents = conn.execute(
+                text("SELECT id, name_en, name_fr, postmortem_en, postmortem_fr FROM incident")
+            ).all()
+            rows = conn.execute(text("SELECT id, body_en, body_fr FROM incident_update"))
+            updates = {row[0]: (row[1], row[2]) for row in rows}
+        assert sorted(incidents) == [
+            ("inc00000000e", "Web down", "", "", ""),
+            (
+                "inc00000000f",
+                "",
+                "Retards de réception des emails",
+                "",
+                "Un filtre anti-spam était saturé par une vague de messages.",
+            ),
+        ]
+        assert updates == {
+            "upd00000000a": ("", french_body),
+            "upd00000000b": ("", "Corrigé."),  # too short to tell: the incident's language
+            "upd00000000c": ("We are investigating errors on the web hosting platform.", ""),
+            "upd00000000d": ("Fixed.", ""),
+        }
+        downgrade(revision="0006")
+        with db.engine.connect() as conn:
+            names = dict(conn.execute(text("SELECT id, name FROM incident")).all())
+            bodies = dict(conn.execute(text("SELECT id, body FROM incident_update")).all())
+        assert names == {
+            "inc00000000f": "Retards de réception des emails",
+            "inc00000000e": "Web down",
+        }
+        assert bodies["upd00000000a"] == french_body
+        assert bodies["upd00000000d"] == "Fixed."

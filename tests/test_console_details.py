@@ -54,22 +54,17 @@ def test_the_maintenance_form_offers_the_maintenance_templates(responder, compon
     assert "template=mailbox-storage-maintenance" in form
     assert "template=livedns-resolution" not in form  # an incident's template
     english = unescape(
-        text(
-            responder.get(
-                "/staff/maintenances/new?template=mailbox-storage-maintenance&lang_content=en"
-            )
-        )
+        text(responder.get("/staff/maintenances/new?template=mailbox-storage-maintenance"))
     )
-    assert 'value="Mailbox storage maintenance"' in english
+    assert 'value="Mailbox storage maintenance"' in english  # a template fills both languages
     assert "Incoming email is not affected" in english
+    assert 'value="Maintenance du stockage des boîtes mail"' in english
     webmail = components["webmail"].id
     chosen = re.search(
         rf'<select[^>]*name="component_{webmail}"[^>]*>(.*?)</select>', english, re.S
     )
     assert '<option selected value="under_maintenance">' in chosen.group(1)
-    french = unescape(
-        text(responder.get("/staff/maintenances/new?template=livedns-maintenance&lang_content=fr"))
-    )
+    french = unescape(text(responder.get("/staff/maintenances/new?template=livedns-maintenance")))
     assert 'value="Mise à jour des serveurs de noms LiveDNS"' in french
     assert f"Vos domaines restent résolus tout du long{NBSP}:" in french
     dashboard = text(responder.get("/staff/"))

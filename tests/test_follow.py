@@ -80,17 +80,19 @@ def maintenance(data, clock, components):
 
 
 @pytest.mark.parametrize(
-    ("lang", "status"), [("en", "Investigating"), ("fr", "En cours d'analyse")]
+    ("lang", "status", "note"),
+    [("en", "Investigating", ""), ("fr", "En cours d'analyse", " (en anglais seulement)")],
 )
 @pytest.mark.parametrize("kind", ["atom", "rss"])
-def test_site_feed_in_both_languages(client, livedns, lang, status, kind):
+def test_site_feed_in_both_languages(client, livedns, lang, status, note, kind):
+    """The incident was written in English only: the French feed says so."""
     response = client.get(f"/history.{kind}?lang={lang}")
     assert response.status_code == 200
     feed = feedparser.parse(response.data)
     assert feed.bozo == 0, feed.get("bozo_exception")
     assert feed.feed.language == lang
     (entry,) = feed.entries
-    assert entry.title == f"[{status}] LiveDNS resolution errors"
+    assert entry.title == f"[{status}] LiveDNS resolution errors{note}"
     assert entry.link.startswith(f"https://status.example.test/incidents/{livedns}#update-")
     assert entry.id.startswith("tag:status.example.test,2026:incident-update:")
     assert "<strong>SERVFAIL</strong>" in (entry.get("content") or [entry])[0].get(
@@ -133,7 +135,9 @@ def test_component_group_and_incident_feeds(client, livedns, components, mainten
     webmail = feedparser.parse(
         client.get(f"/components/{components['webmail'].id}/history.atom?lang=fr").data
     )
-    assert [e.title for e in webmail.entries] == ["[Programmée] Webmail upgrade"]
+    assert [e.title for e in webmail.entries] == [
+        "[Programmée] Webmail upgrade (en anglais seulement)"
+    ]
     assert client.get("/components/aaaaaaaaaaaa/history.atom").status_code == 404
     assert client.get("/incidents/nope/history.rss").status_code == 404
 

@@ -65,10 +65,10 @@ def test_control_characters_in_console_forms_are_stripped(admin, client, compone
         "/staff/incidents/new",
         "/staff/incidents/new",
         {
-            "name": f"Web{NUL} down {ESCAPE}",
+            "name_en": f"Web{NUL} down {ESCAPE}",
             "impact": "minor",
             "status": "investigating",
-            "body": f"Line one\r\nLine {ESCAPE}two{NUL}",
+            "body_en": f"Line one\r\nLine {ESCAPE}two{NUL}",
             "keywords": "",
             f"component_{components['smtp-in'].id}": "degraded_performance",
             "submit": "1",
@@ -78,7 +78,7 @@ def test_control_characters_in_console_forms_are_stripped(admin, client, compone
     incident_id = response.headers["Location"].rsplit("/", 1)[1]
     page = f"/staff/incidents/{incident_id}"
     response = form_post(
-        admin, page, f"{page}/updates", {"status": "identified", "body": f"Found {NUL}it\x1b"}
+        admin, page, f"{page}/updates", {"status": "identified", "body_en": f"Found {NUL}it\x1b"}
     )
     assert response.status_code == 302
     atom, _rss = feeds_parse(client, "/history.atom", "/history.rss")
@@ -306,10 +306,10 @@ def test_extreme_years_in_console_forms_are_refused_with_the_text_kept(
         "/staff/incidents/new",
         "/staff/incidents/new",
         {
-            "name": "Typo in the year",
+            "name_en": "Typo in the year",
             "impact": "minor",
             "status": "investigating",
-            "body": "Words I typed.",
+            "body_en": "Words I typed.",
             "started_at": moment,
             f"component_{components['smtp-in'].id}": "degraded_performance",
             "submit": "1",
@@ -323,7 +323,7 @@ def test_extreme_years_in_console_forms_are_refused_with_the_text_kept(
         admin,
         page,
         f"{page}/updates",
-        {"status": "identified", "body": "Update text kept.", "display_at": moment},
+        {"status": "identified", "body_en": "Update text kept.", "display_at": moment},
     )
     assert response.status_code == 422
     assert "Update text kept." in text(response)

@@ -24,10 +24,10 @@ def text(response) -> str:
 
 def open_incident(client, components, **overrides):
     data = {
-        "name": "Mail delays",
+        "name_en": "Mail delays",
         "impact": "minor",
         "status": "investigating",
-        "body": "Incoming mail is **delayed**.",
+        "body_en": "Incoming mail is **delayed**.",
         "started_at": "",
         "keywords": ".fr, smtp",
         f"component_{components['smtp-in'].id}": "degraded_performance",
@@ -135,7 +135,7 @@ def test_forms_without_csrf_token_are_refused(responder, components):
 
 
 def test_open_from_a_template_prefills_the_form(responder, components):
-    html = text(responder.get("/staff/incidents/new?template=livedns-resolution&lang_content=fr"))
+    html = text(responder.get("/staff/incidents/new?template=livedns-resolution"))
     assert 'value="Erreurs de résolution LiveDNS"' in html
     assert "serveurs de noms LiveDNS" in html
     select = html.split(f'name="component_{components["livedns"].id}"')[1].split("</select>")[0]
@@ -145,10 +145,10 @@ def test_open_from_a_template_prefills_the_form(responder, components):
 
 def test_preview_renders_markdown_without_saving(responder, components, data):
     data_ = {
-        "name": "x",
+        "name_en": "x",
         "impact": "minor",
         "status": "investigating",
-        "body": "**bold** <script>x()</script>",
+        "body_en": "**bold** <script>x()</script>",
         "preview": "1",
     }
     response = form_post(responder, "/staff/incidents/new", "/staff/incidents/new", data_)
@@ -165,10 +165,10 @@ def test_invalid_incident_form_keeps_what_was_typed(responder, components):
         "/staff/incidents/new",
         "/staff/incidents/new",
         {
-            "name": "",
+            "name_en": "",
             "impact": "minor",
             "status": "investigating",
-            "body": "Typed text",
+            "body_en": "Typed text",
             "submit": "1",
         },
     )
@@ -184,10 +184,10 @@ def test_incident_in_the_future_is_refused(responder, components, clock):
         "/staff/incidents/new",
         "/staff/incidents/new",
         {
-            "name": "x",
+            "name_en": "x",
             "impact": "minor",
             "status": "investigating",
-            "body": "y",
+            "body_en": "y",
             "started_at": later,
             "submit": "1",
         },
@@ -212,7 +212,7 @@ def test_full_lifecycle_and_the_public_page_follows(responder, client, component
         f"{page}/updates",
         {
             "status": "identified",
-            "body": "A spam wave slows our filters.",
+            "body_en": "A spam wave slows our filters.",
             f"component_{components['smtp-in'].id}": "partial_outage",
             "notify": "y",
             "submit": "1",
@@ -223,13 +223,13 @@ def test_full_lifecycle_and_the_public_page_follows(responder, client, component
         responder,
         page,
         f"{page}/updates",
-        {"status": "monitoring", "body": "Queues are draining.", "submit": "1"},
+        {"status": "monitoring", "body_en": "Queues are draining.", "submit": "1"},
     )
     assert response.status_code == 302
     assert "Partial System Outage" in text(client.get("/?lang=en"))
 
     response = form_post(
-        responder, page, f"{page}/resolve", {"resolve-body": "All mail delivered."}
+        responder, page, f"{page}/resolve", {"resolve-body_en": "All mail delivered."}
     )
     assert response.status_code == 302, text(response)
     home = text(client.get("/?lang=en"))
@@ -259,12 +259,12 @@ def test_full_lifecycle_and_the_public_page_follows(responder, client, component
 def test_updating_a_resolved_incident_needs_reopening(responder, components, client):
     incident_id = open_incident(responder, components)
     page = f"/staff/incidents/{incident_id}"
-    form_post(responder, page, f"{page}/resolve", {"resolve-body": "Fixed."})
+    form_post(responder, page, f"{page}/resolve", {"resolve-body_en": "Fixed."})
     response = form_post(
         responder,
         page,
         f"{page}/updates",
-        {"status": "investigating", "body": "Again?", "submit": "1"},
+        {"status": "investigating", "body_en": "Again?", "submit": "1"},
     )
     assert response.status_code == 409
     assert "reopen it" in text(response)
@@ -272,24 +272,24 @@ def test_updating_a_resolved_incident_needs_reopening(responder, components, cli
         responder,
         page,
         f"{page}/reopen",
-        {"reopen-status": "investigating", "reopen-body": "The problem is back."},
+        {"reopen-status": "investigating", "reopen-body_en": "The problem is back."},
     )
     assert response.status_code == 302
     assert "The problem is back." in text(client.get(f"/incidents/{incident_id}"))
-    response = form_post(responder, page, f"{page}/resolve", {"resolve-body": ""})
+    response = form_post(responder, page, f"{page}/resolve", {"resolve-body_en": ""})
     assert response.status_code == 422  # the resolution message is required
 
 
 def test_postmortem_is_published_on_the_incident_page(responder, components, client):
     incident_id = open_incident(responder, components)
     page = f"/staff/incidents/{incident_id}"
-    form_post(responder, page, f"{page}/resolve", {"resolve-body": "Fixed."})
+    form_post(responder, page, f"{page}/resolve", {"resolve-body_en": "Fixed."})
     response = form_post(
         responder,
         page,
         f"{page}/postmortem",
         {
-            "postmortem-body": "## What happened\nA filter **overloaded**.",
+            "postmortem-body_en": "## What happened\nA filter **overloaded**.",
             "postmortem-publish": "y",
         },
     )
@@ -306,7 +306,7 @@ def test_edit_an_update_keeps_the_old_text_in_the_audit_log(responder, admin, co
             db.select(IncidentUpdate.id).where(IncidentUpdate.incident_id == incident_id)
         ).scalar()
     url = f"/staff/updates/{update_id}/edit"
-    response = form_post(responder, url, url, {"body": "Incoming mail is delayed (fixed typo)."})
+    response = form_post(responder, url, url, {"body_en": "Incoming mail is delayed (fixed typo)."})
     assert response.status_code == 302
     log = text(admin.get("/staff/audit"))
     assert "update.edit" in log
@@ -315,7 +315,9 @@ def test_edit_an_update_keeps_the_old_text_in_the_audit_log(responder, admin, co
 
 
 def test_share_panel_texts_fit_280_characters_in_both_languages(responder, components, client):
-    incident_id = open_incident(responder, components, name="Retards de réception des emails " * 7)
+    incident_id = open_incident(
+        responder, components, name_en="Retards de réception des emails " * 7
+    )
     html = text(responder.get(f"/staff/incidents/{incident_id}"))
     for lang, label in (("en", "[Investigating]"), ("fr", "[En cours d&#39;analyse]")):
         share = re.search(
@@ -353,10 +355,10 @@ def schedule(client, components, clock, hours_from_now=2, length=2):
         "/staff/maintenances/new",
         "/staff/maintenances/new",
         {
-            "name": "Storage migration",
+            "name_en": "Storage migration",
             "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
             "scheduled_until": (start + timedelta(hours=length)).strftime("%Y-%m-%dT%H:%M"),
-            "body": "File systems are read-only for 10 minutes.",
+            "body_en": "File systems are read-only for 10 minutes.",
             f"component_{components['web-hosting-luxembourg'].id}": "under_maintenance",
             "submit": "1",
         },
@@ -387,7 +389,7 @@ def test_maintenance_started_extended_and_completed_by_hand(
         responder,
         page,
         f"{page}/updates",
-        {"status": "in_progress", "body": "Starting early.", "submit": "1"},
+        {"status": "in_progress", "body_en": "Starting early.", "submit": "1"},
     )
     assert response.status_code == 302
     assert "Service Under Maintenance" in text(client.get("/?lang=en"))
@@ -396,12 +398,15 @@ def test_maintenance_started_extended_and_completed_by_hand(
         responder,
         page,
         f"{page}/extend",
-        {"extend-until": new_end.strftime("%Y-%m-%dT%H:%M"), "extend-body": "Taking longer."},
+        {
+            "extend-until": new_end.strftime("%Y-%m-%dT%H:%M"),
+            "extend-body_en": "Taking longer.",
+        },
     )
     assert response.status_code == 302
     clock.now = start + timedelta(hours=3)
     assert "Service Under Maintenance" in text(client.get("/?lang=en"))
-    response = form_post(responder, page, f"{page}/resolve", {"resolve-body": "Done."})
+    response = form_post(responder, page, f"{page}/resolve", {"resolve-body_en": "Done."})
     assert response.status_code == 302
     assert "All Systems Operational" in text(client.get("/?lang=en"))
     with data() as session:
@@ -418,10 +423,10 @@ def test_maintenance_window_must_end_after_it_starts(responder, components, cloc
         "/staff/maintenances/new",
         "/staff/maintenances/new",
         {
-            "name": "Backwards",
+            "name_en": "Backwards",
             "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
             "scheduled_until": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
-            "body": "x",
+            "body_en": "x",
             "submit": "1",
         },
     )
@@ -452,7 +457,7 @@ def test_backlog_killer_follows_major_incidents_and_hides_the_chat(admin, client
     dashboard = text(admin.get("/staff/"))
     assert "On: the live chat is hidden" in dashboard
     page = f"/staff/incidents/{major}"
-    form_post(admin, page, f"{page}/resolve", {"resolve-body": "Fixed."})
+    form_post(admin, page, f"{page}/resolve", {"resolve-body_en": "Fixed."})
     assert "chat.example.com/widget.js" in text(client.get("/"))
     assert "Off: the live chat is shown." in text(admin.get("/staff/"))
     # forced on, even with only a minor incident

@@ -22,6 +22,7 @@ from statuspage.content import catalogue_cached
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.models import (
     Component,
@@ -121,10 +122,12 @@ def matcher(session: Session) -> matching.Matcher:
 
 
 def as_candidate(incident: Incident) -> matching.Incident:
+    """The matcher's view of an incident: its title and updates in both languages at once, so a
+    request written in either language finds it."""
     affected = st.impacted_components(incident.facts())
     return matching.Incident(
         id=incident.id,
-        name=incident.name,
+        name=tx.both(incident.texts("name"), " / "),
         kind=incident.kind.value,
         started_at=incident.started_at,
         resolved_at=incident.resolved_at,
@@ -133,7 +136,9 @@ def as_candidate(incident: Incident) -> matching.Incident:
         closed=incident.status in st.CLOSED_STATUSES,
         components=tuple(affected),
         keywords=tuple(incident.keywords or ()),
-        updates=tuple(matching.Update(u.display_at, u.body) for u in incident.updates),
+        updates=tuple(
+            matching.Update(u.display_at, tx.both(u.texts("body"))) for u in incident.updates
+        ),
     )
 
 

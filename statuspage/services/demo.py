@@ -147,6 +147,123 @@ MAINTENANCES = [
     ),
 ]
 
+#: the French of every English text above: the demo history is bilingual
+FRENCH = {
+    "Delays in receiving email": "Retards de réception des emails",
+    ("Incoming email is delayed by up to 20 minutes. Messages are queued, not lost."): (
+        "Les emails entrants arrivent avec jusqu'à 20 minutes de retard. Les "
+        "messages sont en file d'attente, pas perdus."
+    ),
+    "A spam wave is slowing down our filters. We are adding capacity.": (
+        "Une vague de spam ralentit nos filtres. Nous ajoutons de la capacité."
+    ),
+    "Queues are draining; delivery times are back to normal.": (
+        "Les files d'attente se vident ; les délais de distribution redeviennent normaux."
+    ),
+    "All queued messages have been delivered.": "Tous les messages en attente ont été distribués.",
+    "LiveDNS resolution errors": "Erreurs de résolution LiveDNS",
+    (
+        "Queries for some zones return **SERVFAIL**. Websites and incoming "
+        "email of the domains concerned may be unreachable."
+    ): (
+        "Les requêtes pour certaines zones renvoient **SERVFAIL**. Les sites "
+        "web et la réception des emails des domaines concernés peuvent être "
+        "inaccessibles."
+    ),
+    (
+        "A faulty configuration reached part of our anycast fleet. We are "
+        "rolling it back node by node."
+    ): (
+        "Une configuration défectueuse a atteint une partie de notre flotte "
+        "anycast. Nous la retirons nœud par nœud."
+    ),
+    "The rollback is complete; resolution works again everywhere.": (
+        "Le retour en arrière est terminé ; la résolution fonctionne de nouveau partout."
+    ),
+    (
+        "No further errors for 45 minutes. Record changes made during the "
+        "incident have been published."
+    ): (
+        "Plus aucune erreur depuis 45 minutes. Les modifications "
+        "d'enregistrements faites pendant l'incident ont été publiées."
+    ),
+    "Websites unavailable on web hosting Paris": "Sites inaccessibles sur l'hébergement web Paris",
+    "Some websites hosted in Paris return **502** errors.": (
+        "Certains sites hébergés à Paris renvoient des erreurs **502**."
+    ),
+    "A storage node failed; instances are being moved to healthy nodes.": (
+        "Un nœud de stockage est tombé en panne ; les instances sont déplacées "
+        "vers des nœuds sains."
+    ),
+    ("All instances run on healthy nodes. Files and databases were never at risk."): (
+        "Toutes les instances tournent sur des nœuds sains. Les fichiers et "
+        "bases de données n'ont jamais été en danger."
+    ),
+    "Slow control panel": "Interface de gestion lente",
+    "Pages of the control panel take a long time to load.": (
+        "Les pages de l'interface de gestion mettent longtemps à s'afficher."
+    ),
+    "A slow database query has been fixed; pages load normally.": (
+        "Une requête lente en base de données a été corrigée ; les pages s'affichent normalement."
+    ),
+    "Card payments refused": "Paiements par carte refusés",
+    "Some card payments are refused. No card is charged twice.": (
+        "Certains paiements par carte sont refusés. Aucune carte n'est débitée deux fois."
+    ),
+    "Our payment provider has an incident; we are in touch with them.": (
+        "Notre prestataire de paiement a un incident ; nous sommes en contact avec lui."
+    ),
+    "Our provider has fixed the issue; payments go through again.": (
+        "Notre prestataire a corrigé le problème ; les paiements passent de nouveau."
+    ),
+    "Outgoing mail rejected by some providers": "Emails sortants refusés par certains fournisseurs",
+    "Mail sent through our relay to some large providers bounces.": (
+        "Les emails envoyés par notre relais vers certains grands fournisseurs sont rejetés."
+    ),
+    "The listing of one of our IP addresses has been lifted.": (
+        "L'inscription d'une de nos adresses IP sur liste noire a été levée."
+    ),
+    "Delivery to every provider is back to normal.": (
+        "La distribution vers tous les fournisseurs est revenue à la normale."
+    ),
+    "Cloud servers unreachable in Luxembourg": "Serveurs cloud injoignables au Luxembourg",
+    "Cloud servers in Luxembourg are unreachable.": (
+        "Les serveurs cloud au Luxembourg sont injoignables."
+    ),
+    "A core router failed; traffic is being moved to its twin.": (
+        "Un routeur de cœur de réseau est tombé en panne ; le trafic est basculé vers son jumeau."
+    ),
+    "The network is back; servers were never stopped.": (
+        "Le réseau est rétabli ; les serveurs n'ont jamais été arrêtés."
+    ),
+    "Domain transfers delayed for .fr": "Transferts de domaines en .fr retardés",
+    "Incoming transfers of **.fr** domains are stuck pending.": (
+        "Les transferts entrants de domaines en **.fr** restent en attente."
+    ),
+    "The registry has processed the backlog of transfers.": (
+        "Le registre a traité les transferts en retard."
+    ),
+    "Web hosting Luxembourg: storage migration": (
+        "Hébergement web Luxembourg : migration du stockage"
+    ),
+    ("While each instance is migrated (about 10 minutes), its file system is read-only."): (
+        "Pendant la migration de chaque instance (environ 10 minutes), son "
+        "système de fichiers est en lecture seule."
+    ),
+    "Webmail upgrade": "Mise à jour du webmail",
+    "Webmail will be unavailable for a few minutes during the upgrade.": (
+        "Le webmail sera indisponible quelques minutes pendant la mise à jour."
+    ),
+    "Network maintenance in Paris": "Maintenance réseau à Paris",
+    ("Short network interruptions (under a minute) are possible during the window."): (
+        "De courtes coupures réseau (moins d'une minute) sont possibles pendant le créneau."
+    ),
+}
+
+
+def _both(english: str) -> dict[str, str]:
+    return {"en": english, "fr": FRENCH[english]}
+
 
 class DemoRefused(Exception):
     pass
@@ -174,11 +291,11 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
         status, _, body = steps[0]
         incident = create_incident(
             session,
-            name=name,
+            name=_both(name),
             kind=st.IncidentKind.INCIDENT,
             status=status,
             impact=impact,
-            body=body,
+            body=_both(body),
             components=ids,
             now=start,
             started_at=start,
@@ -190,7 +307,7 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
                 session,
                 incident,
                 status=status,
-                body=body,
+                body=_both(body),
                 components=changes,
                 now=at,
                 display_at=at,
@@ -207,11 +324,11 @@ def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
         announced = min(now, start - timedelta(days=7))
         create_incident(
             session,
-            name=name,
+            name=_both(name),
             kind=st.IncidentKind.MAINTENANCE,
             status=S.SCHEDULED,
             impact=st.Impact.MAINTENANCE,
-            body=body,
+            body=_both(body),
             components=ids,
             now=announced,
             scheduled_for=start,

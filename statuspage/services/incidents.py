@@ -6,11 +6,22 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask import current_app
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.models import ComponentChange, Incident, IncidentUpdate, still_open
+
+Texts = Mapping[str, str]  #: language -> text; a language may be missing or empty
+
+
+def texts_of(value: Texts | str) -> dict[str, str]:
+    """Both languages' texts; a plain string is the site's default language."""
+    if isinstance(value, str):
+        return {current_app.config["DEFAULT_LANGUAGE"]: value}
+    return {lang: value.get(lang) or "" for lang in tx.LANGUAGES}
 
 
 @dataclass
@@ -55,11 +66,11 @@ def current_states(session: Session, now: datetime) -> dict[str, st.ComponentSta
 def create_incident(
     session: Session,
     *,
-    name: str,
+    name: Texts | str,
     kind: st.IncidentKind,
     status: st.IncidentStatus,
     impact: st.Impact,
-    body: str,
+    body: Texts | str,
     components: Mapping[str, st.ComponentStatus],
     now: datetime,
     started_at: datetime | None = None,
@@ -74,7 +85,6 @@ def create_incident(
         started_at = started_at or now
     incident = Incident(
         kind=kind,
-        name=name.strip(),
         status=status,
         impact=impact,
         started_at=started_at,
@@ -84,6 +94,7 @@ def create_incident(
         created_at=now,
         updated_at=now,
     )
+    incident.set_texts("name", texts_of(name))
     session.add(incident)
     post_update(
         session,
@@ -102,13 +113,14 @@ def post_update(
     incident: Incident,
     *,
     status: st.IncidentStatus,
-    body: str,
+    body: Texts | str,
     components: Mapping[str, st.ComponentStatus] | None,
     now: datetime,
     display_at: datetime | None = None,
     deliver_notifications: bool = True,
 ) -> IncidentUpdate:
-    """Adds an update; resolving returns every component the incident holds to operational."""
+    """Adds an update (its text in English and French, either may be empty); resolving returns
+    every component the incident holds to operational."""
     display_at = display_at or now
     held = st.affected_components(incident.facts())
     others = current_states(session, now)
@@ -121,12 +133,12 @@ def post_update(
     update = IncidentUpdate(
         position=max((u.position for u in incident.updates), default=-1) + 1,
         status=status,
-        body=body.strip(),
         display_at=display_at,
         deliver_notifications=deliver_notifications,
         created_at=now,
         updated_at=now,
     )
+    update.set_texts("body", texts_of(body))
     for component_id, new_status in wanted.items():
         before = others.get(component_id)
         old_status = before.status if before else st.ComponentStatus.OPERATIONAL

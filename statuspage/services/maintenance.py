@@ -44,7 +44,7 @@ def _claim(session: Session, incident: Incident, **where) -> bool:
 def _record(session: Session, incident: Incident, status: S, at: datetime, now: datetime) -> None:
     before = {"status": incident.status.value}
     entry = post_update(
-        session, incident, status=status, body="", components=None, now=now, display_at=at
+        session, incident, status=status, body={}, components=None, now=now, display_at=at
     )
     if now - at <= CATCH_UP:  # long past (a worker that was stopped): recorded, not announced
         deflection.on_update(session, incident, entry, now)

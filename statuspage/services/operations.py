@@ -4,7 +4,7 @@ log. The console and the API both call these; they flush, the request commits.""
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.models import Component, Incident, IncidentUpdate
 from statuspage.services import audit, backlog, deflection, notifications
-from statuspage.services.incidents import create_incident, post_update
+from statuspage.services.incidents import Texts, create_incident, post_update, texts_of
 
 MAX_NAME = 255
 MAX_BODY = 20_000
@@ -30,13 +31,17 @@ class InvalidInput(ValueError):
         self.field = field
 
 
+def _has_text(values: Texts) -> bool:
+    return any((values.get(lang) or "").strip() for lang in tx.LANGUAGES)
+
+
 @dataclass(frozen=True)
 class IncidentInput:
-    name: str
+    name: Texts  #: the title in English and French (one of them at least)
     kind: st.IncidentKind
     status: st.IncidentStatus
     impact: st.Impact
-    body: str
+    body: Texts  #: the first update's text in English and French
     components: Mapping[str, st.ComponentStatus]
     started_at: datetime | None = None
     scheduled_for: datetime | None = None
@@ -48,7 +53,7 @@ class IncidentInput:
 def snapshot(incident: Incident) -> dict[str, Any]:
     """What the audit log keeps of an incident."""
     return {
-        "name": incident.name,
+        "name": incident.texts("name"),
         "status": incident.status.value,
         "impact": incident.impact.value,
         "keywords": list(incident.keywords or []),
@@ -97,22 +102,23 @@ def check_components(session: Session, components: Mapping[str, Any]) -> dict[st
     return result
 
 
-def _check_text(name: str, body: str, *, body_required: bool = True) -> None:
-    if not name.strip():
-        raise InvalidInput("name", "a name is needed")
-    if len(name) > MAX_NAME:
+def _check_text(name: Texts, body: Texts, *, body_required: bool = True) -> None:
+    if not _has_text(name):
+        raise InvalidInput("name", "a name is needed (in English or French)")
+    if any(len(value or "") > MAX_NAME for value in name.values()):
         raise InvalidInput("name", f"the name has at most {MAX_NAME} characters")
     _check_body(body, required=body_required)
 
 
-def _check_body(body: str, required: bool = True) -> None:
-    if required and not body.strip():
-        raise InvalidInput("body", "a message is needed")
-    if len(body) > MAX_BODY:
+def _check_body(body: Texts, required: bool = True) -> None:
+    if required and not _has_text(body):
+        raise InvalidInput("body", "a message is needed (in English or French)")
+    if any(len(value or "") > MAX_BODY for value in body.values()):
         raise InvalidInput("body", f"the message has at most {MAX_BODY} characters")
 
 
 def open_incident(session: Session, data: IncidentInput, actor: str, now: datetime) -> Incident:
+    data = replace(data, name=texts_of(data.name), body=texts_of(data.body))
     _check_text(data.name, data.body)
     try:
         lifecycle.check_initial(data.kind, data.status)
@@ -180,21 +186,22 @@ def add_update(
     incident: Incident,
     *,
     status: st.IncidentStatus,
-    body: str,
+    body: Texts | str,
     components: Mapping[str, Any] | None,
     actor: str,
     now: datetime,
     display_at: datetime | None = None,
     deliver_notifications: bool = True,
 ) -> IncidentUpdate:
+    body = texts_of(body)
     _check_body(body, required=status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED))
-    if not body.strip() and not components and status is current_status(incident, now):
+    if not _has_text(body) and not components and status is current_status(incident, now):
         raise InvalidInput("body", "an update needs a message or a change")
     current = current_status(incident, now)
     if current is st.IncidentStatus.COMPLETED and incident.status is not current:
         # the window closed by itself: a closing note is still welcome
         current = incident.status if status is st.IncidentStatus.COMPLETED else current
-    lifecycle.check_update(incident.kind, current, status, body)
+    lifecycle.check_update(incident.kind, current, status, tx.both(body))
     if display_at is not None and display_at > now + timedelta(minutes=5):
         raise InvalidInput("display_at", "an update cannot be dated in the future")
     checked = check_components(session, components or {})
@@ -232,7 +239,7 @@ def add_update(
 def resolve(
     session: Session,
     incident: Incident,
-    body: str,
+    body: Texts | str,
     actor: str,
     now: datetime,
     display_at: datetime | None = None,
@@ -258,12 +265,13 @@ def reopen(
     session: Session,
     incident: Incident,
     status: st.IncidentStatus,
-    body: str,
+    body: Texts | str,
     components: Mapping[str, Any] | None,
     actor: str,
     now: datetime,
 ) -> IncidentUpdate:
     lifecycle.check_reopen(incident.kind, incident.status, status)
+    body = texts_of(body)
     _check_body(body)
     checked = check_components(session, components or {})
     before = snapshot(incident)
@@ -286,13 +294,20 @@ def reopen(
 
 
 def edit_update_body(
-    session: Session, update: IncidentUpdate, body: str, actor: str, now: datetime
+    session: Session, update: IncidentUpdate, body: Texts | str, actor: str, now: datetime
 ) -> None:
+    """Rewrites the update's text; a language not given keeps its text."""
+    given = (
+        texts_of(body)
+        if isinstance(body, str)
+        else {k: v or "" for k, v in body.items() if k in tx.LANGUAGES}
+    )
+    body = {**update.texts("body"), **given}
     _check_body(
         body, required=update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
     )
-    before = {"body": update.body}
-    update.body = body.strip()
+    before = {"body": update.texts("body")}
+    update.set_texts("body", body)
     update.updated_at = now
     update.incident.updated_at = now
     audit.record(
@@ -303,7 +318,7 @@ def edit_update_body(
         target_type="incident",
         target_id=update.incident_id,
         before={**before, "update": update.id},
-        after={"body": update.body, "update": update.id},
+        after={"body": update.texts("body"), "update": update.id},
     )
     session.flush()
 
@@ -314,14 +329,21 @@ def edit_incident(
     actor: str,
     now: datetime,
     *,
-    name: str | None = None,
+    name: Texts | str | None = None,
     impact: st.Impact | None = None,
     keywords: Iterable[str] | None = None,
 ) -> None:
+    """Changes what is given; a language missing from `name` keeps its title."""
     before = snapshot(incident)
     if name is not None:
-        _check_text(name, "", body_required=False)
-        incident.name = name.strip()
+        given = (
+            texts_of(name)
+            if isinstance(name, str)
+            else {k: v or "" for k, v in name.items() if k in tx.LANGUAGES}
+        )
+        names = {**incident.texts("name"), **given}
+        _check_text(names, {}, body_required=False)
+        incident.set_texts("name", names)
     if impact is not None:
         if (impact is st.Impact.MAINTENANCE) != (incident.kind is st.IncidentKind.MAINTENANCE):
             raise InvalidInput("impact", f"'{impact}' is not an impact of a {incident.kind}")
@@ -347,18 +369,19 @@ def edit_incident(
 def publish_postmortem(
     session: Session,
     incident: Incident,
-    body: str,
+    body: Texts | str,
     actor: str,
     now: datetime,
     publish: bool = True,
 ) -> None:
     lifecycle.check_postmortem(incident.kind, incident.status)
+    body = texts_of(body)
     _check_body(body)
     before = {
-        "postmortem": incident.postmortem_body,
+        "postmortem": incident.texts("postmortem"),
         "published": _iso(incident.postmortem_published_at),
     }
-    incident.postmortem_body = body.strip()
+    incident.set_texts("postmortem", body)
     if publish:
         incident.postmortem_published_at = incident.postmortem_published_at or now
         incident.status = st.IncidentStatus.POSTMORTEM
@@ -372,7 +395,7 @@ def publish_postmortem(
         target_id=incident.id,
         before=before,
         after={
-            "postmortem": incident.postmortem_body,
+            "postmortem": incident.texts("postmortem"),
             "published": _iso(incident.postmortem_published_at),
         },
     )
@@ -380,7 +403,12 @@ def publish_postmortem(
 
 
 def extend_maintenance(
-    session: Session, incident: Incident, until: datetime, body: str, actor: str, now: datetime
+    session: Session,
+    incident: Incident,
+    until: datetime,
+    body: Texts | str,
+    actor: str,
+    now: datetime,
 ) -> IncidentUpdate | None:
     if incident.kind is not st.IncidentKind.MAINTENANCE:
         raise InvalidInput("scheduled_until", "only a maintenance has a window")
@@ -404,7 +432,8 @@ def extend_maintenance(
         after=snapshot(incident),
     )
     session.flush()
-    if body.strip():
+    body = texts_of(body)
+    if _has_text(body):
         return add_update(
             session,
             incident,

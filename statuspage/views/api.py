@@ -17,6 +17,7 @@ from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
@@ -176,16 +177,98 @@ def _keywords(data: dict) -> tuple[str, ...] | None:
     return tuple(value)
 
 
+def _lang(data: dict) -> str:
+    """The language of `name` and `body`: the site's default unless `lang` says."""
+    value = data.get("lang")
+    if value is None:
+        return current_app.config["DEFAULT_LANGUAGE"]
+    if value not in tx.LANGUAGES:
+        raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
+    return value
+
+
+def _translations(data: dict, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    """`translations: {"fr": {"name": …, "body": …}, "en": {…}}`, checked."""
+    value = data.get("translations")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise ApiError(
+            422, "invalid_field", "'translations' maps en or fr to texts", "translations"
+        )
+    result: dict[str, dict[str, str]] = {}
+    for lang, entry in value.items():
+        if lang not in tx.LANGUAGES:
+            raise ApiError(
+                422, "invalid_field", "'translations' has only the keys en and fr", "translations"
+            )
+        if not isinstance(entry, dict):
+            raise ApiError(
+                422, "invalid_field", f"'translations.{lang}' is an object", "translations"
+            )
+        unknown = sorted(set(entry) - set(fields))
+        if unknown:
+            raise ApiError(
+                422,
+                "invalid_field",
+                f"unknown field 'translations.{lang}.{unknown[0]}'",
+                "translations",
+            )
+        result[lang] = {}
+        for field in fields:
+            text = entry.get(field)
+            if text is None:
+                continue
+            if not isinstance(text, str):
+                raise ApiError(
+                    422,
+                    "invalid_field",
+                    f"'translations.{lang}.{field}' must be a string",
+                    "translations",
+                )
+            result[lang][field] = text
+    return result
+
+
+def _texts(
+    data: dict, field: str, lang: str, translations: dict, required: bool = False
+) -> dict[str, str]:
+    """The languages given for `field`: `field` itself in `lang`, the others from
+    `translations` (`field` wins over `translations[lang]`)."""
+    given = {k: v[field] for k, v in translations.items() if field in v}
+    if field in data or required:
+        given[lang] = _string(data, field, required=required)
+    return given
+
+
+def _reading_lang() -> str:
+    asked = request.args.get("lang")
+    return asked if asked in tx.LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
+
+
 def _incident_json(
     incident: Incident, now: datetime, states: dict[str, st.ComponentStatus] | None = None
 ) -> dict[str, Any]:
+    """Statuspage's shape with `name` and `body` in the site's default language (or `?lang=`),
+    falling back to the other, and `translations` holding both languages."""
     if states is None:
         states = right_now(db.session, now).statuses
-    data = serializers.incident(incident, now, states)
+    lang = _reading_lang()
+    data = serializers.incident(incident, now, states, lang)
     data.setdefault("scheduled_for", None)
     data.setdefault("scheduled_until", None)
     data["kind"] = incident.kind.value
     data["keywords"] = list(incident.keywords or [])
+    data["lang"] = incident.text("name", lang).lang
+    names, postmortems = incident.texts("name"), incident.texts("postmortem")
+    data["translations"] = {
+        k: {"name": names[k], "postmortem": postmortems[k]} for k in tx.LANGUAGES
+    }
+    by_id = {u.id: u for u in incident.updates}
+    for entry in data["incident_updates"]:
+        bodies = by_id[entry["id"]].texts("body")
+        entry["lang"] = by_id[entry["id"]].text("body", lang).lang
+        entry["translations"] = {k: {"body": bodies[k]} for k in tx.LANGUAGES}
     return data
 
 
@@ -270,12 +353,14 @@ def create_incident():
     impact = _enum(
         st.Impact, data, "impact", st.Impact.MAINTENANCE if maintenance else st.Impact.NONE
     )
+    lang = _lang(data)
+    translations = _translations(data, ("name", "body"))
     payload = operations.IncidentInput(
-        name=_string(data, "name", required=True),
+        name=_texts(data, "name", lang, translations, required=True),
         kind=kind,
         status=status,
         impact=impact,
-        body=_string(data, "body", required=True),
+        body=_texts(data, "body", lang, translations, required=True),
         components=_components(data),
         started_at=_time(data, "started_at"),
         scheduled_for=_time(data, "scheduled_for"),
@@ -302,15 +387,16 @@ def get_incident(incident_id: str):
 def patch_incident(incident_id: str):
     incident = _load(incident_id)
     data = _json()
-    unknown = set(data) - {"name", "impact", "keywords"}
+    unknown = set(data) - {"name", "lang", "translations", "impact", "keywords"}
     if unknown:
         raise ApiError(
             422,
             "invalid_field",
-            "only name, impact and keywords can be changed here",
+            "only name (with lang and translations), impact and keywords can be changed here",
             sorted(unknown)[0],
         )
-    name = _string(data, "name") if "name" in data else None
+    names = _texts(data, "name", _lang(data), _translations(data, ("name",)))
+    name = names or None
     impact = _enum(st.Impact, data, "impact") if "impact" in data else None
     now = app_now()
     _service_call(
@@ -340,12 +426,13 @@ def add_update(incident_id: str):
         raise ApiError(
             422, "invalid_field", "'deliver_notifications' is a boolean", "deliver_notifications"
         )
+    body = _texts(data, "body", _lang(data), _translations(data, ("body",)))
     _service_call(
         lambda: operations.add_update(
             db.session,
             incident,
             status=status,
-            body=_string(data, "body"),
+            body=body,
             components=_components(data),
             actor=actor(),
             now=now,
@@ -365,7 +452,7 @@ def resolve(incident_id: str):
     incident = _load(incident_id)
     data = _only(_json(), RESOLVE)
     now = app_now()
-    body = _string(data, "body", required=True)
+    body = _texts(data, "body", _lang(data), _translations(data, ("body",)), required=True)
     display_at = _time(data, "display_at")
     _service_call(lambda: operations.resolve(db.session, incident, body, actor(), now, display_at))
     db.session.commit()
@@ -525,6 +612,11 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
     )
 
 
+def _incident_name(incident_id: str, lang: str, default: str) -> str:
+    incident = db.session.get(Incident, incident_id)
+    return incident.text("name", lang).text if incident is not None else default
+
+
 def _match_json(result, lang: str) -> dict[str, Any]:
     """The proposal, what the customer would be shown, and every candidate with its reasons.
 
@@ -536,7 +628,7 @@ def _match_json(result, lang: str) -> dict[str, Any]:
         matches = [
             {
                 "incident_id": m.incident_id,
-                "name": m.name,
+                "name": _incident_name(m.incident_id, lang, m.name),
                 "score": m.score,
                 "reasons": [{**r.as_data(), "text": reasons.sentence(r, name)} for r in m.reasons],
             }

@@ -17,7 +17,7 @@ from statuspage import serializers
 from statuspage.cache import cached_page, expires_at, now
 from statuspage.domain import status as st
 from statuspage.extensions import db
-from statuspage.i18n import current_language
+from statuspage.i18n import json_language
 from statuspage.models import (
     Component,
     ComponentChange,
@@ -57,7 +57,7 @@ def _states() -> dict[str, st.ComponentStatus]:
 
 def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
     """Groups and children flat, each group followed by its children, as Statuspage lists them."""
-    lang = current_language()
+    lang = json_language()
     rows = (
         db.session.execute(
             select(Component)
@@ -110,7 +110,7 @@ def _open(kind: st.IncidentKind) -> list[Incident]:
 
 
 def _serialise(rows, states) -> list[dict[str, Any]]:
-    lang = current_language()
+    lang = json_language()
     return [serializers.incident(i, now(), states, lang) for i in rows]
 
 
@@ -149,7 +149,7 @@ def _answer(**body):
 
 
 @bp.get("/summary.json")
-@cached_page
+@cached_page(language=json_language)
 def summary():
     states = _states()
     return _answer(
@@ -161,43 +161,43 @@ def summary():
 
 
 @bp.get("/status.json")
-@cached_page
+@cached_page(language=json_language)
 def status():
     return _answer(status=_status())
 
 
 @bp.get("/components.json")
-@cached_page
+@cached_page(language=json_language)
 def components():
     return _answer(components=_components(_states()))
 
 
 @bp.get("/incidents.json")
-@cached_page
+@cached_page(language=json_language)
 def incidents():
     states = _states()
     return _answer(incidents=_serialise(_recent(st.IncidentKind.INCIDENT), states))
 
 
 @bp.get("/incidents/unresolved.json")
-@cached_page
+@cached_page(language=json_language)
 def unresolved():
     return _answer(incidents=_unresolved(_states()))
 
 
 @bp.get("/scheduled-maintenances.json")
-@cached_page
+@cached_page(language=json_language)
 def scheduled_maintenances():
     return _answer(scheduled_maintenances=_maintenances("all", _states()))
 
 
 @bp.get("/scheduled-maintenances/upcoming.json")
-@cached_page
+@cached_page(language=json_language)
 def upcoming_maintenances():
     return _answer(scheduled_maintenances=_maintenances("upcoming", _states()))
 
 
 @bp.get("/scheduled-maintenances/active.json")
-@cached_page
+@cached_page(language=json_language)
 def active_maintenances():
     return _answer(scheduled_maintenances=_maintenances("active", _states()))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, current_app, request, url_for
+from flask import Blueprint, Response, abort, current_app, url_for
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
@@ -10,9 +10,9 @@ from sqlalchemy.orm import selectinload
 
 from statuspage import feeds
 from statuspage.cache import cached_page
-from statuspage.config import LANGUAGES
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
+from statuspage.i18n import json_language
 from statuspage.models import Component, ComponentChange, Incident, IncidentUpdate
 
 bp = Blueprint("feeds", __name__)
@@ -20,8 +20,7 @@ MIMETYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}
 
 
 def feed_language() -> str:
-    asked = request.args.get("lang")
-    return asked if asked in LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
+    return json_language()
 
 
 def _updates(query, limit: int = feeds.DEFAULT_ENTRIES) -> list[IncidentUpdate]:
@@ -49,7 +48,7 @@ def _respond(updates, title: str, endpoint: str, kind: str, page_url: str, **val
 
 
 @bp.get("/history.<any(atom, rss):kind>")
-@cached_page
+@cached_page(language=json_language)
 def site(kind: str):
     with force_locale(feed_language()):
         title = _("%(site)s: incident history", site=current_app.config["SITE_NAME"])
@@ -59,7 +58,7 @@ def site(kind: str):
 
 
 @bp.get("/components/<component_id>/history.<any(atom, rss):kind>")
-@cached_page
+@cached_page(language=json_language)
 def component(component_id: str, kind: str):
     item = db.session.get(Component, component_id) if is_public_id(component_id) else None
     if item is None or item.hidden:
@@ -89,7 +88,7 @@ def component(component_id: str, kind: str):
 
 
 @bp.get("/incidents/<incident_id>/history.<any(atom, rss):kind>")
-@cached_page
+@cached_page(language=json_language)
 def incident(incident_id: str, kind: str):
     item = db.session.get(Incident, incident_id) if is_public_id(incident_id) else None
     if item is None:
@@ -97,7 +96,7 @@ def incident(incident_id: str, kind: str):
     query = select(IncidentUpdate).where(IncidentUpdate.incident_id == item.id)
     return _respond(
         _updates(query, limit=500),
-        item.name,
+        item.text("name", feed_language()).text,
         "feeds.incident",
         kind,
         url_for("public.incident", incident_id=item.id),

@@ -21,11 +21,13 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
+from markupsafe import Markup
 from sqlalchemy import func, select
 
 from statuspage import forms as f
 from statuspage import reasons
 from statuspage.clock import app_now
+from statuspage.config import LANGUAGES
 from statuspage.content import load_incident_templates
 from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
@@ -111,6 +113,8 @@ def _incident_or_404(incident_id: str) -> Incident:
 def _apply_errors(form, error: Exception) -> None:
     """Maps a service's refusal onto the form field it concerns."""
     field = getattr(error, "field", None)
+    if field and field not in form and f"{field}_en" in form:  # a text in both languages
+        field = f"{field}_en"
     if field and field in form:
         form[field].errors = [*form[field].errors, str(error)]
     else:
@@ -251,15 +255,15 @@ def new_incident():
         f.IncidentForm, components, current_language(), _("Not affected")
     )
     template = _templates_of(st.IncidentKind.INCIDENT).get(request.args.get("template", ""))
-    lang = request.args.get("lang_content", current_language())
     if request.method == "GET" and template is not None:
         by_key = {c.key: c.id for c in components}
         data = {
-            "name": template.names.get(lang, template.names["en"]),
             "impact": template.impact.value,
-            "body": template.bodies.get(lang, template.bodies["en"]),
             "keywords": ", ".join(template.keywords),
         }
+        for lang in LANGUAGES:  # a template fills both languages
+            data[f"name_{lang}"] = template.names.get(lang, "")
+            data[f"body_{lang}"] = template.bodies.get(lang, "")
         for key, status in template.components.items():
             if key in by_key:
                 data[f.COMPONENT_PREFIX + by_key[key]] = status.value
@@ -271,11 +275,11 @@ def new_incident():
 
     def to_input(form) -> operations.IncidentInput:
         return operations.IncidentInput(
-            name=form.name.data,
+            name=form.texts("name"),
             kind=st.IncidentKind.INCIDENT,
             status=st.IncidentStatus(form.status.data),
             impact=st.Impact(form.impact.data),
-            body=form.body.data,
+            body=form.texts("body"),
             components=form.component_values(),
             started_at=f.utc(form.started_at.data),
             keywords=tuple(f.keywords_list(form.keywords.data)),
@@ -292,14 +296,12 @@ def new_maintenance():
     )
     templates = _templates_of(st.IncidentKind.MAINTENANCE)
     template = templates.get(request.args.get("template", ""))
-    lang = request.args.get("lang_content", current_language())
     if request.method == "GET" and template is not None:
         by_key = {c.key: c.id for c in components}
-        data = {
-            "name": template.names.get(lang, template.names["en"]),
-            "body": template.bodies.get(lang, template.bodies["en"]),
-            "keywords": ", ".join(template.keywords),
-        }
+        data = {"keywords": ", ".join(template.keywords)}
+        for lang in LANGUAGES:  # a template fills both languages
+            data[f"name_{lang}"] = template.names.get(lang, "")
+            data[f"body_{lang}"] = template.bodies.get(lang, "")
         for key, status in template.components.items():
             if key in by_key:
                 data[f.COMPONENT_PREFIX + by_key[key]] = status.value
@@ -309,11 +311,11 @@ def new_maintenance():
 
     def to_input(form) -> operations.IncidentInput:
         return operations.IncidentInput(
-            name=form.name.data,
+            name=form.texts("name"),
             kind=st.IncidentKind.MAINTENANCE,
             status=st.IncidentStatus.SCHEDULED,
             impact=st.Impact.MAINTENANCE,
-            body=form.body.data,
+            body=form.texts("body"),
             components=dict.fromkeys(
                 form.component_values(), st.ComponentStatus.UNDER_MAINTENANCE.value
             ),
@@ -333,7 +335,7 @@ def _open(form, to_input, done: str, kind: str, templates):
     status = 200
     if form.validate_on_submit():
         if form.preview.data:
-            preview = render_markdown(form.body.data)
+            preview = _previews(form, "body")
         else:
             try:
                 incident = operations.open_incident(db.session, to_input(form), actor(), app_now())
@@ -350,6 +352,11 @@ def _open(form, to_input, done: str, kind: str, templates):
     return render_template(
         "staff/incident_form.html", form=form, preview=preview, templates=templates, kind=kind
     ), status
+
+
+def _previews(form, name: str) -> dict[str, Markup]:
+    """The Markdown preview of each language written, side by side as the fields are."""
+    return {lang: render_markdown(text) for lang, text in form.texts(name).items() if text.strip()}
 
 
 def _update_form(incident: Incident, now, formdata=None):
@@ -379,7 +386,8 @@ def _edit_form(incident: Incident, formdata=None):
         prefix="edit",
         formdata=formdata,
         data={
-            "name": incident.name,
+            "name_en": incident.name_en,
+            "name_fr": incident.name_fr,
             "impact": incident.impact.value,
             "keywords": ", ".join(incident.keywords or []),
         },
@@ -397,7 +405,10 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
     forms.setdefault("reopen_form", f.ReopenForm(prefix="reopen"))
     forms.setdefault(
         "postmortem_form",
-        f.PostmortemForm(prefix="postmortem", data={"body": incident.postmortem_body or ""}),
+        f.PostmortemForm(
+            prefix="postmortem",
+            data={"body_en": incident.postmortem_en, "body_fr": incident.postmortem_fr},
+        ),
     )
     forms.setdefault("edit_form", _edit_form(incident))
     forms.setdefault(
@@ -450,15 +461,13 @@ def post_update(incident_id: str):
             return _render_incident(incident, 409, update_form=form)
         return _render_incident(incident, 422, update_form=form)
     if form.preview.data:
-        return _render_incident(
-            incident, update_form=form, update_preview=render_markdown(form.body.data)
-        )
+        return _render_incident(incident, update_form=form, update_preview=_previews(form, "body"))
     try:
         operations.add_update(
             db.session,
             incident,
             status=st.IncidentStatus(form.status.data),
-            body=form.body.data or "",
+            body=form.texts("body"),
             components=form.component_values(),
             actor=actor(),
             now=now,
@@ -493,7 +502,7 @@ def resolve(incident_id: str):
         incident,
         "resolve_form",
         form,
-        lambda: operations.resolve(db.session, incident, form.body.data, actor(), app_now()),
+        lambda: operations.resolve(db.session, incident, form.texts("body"), actor(), app_now()),
         _("Resolved: every affected service is back to operational."),
     )
 
@@ -510,7 +519,7 @@ def reopen(incident_id: str):
             db.session,
             incident,
             st.IncidentStatus(form.status.data),
-            form.body.data,
+            form.texts("body"),
             None,
             actor(),
             app_now(),
@@ -528,7 +537,12 @@ def postmortem(incident_id: str):
         "postmortem_form",
         form,
         lambda: operations.publish_postmortem(
-            db.session, incident, form.body.data, actor(), app_now(), publish=form.publish.data
+            db.session,
+            incident,
+            form.texts("body"),
+            actor(),
+            app_now(),
+            publish=form.publish.data,
         ),
         _("Postmortem saved."),
     )
@@ -547,7 +561,7 @@ def edit_incident(incident_id: str):
             incident,
             actor(),
             app_now(),
-            name=form.name.data,
+            name=form.texts("name"),
             impact=st.Impact(form.impact.data),
             keywords=f.keywords_list(form.keywords.data),
         ),
@@ -567,7 +581,7 @@ def extend(incident_id: str):
             db.session,
             incident,
             f.utc(form.until.data),
-            form.body.data or "",
+            form.texts("body"),
             actor(),
             app_now(),
         ),
@@ -580,13 +594,11 @@ def edit_update(update_id: str):
     update = db.session.get(IncidentUpdate, update_id)
     if update is None:
         abort(404)
-    form = f.EditUpdateForm(data={"body": update.body})
+    form = f.EditUpdateForm(data={"body_en": update.body_en, "body_fr": update.body_fr})
     status = 200
     if form.validate_on_submit():
         try:
-            operations.edit_update_body(
-                db.session, update, form.body.data or "", actor(), app_now()
-            )
+            operations.edit_update_body(db.session, update, form.texts("body"), actor(), app_now())
         except operations.InvalidInput as error:
             db.session.rollback()
             _apply_errors(form, error)

@@ -94,7 +94,9 @@ def test_customer_attaches_staff_resolve_still_broken_reopens_it_alone(
         console.get_by_label("Password").fill(PASSWORD)
         console.get_by_role("button", name="Sign in").click()
         console.goto(f"{live_server}/staff/incidents/{incident_id}")
-        console.get_by_label("Resolution message (Markdown)").fill("The rollback is complete.")
+        console.get_by_label("Resolution message in English (Markdown)").fill(
+            "The rollback is complete."
+        )
         console.get_by_role("button", name="Resolve").click()
         expect(console.get_by_text("Resolved: every affected service")).to_be_visible()
 
