@@ -342,7 +342,7 @@ def test_incident_pages_carry_open_graph_and_twitter_cards(responder, components
     assert (
         f'<meta property="og:url" content="https://status.example.test/incidents/{incident_id}">'
     ) in html
-    assert '<meta name="twitter:card" content="summary">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
 
 
 # -- maintenance -------------------------------------------------------------------------------
