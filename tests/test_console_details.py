@@ -192,9 +192,9 @@ def test_french_mail_subjects_and_og_title_are_whole_french_sentences(client, da
             db.select(OutboxMessage.subject).where(OutboxMessage.kind == "resolved")
         ).scalar_one()
     assert subject == (
-        f"[{reference}] Résolu{NBSP}: LiveDNS resolution errors — "
+        f"[{reference}] Résolu{NBSP}: LiveDNS resolution errors (en anglais seulement) — "
         f"tout fonctionne-t-il pour vous{NBSP}?"
-    )
+    )  # an incident written in English only says so
     page = text(client.get(f"/incidents/{livedns}?lang=fr"))
     og = re.search(r'<meta property="og:title" content="([^"]+)">', page).group(1)
     assert unescape(og) == f"Résolu{NBSP}: LiveDNS resolution errors"
