@@ -1,5 +1,7 @@
-"""Times as people read them (the page's zone, named, CET or CEST)."""
+"""Times as people read them (the page's zone, named, CET or CEST), and the share texts."""
 
+import html
+import re
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -176,3 +178,81 @@ def test_the_maintenance_reminder_gives_paris_time(client, data, clock, componen
     assert "du 13 mars 2026, 13:00 heure de Paris (CET) au 13 mars 2026, 14:00" in (
         reminder.text_body
     )
+
+
+# -- share texts -----------------------------------------------------------------------------------
+
+
+def shares(html_text: str) -> dict[str, str]:
+    found = re.findall(
+        r'<textarea readonly rows="3" lang="(en|fr)"[^>]*>([^<]*)</textarea>', html_text
+    )
+    return {lang: html.unescape(content) for lang, content in found}
+
+
+def test_share_texts_say_everything_a_post_needs_in_each_language(
+    responder, data, clock, components
+):
+    incident_id = livedns(data, clock, components)
+    texts = shares(text(responder.get(f"/staff/incidents/{incident_id}")))
+    link = f"https://status.example.test/i/{incident_id}"
+    assert texts["en"] == (
+        "[Investigating] LiveDNS resolution errors. Critical impact on LiveDNS. Queries for some "
+        "zones return SERVFAIL. Next update by 1:30 PM Paris time (CET). " + link
+    )
+    assert texts["fr"] == (
+        "[En cours d'analyse] Erreurs de résolution LiveDNS. Impact critique sur LiveDNS. Les "
+        "requêtes pour certaines zones renvoient SERVFAIL. Prochaine mise à jour vers 13:30 "
+        "heure de Paris (CET). " + link
+    )
+    assert all(len(t) <= 280 for t in texts.values())
+
+
+def test_a_share_text_in_summer_says_cest_and_a_missing_language_is_noted(
+    responder, data, clock, components
+):
+    clock.now = SUMMER
+    incident_id = livedns(data, clock, components, en="Resolution fails. Next update in 1 hour.")
+    texts = shares(text(responder.get(f"/staff/incidents/{incident_id}")))
+    assert "Next update by 3:00 PM Paris time (CEST)." in texts["en"]
+    # the French text stays French: the English sentence is not copied into it
+    assert "Resolution fails" not in texts["fr"]
+    assert "Prochaine mise à jour vers 15:00 heure de Paris (CEST)." in texts["fr"]
+    assert texts["fr"].startswith("[En cours d'analyse] Erreurs de résolution LiveDNS.")
+
+
+def test_a_french_only_title_is_marked_in_the_english_text(responder, data, clock, components):
+    incident_id = new_incident(
+        data,
+        clock,
+        components,
+        name={"fr": "Retards de réception des emails"},
+        component="smtp-in",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+        body={"fr": "Les emails arrivent en retard."},
+    )
+    texts = shares(text(responder.get(f"/staff/incidents/{incident_id}")))
+    assert texts["en"].startswith(
+        "[Investigating] Retards de réception des emails (in French only). Minor impact on "
+        "Incoming mail (SMTP in)."
+    )
+    assert "Les emails arrivent en retard." not in texts["en"]
+    assert "Les emails arrivent en retard." in texts["fr"]
+
+
+def test_a_maintenance_share_text_gives_its_window(responder, data, clock, components):
+    maintenance_id = new_maintenance(
+        data,
+        clock,
+        components,
+        name={"en": "Webmail upgrade", "fr": "Mise à jour du webmail"},
+        component="webmail",
+        starts_in=timedelta(days=1),
+        body={"en": "Short interruptions.", "fr": "Courtes coupures."},
+        hours=2,
+    )
+    texts = shares(text(responder.get(f"/staff/incidents/{maintenance_id}")))
+    assert "From Mar 11, 2026, 1:00 PM to 3:00 PM Paris time (CET)." in texts["en"]
+    assert "Du 11 mars 2026, 13:00 à 15:00 heure de Paris (CET)." in texts["fr"]
+    assert "Maintenance of Webmail." in texts["en"]
