@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from statuspage.domain.ids import ALPHABET
+from statuspage.domain.localtime import zone
 from statuspage.domain.webhooks import url_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -22,6 +23,7 @@ DEFAULTS: dict[str, Any] = {
     "CARD_FONT": "",  # TrueType font of the og:image cards; empty: Debian's DejaVu Sans or Noto
     "CARD_FONT_BOLD": "",  # its bold face; empty: Debian's, else the regular one
     "DEFAULT_LANGUAGE": "en",  # en or fr: when neither ?lang=, cookie nor browser says
+    "TIMEZONE": "Europe/Paris",  # IANA zone of the times people read and type (pages, mail)
     "CONTENT_DIR": str(PROJECT_ROOT / "content"),
     "PAGE_CACHE_SECONDS": 60,  # longest life of a rendered public page when nothing changes
     "PAGE_CACHE_ENTRIES": 512,  # rendered pages kept per process
@@ -156,7 +158,8 @@ def load(
             "connect_timeout": settings["DATABASE_CONNECT_TIMEOUT"]
         }
     settings["BABEL_DEFAULT_LOCALE"] = settings["DEFAULT_LANGUAGE"]
-    settings["BABEL_DEFAULT_TIMEZONE"] = "UTC"
+    zone(settings["TIMEZONE"])  # a wrong name stops the start with a clear message
+    settings["BABEL_DEFAULT_TIMEZONE"] = settings["TIMEZONE"]
     settings["BABEL_TRANSLATION_DIRECTORIES"] = str(PROJECT_ROOT / "statuspage" / "translations")
     return settings
 

@@ -2,28 +2,35 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import idna
 from flask import Flask, current_app, g, request, url_for
-from flask_babel import format_date, format_datetime, format_decimal, gettext, ngettext
+from flask_babel import format_date, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from statuspage.domain.texts import Shown
 from statuspage.markup import plain_text, render_markdown
 
 
-def time_tag(moment: datetime | None, fmt: str = "medium") -> Markup:
-    """A localised UTC time inside `<time datetime>`, readable by people and machines."""
+def time_tag(moment: datetime | date | None, fmt: str = "medium") -> Markup:
+    """A time in the page's zone, named ("14:00 heure de Paris (CET)"), inside
+    `<time datetime>` in UTC for machines; `static/time.js` adds how long ago and the reader's
+    own time. `fmt="date"`: the day only."""
+    from statuspage.i18n import local_date, local_time
+
     if moment is None:
         return Markup("")
-    if isinstance(moment, datetime):
-        iso = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
-    else:
-        iso = moment.isoformat()
-    text = format_datetime(moment, fmt) if fmt != "date" else format_date(moment, "long")
-    suffix = " UTC" if fmt != "date" else ""
-    return Markup('<time datetime="{}">{}{}</time>').format(iso, text, suffix)
+    if not isinstance(moment, datetime):
+        return Markup('<time datetime="{}">{}</time>').format(
+            moment.isoformat(), format_date(moment, "long")
+        )
+    iso = moment.astimezone(UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+    if fmt == "date":
+        return Markup('<time datetime="{}" data-precision="date">{}</time>').format(
+            iso, local_date(moment)
+        )
+    return Markup('<time datetime="{}">{}</time>').format(iso, local_time(moment))
 
 
 def translated(item, field: str) -> Shown:

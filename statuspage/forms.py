@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Callable, Iterable
+from datetime import datetime
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import LazyString, gettext
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -33,12 +34,12 @@ from wtforms.validators import (
 )
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from statuspage.domain import lifecycle
+from statuspage.domain import lifecycle, localtime
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
 from statuspage.domain.cleaning import clean_text, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
-from statuspage.i18n import LABELS
+from statuspage.i18n import LABELS, page_zone, zone_name
 from statuspage.models import Component, StaffRole
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -50,12 +51,19 @@ COMPONENT_PREFIX = "component_"
 
 
 def utc(moment: datetime | None) -> datetime | None:
-    """`datetime-local` fields carry no zone: the console works in UTC, as it says."""
-    return None if moment is None else moment.replace(tzinfo=UTC)
+    """`datetime-local` fields carry no zone: the console reads them in the page's time zone
+    (`STATUSPAGE_TIMEZONE`), as the labels say, and stores UTC."""
+    return localtime.from_local(moment, page_zone())
 
 
 def local(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC).replace(tzinfo=None)
+    """A stored time as the console's fields show it: the page's wall clock."""
+    return localtime.to_local(moment, page_zone())
+
+
+def zoned(text: Callable[[str], str]) -> LazyString:
+    """A label naming the page's time zone, translated when the form is shown."""
+    return LazyString(lambda: text(zone_name()))
 
 
 def _clean(value):
@@ -198,7 +206,7 @@ class IncidentForm(Bilingual, _WithComponents):
     body_en = _text(_l("First update in English (Markdown)"))
     body_fr = _text(_l("First update in French (Markdown)"))
     started_at = DateTimeLocalField(
-        _l("Started at (UTC)"),
+        zoned(lambda zone: gettext("Started at (%(zone)s)", zone=zone)),
         format=DATETIME_FORMAT,
         validators=[Optional(), plausible],
     )
@@ -215,12 +223,12 @@ class MaintenanceForm(Bilingual, _WithComponents):
     name_en = _title(_l("Title in English"))
     name_fr = _title(_l("Title in French"))
     scheduled_for = DateTimeLocalField(
-        _l("Starts at (UTC)"),
+        zoned(lambda zone: gettext("Starts at (%(zone)s)", zone=zone)),
         format=DATETIME_FORMAT,
         validators=[InputRequired(), plausible],
     )
     scheduled_until = DateTimeLocalField(
-        _l("Ends at (UTC)"),
+        zoned(lambda zone: gettext("Ends at (%(zone)s)", zone=zone)),
         format=DATETIME_FORMAT,
         validators=[InputRequired(), plausible],
     )
@@ -243,7 +251,7 @@ class UpdateForm(Bilingual, _WithComponents):
     body_en = _text(_l("Message in English (Markdown)"))
     body_fr = _text(_l("Message in French (Markdown)"))
     display_at = DateTimeLocalField(
-        _l("Dated (UTC, leave empty for now)"),
+        zoned(lambda zone: gettext("Dated (%(zone)s, leave empty for now)", zone=zone)),
         format=DATETIME_FORMAT,
         validators=[Optional(), plausible],
     )
@@ -292,7 +300,7 @@ class PostmortemForm(Bilingual):
 
 class ExtendForm(Bilingual):
     until = DateTimeLocalField(
-        _l("New end (UTC)"),
+        zoned(lambda zone: gettext("New end (%(zone)s)", zone=zone)),
         format=DATETIME_FORMAT,
         validators=[InputRequired(), plausible],
     )

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from babel.dates import format_date, format_time
 from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
 from statuspage.config import LANGUAGES
-from statuspage.domain import backlog
+from statuspage.domain import backlog, localtime
 from statuspage.domain import status as st
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.requests import RequestState
@@ -38,6 +43,41 @@ def json_language() -> str:
     the browser's: machines read them, and one URL gives one answer)."""
     asked = request.args.get("lang")
     return asked if asked in LANGUAGES else current_app.config["DEFAULT_LANGUAGE"]
+
+
+def page_zone() -> ZoneInfo:
+    """The zone of the times people read and type (`STATUSPAGE_TIMEZONE`)."""
+    return localtime.zone(current_app.config["TIMEZONE"])
+
+
+def zone_name(moment: datetime | None = None) -> str:
+    """ "Paris time" / "heure de Paris", with CET or CEST as `moment` requires; "UTC"."""
+    place = page_zone()
+    city = localtime.city(place, current_language())
+    if city is None:
+        return "UTC"
+    name = gettext("%(city)s time", city=city)
+    if moment is None:
+        return name
+    return f"{name} ({localtime.abbreviation(moment, place)})"
+
+
+def local_time(moment: datetime, *, named: bool = True) -> str:
+    """A time as people read it: "15 janv. 2026, 14:00 heure de Paris (CET)"."""
+    place = page_zone()
+    lang = current_language()
+    here = moment.astimezone(place)
+    text = (
+        Locale.parse(lang)
+        .datetime_formats["medium"]
+        .format(format_time(here, "short", locale=lang), format_date(here, "medium", locale=lang))
+    )
+    return f"{text} {zone_name(moment)}" if named else text
+
+
+def local_date(moment: datetime) -> str:
+    """The day of `moment` in the page's zone: "15 janvier 2026"."""
+    return format_date(moment.astimezone(page_zone()), "long", locale=current_language())
 
 
 def _remember_language(response):
@@ -72,7 +112,7 @@ def init_app(app: Flask) -> None:
 
     @app.context_processor
     def _language():
-        return {"lang": current_language()}
+        return {"lang": current_language(), "zone_name": zone_name, "local_time": local_time}
 
 
 LABELS = {

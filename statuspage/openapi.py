@@ -16,6 +16,15 @@ LANG = {"type": "string", "enum": list(LANGUAGES)}
 TEXT = {"type": "string"}
 
 
+LANG_PARAM = {
+    "name": "lang",
+    "in": "query",
+    "description": "the language of `name` and `body` (default: the site's; the other language "
+    "when it is missing); `translations` holds both",
+    "schema": LANG,
+}
+
+
 def _enum(enum_cls) -> dict[str, Any]:
     return {"type": "string", "enum": [e.value for e in enum_cls]}
 
@@ -674,6 +683,7 @@ def document() -> dict[str, Any]:
                                 "default": 50,
                             },
                         },
+                        LANG_PARAM,
                     ],
                     "responses": {
                         **_ok(
@@ -715,6 +725,7 @@ def document() -> dict[str, Any]:
                 "parameters": _incident_id_param(),
                 "get": {
                     "summary": "One incident",
+                    "parameters": [LANG_PARAM],
                     "responses": {
                         **_ok("The incident", incident, EXAMPLE_INCIDENT),
                         **_error_responses(401, 404),

@@ -23,7 +23,7 @@ def page(updated_at: datetime | None = None) -> dict[str, Any]:
         "id": current_app.config["PAGE_ID"],
         "name": current_app.config["SITE_NAME"],
         "url": current_app.config["BASE_URL"],
-        "time_zone": "Etc/UTC",
+        "time_zone": current_app.config["TIMEZONE"],
         "updated_at": timestamp(updated_at),
     }
 

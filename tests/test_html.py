@@ -31,6 +31,9 @@ def test_pages_are_valid_html(
         "home-fr": (client, "/?lang=fr"),
         "home-en": (client, "/?lang=en"),
         "incident": (client, f"/incidents/{livedns}"),
+        # written in English only: the French page shows it marked lang="en", with its note
+        "incident-fr": (app.test_client(), f"/incidents/{livedns}?lang=fr"),
+        "embed-fr": (app.test_client(), "/embed?lang=fr"),
         "component": (client, f"/components/{components['dns'].id}"),
         "history": (client, "/history"),
         "about": (client, "/about"),

@@ -2,6 +2,7 @@
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from werkzeug.routing import IntegerConverter
@@ -11,6 +12,8 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Incident, IncidentUpdate, StaffUser
 
 from .conftest import PASSWORD, csrf_token, sign_in
+
+PARIS = ZoneInfo("Europe/Paris")  #: the console's fields are in the page's zone (the default)
 
 
 def form_post(client, page_url, action_url, data, follow=False):
@@ -178,7 +181,7 @@ def test_invalid_incident_form_keeps_what_was_typed(responder, components):
 
 
 def test_incident_in_the_future_is_refused(responder, components, clock):
-    later = (clock.now + timedelta(days=1)).strftime("%Y-%m-%dT%H:%M")
+    later = (clock.now + timedelta(days=1)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
     response = form_post(
         responder,
         "/staff/incidents/new",
@@ -197,7 +200,7 @@ def test_incident_in_the_future_is_refused(responder, components, clock):
 
 
 def test_full_lifecycle_and_the_public_page_follows(responder, client, components, clock, data):
-    started = (clock.now - timedelta(minutes=20)).strftime("%Y-%m-%dT%H:%M")
+    started = (clock.now - timedelta(minutes=20)).astimezone(PARIS).strftime("%Y-%m-%dT%H:%M")
     incident_id = open_incident(responder, components, started_at=started)
     public = text(client.get(f"/incidents/{incident_id}?lang=en"))
     assert "Mail delays" in public
@@ -356,8 +359,10 @@ def schedule(client, components, clock, hours_from_now=2, length=2):
         "/staff/maintenances/new",
         {
             "name_en": "Storage migration",
-            "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
-            "scheduled_until": (start + timedelta(hours=length)).strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_for": start.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_until": (start + timedelta(hours=length))
+            .astimezone(PARIS)
+            .strftime("%Y-%m-%dT%H:%M"),
             "body_en": "File systems are read-only for 10 minutes.",
             f"component_{components['web-hosting-luxembourg'].id}": "under_maintenance",
             "submit": "1",
@@ -399,7 +404,7 @@ def test_maintenance_started_extended_and_completed_by_hand(
         page,
         f"{page}/extend",
         {
-            "extend-until": new_end.strftime("%Y-%m-%dT%H:%M"),
+            "extend-until": new_end.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
             "extend-body_en": "Taking longer.",
         },
     )
@@ -424,8 +429,10 @@ def test_maintenance_window_must_end_after_it_starts(responder, components, cloc
         "/staff/maintenances/new",
         {
             "name_en": "Backwards",
-            "scheduled_for": start.strftime("%Y-%m-%dT%H:%M"),
-            "scheduled_until": (start - timedelta(hours=1)).strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_for": start.astimezone(PARIS).strftime("%Y-%m-%dT%H:%M"),
+            "scheduled_until": (start - timedelta(hours=1))
+            .astimezone(PARIS)
+            .strftime("%Y-%m-%dT%H:%M"),
             "body_en": "x",
             "submit": "1",
         },
