@@ -51,16 +51,50 @@ _PHONE = re.compile(r"(?:\+|00)\s?(\d{2,3})")
 _FR_MOBILE = re.compile(r"(?<!\d)0[67](?:[\s.]?\d{2}){4}(?!\d)")
 
 
-_QUOTED = re.compile(
-    r"```(.+?)```|«\s*(.+?)\s*»|“(.+?)”|(?<![\w])\"([^\"\n]{6,}?)\"(?![\w])|"
-    r"(?<![\w])'([^'\n]{6,}?)'(?![\w])",
-    re.S,
-)
+_OPENING = re.compile(r"```|[«“\"']")
+_CLOSING = {"```": "```", "«": "»", "“": "”"}
+
+
+def _wordy(char: str) -> bool:
+    return char.isalnum() or char == "_"
 
 
 def quotes(text: str) -> list[str]:
-    """What the customer quotes: an error message, a log line, a command's output."""
-    return [next(g for g in match.groups() if g) for match in _QUOTED.finditer(text)]
+    """What the customer quotes: an error message, a log line, a command's output.
+
+    A scan in one pass (each closing mark looked for once from where its opening one is), so
+    that no text, however many unmatched quotation marks it holds, costs more than its length.
+    """
+    found: list[str] = []
+    unclosed: set[str] = set()  # marks with no closing one after the point reached
+    at = 0
+    while (opening := _OPENING.search(text, at)) is not None:
+        mark, start = opening.group(), opening.end()
+        straight = mark not in _CLOSING
+        if mark in unclosed or (straight and opening.start() and _wordy(text[opening.start() - 1])):
+            at = start  # nothing closes it, or an apostrophe inside a word
+            continue
+        close = _CLOSING.get(mark, mark)
+        end = text.find(close, start)
+        if end < 0:
+            unclosed.add(mark)
+            at = start
+            continue
+        quoted = text[start:end]
+        after = end + len(close)
+        if not straight:  # ``` « “: whatever they hold
+            found.append(quoted.strip())
+            at = after
+        elif (
+            len(quoted) >= 6
+            and "\n" not in quoted
+            and (after >= len(text) or not _wordy(text[after]))
+        ):  # straight quotes: a phrase on one line, standing apart from the words around it
+            found.append(quoted.strip())
+            at = after
+        else:
+            at = start
+    return [q for q in found if q]
 
 
 def error_codes(text: str) -> set[str]:
