@@ -44,6 +44,9 @@ DEFAULTS: dict[str, Any] = {
     "HELPDESK_EMAIL": "",  # one mail per request, Reply-To the customer
     "HELPDESK_WEBHOOK": "",  # the same as signed JSON
     "HELPDESK_WEBHOOK_SECRET": "",  # signs the webhook's body (HMAC-SHA256); required with it
+    # the help desk's webhook may be on our own network (an in-house Zammad or osTicket): the
+    # operator's address, trusted alone, without opening the staff's webhooks to it
+    "HELPDESK_WEBHOOK_ALLOW_PRIVATE": False,
     "HELPDESK_LANGUAGE": "",  # en or fr, the language of the handoff mail; empty: the default
     "PUBLISH_DIR": "",  # the static mirror (`flask publish`): a cold process serves from it
     "WORKER_STATEMENT_TIMEOUT_MS": 30000,  # a worker's statement waiting longer gives up

@@ -86,7 +86,9 @@ def queue(
         subject=_one_line(subject)[:255],
         text_body=text,
         html_body=html,
-        headers={"Content-Language": lang, **(headers or {})},
+        # header values on one line: a customer's name with a line break would inject headers
+        # (and make the message impossible to build)
+        headers={"Content-Language": lang, **{k: _one_line(v) for k, v in (headers or {}).items()}},
         request_id=request_id,
         next_attempt_at=now,
     )
@@ -149,7 +151,17 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
         message = claims.claim_next(session, OutboxMessage, now)
         if message is None:
             break
-        email = build(message, config["MAIL_FROM"])
+        try:
+            email = build(message, config["MAIL_FROM"])
+        except (ValueError, TypeError) as error:  # a message no server could take: never retried
+            message.status = "failed"
+            message.attempts += 1
+            message.last_error = f"permanent: cannot build the message: {error}"[:2000]
+            log.error("mail %s to %s cannot be built: %s", message.id, message.recipient, error)
+            failed += 1
+            claims.release(message)
+            session.commit()
+            continue
         try:
             if config["SMTP_URL"]:
                 _send_smtp(config["SMTP_URL"], email)

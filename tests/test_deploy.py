@@ -205,12 +205,20 @@ def test_nginx_serves_the_mirror_and_passes_the_rest_to_the_app(site, gunicorn, 
             ("/history.rss", "application/rss+xml; charset=utf-8"),
             (f"/incidents/{livedns}/history.atom", "application/atom+xml; charset=utf-8"),
         ):
-            status, answer, body = site.request(path, headers={"Cookie": f"lang={lang}"})
+            status, answer, body = site.request(f"{path}?lang={lang}")
             assert (status, answer["Content-Type"]) == (200, kind), path
             feed = feedparser.parse(body)
             assert feed.bozo == 0
             assert feed.feed.language == lang
             assert "LiveDNS resolution errors" in body.decode()
+    # Feeds and the JSON API speak ?lang=, else the default language, whatever the browser and
+    # the cookie say: one URL, one answer, from nginx as from the app.
+    french_browser = {"Cookie": "lang=fr", "Accept-Language": "fr-FR,fr;q=0.9"}
+    for path in ("/history.atom", f"/incidents/{livedns}/history.rss", "/api/v2/summary.json"):
+        status, _, body = site.request(path, headers=french_browser)
+        assert status == 200, path
+        assert body == (mirror / "en" / path.lstrip("/")).read_bytes(), path
+        assert body == client.get(path, headers=french_browser).data, path
     for path, kind in (
         ("/badge.svg", "image/svg+xml; charset=utf-8"),
         ("/api/v2/summary.json", "application/json; charset=utf-8"),

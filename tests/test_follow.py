@@ -319,3 +319,16 @@ def test_embed_banner_and_script(client, livedns):
 def test_last_modified_is_an_http_date(client):
     response = client.get("/api/v2/status.json")
     assert parsedate_to_datetime(response.headers["Last-Modified"]).year == 2026
+
+
+@pytest.mark.parametrize(
+    ("base", "origin"),
+    [
+        ("https://Status.Example.test:443", "https://status.example.test"),
+        ("http://status.example.test:8080", "http://status.example.test:8080"),
+    ],
+)
+def test_embed_script_names_the_origin_as_browsers_write_it(app, client, base, origin):
+    """A base URL that spells out the default port: messages come from https://host, no port."""
+    app.config["BASE_URL"] = base
+    assert f'var origin = "{origin}";' in client.get("/embed.js").get_data(as_text=True)

@@ -320,6 +320,8 @@ def test_the_help_desk_webhook_receives_the_same_signed(
     assert (request["domain"], request["domain_ascii"]) == ("café-martin.fr", stored.domain)
     assert request["console_url"] == f"https://status.example.test/staff/requests/{stored.id}"
     assert [i["name"] for i in payload["incidents_active"]] == ["LiveDNS resolution errors"]
+    assert payload["incidents_active"][0]["names"]["en"] == "LiveDNS resolution errors"
+    assert payload["incidents_active"][0]["name_lang"] == "en"
     assert payload["declined_incidents"] == []
     assert [e["action"] for e in payload["history"]] == ["received", "queued"]
     assert "webhook: delivered" in text(admin.get(f"/staff/requests/{stored.id}"))
@@ -347,6 +349,11 @@ def test_the_help_desk_webhook_keeps_the_ssrf_protection(
         assert "refused target: private" in delivery.last_error
         handoff = session.execute(db.select(HelpdeskHandoff)).scalar_one()
         assert handoff.webhook_delivery_id == delivery.id
+    # an in-house help desk on our network: its address alone may be private
+    app.config["HELPDESK_WEBHOOK_ALLOW_PRIVATE"] = True
+    invoice(client, components)
+    assert "webhooks sent 1, failed 0" in deliver(runner)
+    assert len(handler.received) == 1
 
 
 def test_a_help_desk_webhook_needs_its_secret(tmp_path):
@@ -412,3 +419,71 @@ def test_the_private_page_shows_a_request_the_worker_moves_at_the_same_moment(
     assert page.status_code == 200
     assert "In our support queue" in text(page)
     assert request_row(data, reference).state is deflection.S.QUEUED
+
+
+def test_the_desk_reads_incident_titles_in_its_language(
+    app, client, runner, data, components, desk, clock
+):
+    """A French customer, an English desk: the active incident's title in English."""
+    from .test_bilingual import french_only
+
+    french_only(data, clock, components)
+    app.config["HELPDESK_LANGUAGE"] = "en"
+    invoice(client, components, lang="fr")
+    deliver(runner)
+    (mail,) = desk_mail(desk)
+    plain = mail.get_body(("plain",)).get_content()
+    assert "Retards de réception des emails (in French only)" in plain
+    app.config["HELPDESK_LANGUAGE"] = "fr"
+    invoice(client, components, lang="en")
+    deliver(runner)
+    plain = desk_mail(desk)[-1].get_body(("plain",)).get_content()
+    assert "Retards de réception des emails (En cours d'analyse" in plain  # no note
+
+
+def test_a_line_break_in_a_customer_s_name_cannot_add_headers_or_stop_the_mail(
+    client, runner, data, livedns, components, desk
+):
+    response, _ = contact(
+        client,
+        name="Tom\r\nBcc: attacker@example.net",
+        service=components["payments"].id,
+        subject="Duplicate invoice",
+        message="I was charged twice for my renewal last month, refund please.",
+    )
+    reference_of(response)
+    assert "failed 0" in deliver(runner)
+    (mail,) = desk_mail(desk)
+    assert mail["Bcc"] is None
+    assert mail["Reply-To"].addresses[0].display_name == "Tom Bcc: attacker@example.net"
+    assert all("attacker" not in to for to in (m["To"] for m in desk.messages))
+
+
+def test_a_message_no_server_could_take_fails_alone_and_the_rest_goes(
+    client, runner, data, livedns, components, desk, clock
+):
+    """Stored before headers were kept on one line: marked failed, never retried, not fatal."""
+    with data() as session:
+        session.add(
+            OutboxMessage(
+                created_at=clock.now,
+                kind="helpdesk",
+                recipient=DESK,
+                subject="Broken",
+                text_body="x",
+                html_body="<p>x</p>",
+                headers={"Reply-To": "Tom\nBcc: attacker@example.net <tom@example.com>"},
+                next_attempt_at=clock.now,
+            )
+        )
+        session.commit()
+    invoice(client, components)
+    output = deliver(runner)
+    assert "sent 2, failed 1" in output  # the customer's acknowledgement and the desk's mail
+    with data() as session:
+        broken = session.execute(
+            db.select(OutboxMessage).where(OutboxMessage.subject == "Broken")
+        ).scalar_one()
+        assert broken.status == "failed"
+        assert broken.last_error.startswith("permanent: cannot build the message")
+    assert "sent 0, failed 0" in deliver(runner)

@@ -4,7 +4,7 @@ Existing single-language text goes to the language it reads as (a French templat
 French), and to the site's default language when it is too short to tell.
 
 Revision ID: 0008
-Revises: 0006
+Revises: 0007
 Create Date: 2026-12-06 23:30:00.000000
 
 """

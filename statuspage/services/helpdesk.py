@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from statuspage import mail, serializers
 from statuspage.domain import helpdesk as hd
 from statuspage.domain import status as st
-from statuspage.filters import idn
+from statuspage.filters import fallback_note, idn
 from statuspage.models import HelpdeskHandoff, Incident, SupportRequest, WebhookDelivery
 
 EVENT = "helpdesk.handoff"
@@ -35,11 +35,19 @@ def console_link(request: SupportRequest) -> str:
 
 
 def _incident(incident: Incident | None) -> dict[str, Any] | None:
+    """An incident as the help desk reads it: its title in the desk's language (else the other,
+    marked), and both titles for the software that receives the webhook."""
     if incident is None:
         return None
+    lang = current_app.config["HELPDESK_LANGUAGE"]
+    shown = incident.text("name", lang)
+    with force_locale(lang):
+        note = fallback_note(shown)
     return {
         "id": incident.id,
-        "name": incident.name,
+        "name": f"{shown.text} {note}" if note else shown.text,
+        "name_lang": shown.lang,
+        "names": incident.texts("name"),
         "kind": incident.kind.value,
         "status": incident.status.value,
         "impact": incident.impact.value,
@@ -169,7 +177,7 @@ def hand_off(
             now=now,
             request_id=request.id,
             headers={
-                "Reply-To": formataddr((request.name, request.email)),
+                "Reply-To": formataddr((" ".join(request.name.split()), request.email)),
                 "X-Statuspage-Reference": request.reference,
                 "X-Statuspage-Handoff": data["handoff"]["id"],
             },

@@ -323,11 +323,13 @@ def _webhook_events(
         )
 
 
-def webhook_target_problem(url: str) -> UrlProblem | None:
+def webhook_target_problem(url: str, private_allowed: bool | None = None) -> UrlProblem | None:
     """What forbids sending to `url` now: its form, or where its name leads (resolved here, and
     again at each delivery: a name can be pointed at our network after it was registered)."""
     problem = url_problem(url)
-    if problem is not None or current_app.config["WEBHOOK_ALLOW_PRIVATE"]:
+    if private_allowed is None:
+        private_allowed = current_app.config["WEBHOOK_ALLOW_PRIVATE"]
+    if problem is not None or private_allowed:
         return problem
     parts = urllib.parse.urlsplit(url)
     port = parts.port or (443 if parts.scheme == "https" else 80)
@@ -411,7 +413,16 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
             break
         body = delivery.payload.encode()
         delivery.attempts += 1
-        problem = webhook_target_problem(delivery.url)
+        config = current_app.config
+        problem = webhook_target_problem(
+            delivery.url,
+            private_allowed=config["WEBHOOK_ALLOW_PRIVATE"]
+            or (  # the help desk's own address, as the operator configured it
+                delivery.webhook_id is None
+                and config["HELPDESK_WEBHOOK_ALLOW_PRIVATE"]
+                and delivery.url == config["HELPDESK_WEBHOOK"]
+            ),
+        )
         try:
             if problem is not None:
                 raise RefusedTarget(problem)

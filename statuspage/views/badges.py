@@ -93,7 +93,14 @@ def embed():
 def embed_script():
     base = urlsplit(current_app.config["BASE_URL"])
     src = current_app.config["BASE_URL"] + url_for("badges.embed")
-    body = render_template("public/embed.js", src=src, origin=f"{base.scheme}://{base.netloc}")
+    # an origin as browsers write it: lower case, no default port (https://host:443 is
+    # https://host, and would never equal the message's origin)
+    host = (base.hostname or "").lower()
+    if ":" in host:
+        host = f"[{host}]"
+    default = {"http": 80, "https": 443}.get(base.scheme)
+    port = "" if base.port in (None, default) else f":{base.port}"
+    body = render_template("public/embed.js", src=src, origin=f"{base.scheme}://{host}{port}")
     response = Response(body, mimetype="text/javascript")
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
