@@ -24,6 +24,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from statuspage import intake, mail, mirror
 from statuspage.database import DATABASE_ERRORS
+from statuspage.domain import localtime
 from statuspage.services import deflection, maintenance, notifications
 from statuspage.services import overview as ov
 from statuspage.services.versioning import current_version
@@ -96,7 +97,12 @@ def republish(session: Session, now: datetime, state: MirrorState) -> int:
         return 0
     app = current_app._get_current_object()
     count = mirror.publish(app, session, Path(folder), now)
-    overview = ov.build_overview(session, now, current_app.config["PAGE_CACHE_SECONDS"])
+    overview = ov.build_overview(
+        session,
+        now,
+        current_app.config["PAGE_CACHE_SECONDS"],
+        zone=localtime.zone(current_app.config["TIMEZONE"]),
+    )
     state.version, state.next_at = version, overview.valid_until
     return count
 

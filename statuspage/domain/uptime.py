@@ -2,7 +2,8 @@
 
 The formula, in words:
 
-* The window is the last `DAYS` UTC calendar days, today included. It is *observed* from its
+* The window is the last `DAYS` calendar days of the page's time zone (Paris by default: a day
+  is a Paris day, 23 or 25 hours when the clocks change), today included. It is *observed* from its
   first midnight (or from the component's `start_date`, if later) until `now`; the future part of
   today is not counted, nor are days before the component existed.
 * At each instant a component has the worst status that the incidents holding it give it
@@ -20,7 +21,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from statuspage.domain.status import SEVERITY, ComponentStatus, Segment, worst
 
@@ -46,8 +47,9 @@ class Uptime:
     percentage: float
 
 
-def _midnight(day: date) -> datetime:
-    return datetime.combine(day, time.min, tzinfo=UTC)
+def _midnight(day: date, zone: tzinfo = UTC) -> datetime:
+    """The day's first instant in `zone`, in UTC."""
+    return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def _weighted_downtime(pieces: list[tuple[datetime, datetime, ComponentStatus]]) -> float:
@@ -66,13 +68,15 @@ def compute(
     now: datetime,
     start_date: date | None = None,
     days: int = DAYS,
+    zone: tzinfo = UTC,
 ) -> Uptime:
-    """Uptime of one component (or of a group, given all its children's segments)."""
-    today = now.astimezone(UTC).date()
+    """Uptime of one component (or of a group, given all its children's segments), by the days
+    of `zone`."""
+    today = now.astimezone(zone).date()
     first_day = today - timedelta(days=days - 1)
-    observed_from = _midnight(first_day)
-    if start_date is not None and _midnight(start_date) > observed_from:
-        observed_from = _midnight(start_date)
+    observed_from = _midnight(first_day, zone)
+    if start_date is not None and _midnight(start_date, zone) > observed_from:
+        observed_from = _midnight(start_date, zone)
     pieces = []
     for seg in segments:
         start = max(seg.start, observed_from)
@@ -84,7 +88,7 @@ def compute(
     total_downtime = 0.0
     for offset in range(days):
         day = first_day + timedelta(days=offset)
-        day_start, day_end = _midnight(day), _midnight(day + timedelta(days=1))
+        day_start, day_end = _midnight(day, zone), _midnight(day + timedelta(days=1), zone)
         if day_end <= observed_from:
             cells.append(DayCell(day, None))
             continue

@@ -7,7 +7,7 @@ incidents are loaded only when they may touch the window.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -121,14 +121,20 @@ def next_change(incident: Incident, now: datetime) -> datetime:
     )
 
 
-def _next_midnight(now: datetime) -> datetime:
-    return datetime.combine(now.date() + timedelta(days=1), time.min, tzinfo=UTC)
+def _next_midnight(now: datetime, zone: tzinfo = UTC) -> datetime:
+    """When the day turns in `zone` (the uptime bars move on), in UTC."""
+    tomorrow = now.astimezone(zone).date() + timedelta(days=1)
+    return datetime.combine(tomorrow, time.min, tzinfo=zone).astimezone(UTC)
 
 
-def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overview:
+def build_overview(
+    session: Session, now: datetime, max_age: int = 60, zone: tzinfo = UTC
+) -> Overview:
+    """The public page's data; the uptime bars count the days of `zone` (the page's)."""
+    today = now.astimezone(zone).date()
     window_start = datetime.combine(
-        now.date() - timedelta(days=uptime.DAYS - 1), time.min, tzinfo=UTC
-    )
+        today - timedelta(days=uptime.DAYS - 1), time.min, tzinfo=zone
+    ).astimezone(UTC)
     incidents = list(
         session.execute(_with_timeline(incidents_overlapping(window_start))).scalars().unique()
     )
@@ -159,7 +165,7 @@ def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overvi
             segs = segments_by_component.get(component.id, [])
             start = component.start_date
         return ComponentNode(
-            component, status, incident_ids, uptime.compute(segs, now, start), children
+            component, status, incident_ids, uptime.compute(segs, now, start, zone=zone), children
         )
 
     nodes = []
@@ -194,7 +200,7 @@ def build_overview(session: Session, now: datetime, max_age: int = 60) -> Overvi
         (s.status for s in states.values()), [v.incident.facts() for v in active_views]
     )
 
-    boundaries = [now + timedelta(seconds=max_age), _next_midnight(now)]
+    boundaries = [now + timedelta(seconds=max_age), _next_midnight(now, zone)]
     boundaries += [next_change(incident, now) for incident in incidents]
     return Overview(
         now=now,

@@ -11,7 +11,7 @@ from statuspage.cache import cached_page, expires_at, now
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import LABELS, current_language
+from statuspage.i18n import LABELS, current_language, page_zone
 from statuspage.models import Component
 from statuspage.services import overview as ov
 
@@ -52,7 +52,9 @@ aria-label="{escape(label)}: {escape(message)}">
 
 
 def _overview() -> ov.Overview:
-    result = ov.build_overview(db.session, now(), current_app.config["PAGE_CACHE_SECONDS"])
+    result = ov.build_overview(
+        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
+    )
     expires_at(result.valid_until)
     return result
 

@@ -13,7 +13,7 @@ from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import LABELS, current_language
+from statuspage.i18n import LABELS, current_language, page_zone
 from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
@@ -36,7 +36,9 @@ def _live_chat():
 
 
 def _overview() -> ov.Overview:
-    result = ov.build_overview(db.session, now(), current_app.config["PAGE_CACHE_SECONDS"])
+    result = ov.build_overview(
+        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
+    )
     expires_at(result.valid_until)
     return result
 

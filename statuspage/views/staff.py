@@ -35,7 +35,7 @@ from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
 from statuspage.domain.webhooks import UrlProblem
 from statuspage.extensions import db, login_manager
-from statuspage.i18n import current_language
+from statuspage.i18n import current_language, page_zone
 from statuspage.inputs import page_number
 from statuspage.markup import render_markdown
 from statuspage.models import (
@@ -176,7 +176,7 @@ def logout():
 @bp.get("/")
 def dashboard():
     now = app_now()
-    overview = ov.build_overview(db.session, now)
+    overview = ov.build_overview(db.session, now, zone=page_zone())
     overdue_minutes = settings.get(db.session, "overdue_minutes")
     rows = []
     for view in [*overview.active, *overview.upcoming]:

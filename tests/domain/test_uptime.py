@@ -1,4 +1,5 @@
 from datetime import UTC, date, datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -122,3 +123,32 @@ def test_downtime_over_a_short_life_weighs_on_the_short_life():
 def test_component_created_today_at_now_is_full_uptime():
     result = compute([], NOW.replace(hour=0), start_date=date(2030, 1, 1))
     assert result.percentage == 100.0
+
+
+PARIS = ZoneInfo("Europe/Paris")
+
+
+def test_days_are_the_page_zone_s_days():
+    """An outage at 23:30 UTC on 9 March is at 00:30 on the 10th in Paris: the 10th's cell."""
+    outage = seg(datetime(2026, 3, 9, 23, 30, tzinfo=UTC), datetime(2026, 3, 10, 0, 0, tzinfo=UTC))
+    in_utc = {c.day: c for c in compute([outage], NOW).cells}
+    in_paris = {c.day: c for c in compute([outage], NOW, zone=PARIS).cells}
+    assert in_utc[date(2026, 3, 9)].downtime_minutes == 30
+    assert in_utc[date(2026, 3, 10)].downtime_minutes == 0
+    assert in_paris[date(2026, 3, 9)].downtime_minutes == 0
+    assert in_paris[date(2026, 3, 10)].downtime_minutes == 30
+    assert compute([], NOW, zone=PARIS).cells[-1].day == date(2026, 3, 10)
+    # at 23:30 UTC it is already tomorrow in Paris
+    late = datetime(2026, 3, 10, 23, 30, tzinfo=UTC)
+    assert compute([], late, zone=PARIS).cells[-1].day == date(2026, 3, 11)
+
+
+def test_the_day_the_clocks_change_has_its_own_length():
+    """29 March 2026 in Paris is 23 hours long: a whole-day outage is 23 hours of downtime."""
+    start = datetime(2026, 3, 28, 23, 0, tzinfo=UTC)  # midnight in Paris (CET)
+    end = datetime(2026, 3, 29, 22, 0, tzinfo=UTC)  # the next midnight (CEST)
+    now = datetime(2026, 3, 30, 12, 0, tzinfo=UTC)
+    cells = {c.day: c for c in compute([seg(start, end)], now, zone=PARIS).cells}
+    assert cells[date(2026, 3, 29)].downtime_minutes == 23 * 60
+    assert cells[date(2026, 3, 28)].downtime_minutes == 0
+    assert cells[date(2026, 3, 30)].downtime_minutes == 0
