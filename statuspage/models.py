@@ -426,16 +426,18 @@ class SupportRequest(db.Model):
     #: the form's one-time key: a double submit finds the request already stored
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
     incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
-    proposed_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    proposed_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
     proposal_score: Mapped[float | None] = mapped_column(db.Float)
     #: the matcher's reasons as data (older rows: English sentences), see `statuspage.reasons`
     proposal_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
     proposed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     #: a second incident offered with the proposal when the two were close: the customer picks
-    alternative_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    alternative_incident_id: Mapped[str | None] = mapped_column(
+        ForeignKey("incident.id"), index=True
+    )
     alternative_score: Mapped[float | None] = mapped_column(db.Float)
     alternative_reasons: Mapped[list[Any] | None] = mapped_column(JSON)
-    declined_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
+    declined_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
     attached_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     detached_by_staff: Mapped[bool] = mapped_column(Boolean, default=False)
     still_broken: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -483,7 +485,7 @@ class RequestEvent(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     request_id: Mapped[int] = mapped_column(ForeignKey("support_request.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime)
-    action: Mapped[str] = mapped_column(String(32))
+    action: Mapped[str] = mapped_column(String(32), index=True)
     actor: Mapped[str] = mapped_column(String(254), default="")
     detail: Mapped[str] = mapped_column(Text, default="")
 
