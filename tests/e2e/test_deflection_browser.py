@@ -130,3 +130,49 @@ def test_customer_attaches_staff_resolve_still_broken_reopens_it_alone(
         expect(queue).not_to_contain_text("Sites down")
     finally:
         smtp.stop()
+
+
+def test_a_french_customer_without_javascript_is_offered_the_incident_in_french(
+    browser, live_server, data, clock, components
+):
+    """The journey with scripts off, in French: the form, the proposal with its reasons in
+    French and the incident's French title, the consent, the private page."""
+    new_incident(
+        data,
+        clock,
+        components,
+        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
+        component="livedns",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body={
+            "en": "Queries for some zones return **SERVFAIL** or time out.",
+            "fr": "Les requêtes de certaines zones renvoient **SERVFAIL** ou expirent.",
+        },
+        started_at=clock.now - timedelta(minutes=15),
+    )
+    context = browser.new_context(locale="fr-FR", java_script_enabled=False)
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    try:
+        page.goto(f"{live_server}/contact")
+        expect(page.get_by_role("heading", name="Problèmes connus en ce moment")).to_be_visible()
+        expect(page.locator("main")).to_contain_text("Erreurs de résolution LiveDNS")
+        page.get_by_label("Votre email").fill("lea@example.fr")
+        page.get_by_label("Objet").fill("SERVFAIL sur notre zone")
+        page.get_by_label("Votre message").fill(
+            "dig example.fr renvoie SERVFAIL depuis vos serveurs de noms depuis 13h50."
+        )
+        page.get_by_role("button", name="Envoyer").click()
+        expect(page.get_by_role("heading", name="Est-ce votre problème\u00a0?")).to_be_visible()
+        proposal = page.locator("main")
+        expect(proposal).to_contain_text("Erreurs de résolution LiveDNS")
+        expect(proposal).to_contain_text("SERVFAIL")
+        expect(proposal).not_to_contain_text("LiveDNS resolution errors")
+        page.get_by_role("button", name="Oui, c'est mon problème\u00a0: tenez-moi informé").click()
+        expect(
+            page.get_by_text("C'est noté\u00a0: nous vous préviendrons dès que ce sera résolu.")
+        ).to_be_visible()
+        assert "/requests/REQ-" in page.url
+    finally:
+        context.close()
