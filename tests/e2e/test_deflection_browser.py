@@ -8,6 +8,7 @@ from playwright.sync_api import expect
 
 from statuspage.domain import status as st
 from tests.conftest import PASSWORD, new_incident
+from tests.test_bilingual import both_languages
 from tests.test_mail import Inbox, free_port
 
 
@@ -137,20 +138,7 @@ def test_a_french_customer_without_javascript_is_offered_the_incident_in_french(
 ):
     """The journey with scripts off, in French: the form, the proposal with its reasons in
     French and the incident's French title, the consent, the private page."""
-    new_incident(
-        data,
-        clock,
-        components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
-        body={
-            "en": "Queries for some zones return **SERVFAIL** or time out.",
-            "fr": "Les requêtes de certaines zones renvoient **SERVFAIL** ou expirent.",
-        },
-        started_at=clock.now - timedelta(minutes=15),
-    )
+    both_languages(data, clock, components)
     context = browser.new_context(locale="fr-FR", java_script_enabled=False)
     page = context.new_page()
     page.set_default_timeout(10_000)
