@@ -246,6 +246,7 @@ def test_the_help_desk_mail_speaks_its_language(
     plain = mail.get_body(("plain",)).get_content()
     assert "Référence\u00a0: " + reference in plain
     assert "Langue\u00a0: anglais" in plain
+    assert "heure de Paris (C" in plain  # times in the page's zone, named in the desk's language
     assert "Aucun incident connu ne correspond à la demande." in plain
     assert mail["Content-Language"] == "fr"
 
