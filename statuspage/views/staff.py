@@ -233,6 +233,20 @@ def _templates_of(kind: st.IncidentKind):
     return {key: t for key, t in _templates().items() if t.kind is kind}
 
 
+def _filled(template, components) -> dict[str, str]:
+    """What a template puts in the incident or maintenance form: both languages' title and
+    text, the keywords and the components' statuses."""
+    by_key = {c.key: c.id for c in components}
+    data = {"keywords": ", ".join(template.keywords)}
+    for lang in LANGUAGES:
+        data[f"name_{lang}"] = template.names.get(lang, "")
+        data[f"body_{lang}"] = template.bodies.get(lang, "")
+    for key, status in template.components.items():
+        if key in by_key:
+            data[f.COMPONENT_PREFIX + by_key[key]] = status.value
+    return data
+
+
 @bp.get("/incidents")
 def incidents():
     page = page_number()
@@ -256,18 +270,7 @@ def new_incident():
     )
     template = _templates_of(st.IncidentKind.INCIDENT).get(request.args.get("template", ""))
     if request.method == "GET" and template is not None:
-        by_key = {c.key: c.id for c in components}
-        data = {
-            "impact": template.impact.value,
-            "keywords": ", ".join(template.keywords),
-        }
-        for lang in LANGUAGES:  # a template fills both languages
-            data[f"name_{lang}"] = template.names.get(lang, "")
-            data[f"body_{lang}"] = template.bodies.get(lang, "")
-        for key, status in template.components.items():
-            if key in by_key:
-                data[f.COMPONENT_PREFIX + by_key[key]] = status.value
-        form = form_class(data=data)
+        form = form_class(data={"impact": template.impact.value, **_filled(template, components)})
     else:
         form = form_class()
     if request.method == "GET" and not form.started_at.data:
@@ -297,15 +300,7 @@ def new_maintenance():
     templates = _templates_of(st.IncidentKind.MAINTENANCE)
     template = templates.get(request.args.get("template", ""))
     if request.method == "GET" and template is not None:
-        by_key = {c.key: c.id for c in components}
-        data = {"keywords": ", ".join(template.keywords)}
-        for lang in LANGUAGES:  # a template fills both languages
-            data[f"name_{lang}"] = template.names.get(lang, "")
-            data[f"body_{lang}"] = template.bodies.get(lang, "")
-        for key, status in template.components.items():
-            if key in by_key:
-                data[f.COMPONENT_PREFIX + by_key[key]] = status.value
-        form = form_class(data=data)
+        form = form_class(data=_filled(template, components))
     else:
         form = form_class()
 
