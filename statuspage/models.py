@@ -12,6 +12,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     Select,
     String,
@@ -413,7 +414,7 @@ class SupportRequest(db.Model):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     reference: Mapped[str] = mapped_column(String(16), unique=True)
     kind: Mapped[RequestKind] = mapped_column(StrEnumType(RequestKind), default=RequestKind.TICKET)
-    state: Mapped[RequestState] = mapped_column(StrEnumType(RequestState), index=True)
+    state: Mapped[RequestState] = mapped_column(StrEnumType(RequestState))
     email: Mapped[str] = mapped_column(String(254), index=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     service_id: Mapped[str | None] = mapped_column(ForeignKey("component.id"), index=True)
@@ -425,7 +426,7 @@ class SupportRequest(db.Model):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: the form's one-time key: a double submit finds the request already stored
     submission_key: Mapped[str | None] = mapped_column(String(64), unique=True)
-    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
+    incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"))
     proposed_incident_id: Mapped[str | None] = mapped_column(ForeignKey("incident.id"), index=True)
     proposal_score: Mapped[float | None] = mapped_column(db.Float)
     #: the matcher's reasons as data (older rows: English sentences), see `statuspage.reasons`
@@ -461,6 +462,16 @@ class SupportRequest(db.Model):
     )
     handoffs: Mapped[list[HelpdeskHandoff]] = relationship(
         back_populates="request", order_by="HelpdeskHandoff.sequence", cascade="all, delete-orphan"
+    )
+
+    __table_args__ = (
+        # the console's queue, newest first, by state and by state and service (migration 0010)
+        Index("ix_support_request_state_created_at", "state", "created_at"),
+        Index(
+            "ix_support_request_state_service_id_created_at", "state", "service_id", "created_at"
+        ),
+        # "has this incident a request on its master ticket?", from the index alone
+        Index("ix_support_request_incident_id_state", "incident_id", "state"),
     )
 
     @property

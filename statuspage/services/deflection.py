@@ -14,7 +14,19 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from flask import current_app
-from sqlalchemy import and_, func, or_, select, union
+from sqlalchemy import (
+    Integer,
+    String,
+    and_,
+    case,
+    cast,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    union_all,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from statuspage import mail
@@ -680,80 +692,173 @@ def turned_down(incident_id: str):
     )
 
 
+def _tied(incident_id, why: str, *conditions):
+    """Rows (incident, request, why) of the requests tied to an incident in one way."""
+    return select(
+        incident_id,
+        SupportRequest.id,
+        literal(why, String),
+        cast(null(), Integer),
+        cast(null(), Integer),
+    ).where(*conditions)
+
+
 def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
-    """The incident's numbers, counted as `statuspage.domain.requests` says in words.
+    """The incident's numbers, counted as `statuspage.domain.requests` says in words."""
+    return stats_of(session, [incident], now)[0]
 
-    Each count is a union of conditions an index serves (plain equality on the incident's
-    columns, the request events by action), never an OR over the whole table: the console
-    counts 20 incidents on every page, with millions of requests (bench/scale.py)."""
 
-    def count(query) -> int:
-        return session.execute(select(func.count()).select_from(query.subquery())).scalar() or 0
+def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> list[IncidentStats]:
+    """The numbers of several incidents in one grouped query, whatever their count: the console
+    shows 20 incidents on every page, with millions of requests (bench/scale.py).
 
-    def ids(*conditions):
-        return select(SupportRequest.id).where(*conditions)
-
-    begins = incident.started_at or incident.scheduled_for or incident.created_at
-    ends = incident.resolved_at or now
-    affected = st.impacted_components(incident.facts())
-    groups = set(
-        session.execute(select(Component.group_id).where(Component.id.in_(affected))).scalars()
-    ) - {None}
-    detached_by_staff = select(RequestEvent.request_id).where(
-        RequestEvent.action == "detached by staff", RequestEvent.detail == incident.id
+    Every request tied to an incident, or naming one of its services while it was active, is one
+    row (incident, request, why); each number counts an incident's distinct requests, so a
+    request reached twice (proposed, then attached) counts once. Each branch is a plain equality
+    or range an index serves, never an OR over the whole table."""
+    if not incidents:
+        return []
+    ids = [incident.id for incident in incidents]
+    group_of = dict(session.execute(select(Component.id, Component.group_id)).all())
+    latest = {}
+    branches = []
+    for incident in incidents:
+        begins = incident.started_at or incident.scheduled_for or incident.created_at
+        latest[incident.id] = max((u.created_at for u in incident.updates), default=begins)
+        affected = st.impacted_components(incident.facts())
+        groups = {group_of.get(cid) for cid in affected} - {None}
+        if affected:
+            branches.append(
+                _tied(
+                    literal(incident.id, String),
+                    "window",
+                    SupportRequest.service_id.in_(affected + sorted(groups)),
+                    SupportRequest.created_at >= begins,
+                    SupportRequest.created_at <= (incident.resolved_at or now),
+                )
+            )
+    on_master = SupportRequest.incident_id
+    since_update = case(
+        {iid: literal(at, SupportRequest.attached_at.type) for iid, at in latest.items()},
+        value=on_master,
     )
-    declined = (  # turned_down(incident.id), with equality so that the indexes serve it
-        ids(SupportRequest.declined_incident_id == incident.id),
-        ids(
-            SupportRequest.alternative_incident_id == incident.id,
+    rows = union_all(
+        select(
+            on_master.label("incident_id"),
+            SupportRequest.id.label("request_id"),
+            literal("master", String).label("why"),
+            case((SupportRequest.still_broken.is_(True), 1), else_=0).label("broken"),
+            case((SupportRequest.attached_at > since_update, 1), else_=0).label("fresh"),
+        ).where(on_master.in_(ids)),
+        _tied(
+            SupportRequest.proposed_incident_id,
+            "proposed",
+            SupportRequest.proposed_incident_id.in_(ids),
+        ),
+        # turned_down(), with equality so that the indexes serve it
+        _tied(
+            SupportRequest.declined_incident_id,
+            "declined",
+            SupportRequest.declined_incident_id.in_(ids),
+        ),
+        _tied(
+            SupportRequest.alternative_incident_id,
+            "declined",
+            SupportRequest.alternative_incident_id.in_(ids),
             SupportRequest.events.any(RequestEvent.action == "declined"),
         ),
-    )
-    on_master = SupportRequest.incident_id == incident.id
-    latest = max((u.created_at for u in incident.updates), default=begins)
-    received = union(
-        ids(on_master),
-        ids(SupportRequest.proposed_incident_id == incident.id),
-        *declined,
-        detached_by_staff,
-        ids(
-            SupportRequest.service_id.in_(affected + sorted(groups)),
-            SupportRequest.created_at >= begins,
-            SupportRequest.created_at <= ends,
-        ),
-    )
-    return IncidentStats(
-        incident=incident,
-        attached=count(ids(on_master, SupportRequest.still_broken.is_(False))),
-        declined=count(union(*declined)),
-        detached_by_staff=count(detached_by_staff.distinct()),
-        still_broken=count(ids(on_master, SupportRequest.still_broken.is_(True))),
-        received=count(received),
-        new_since_update=count(
-            ids(
-                on_master,
-                SupportRequest.still_broken.is_(False),
-                SupportRequest.attached_at > latest,
+        select(
+            RequestEvent.detail,
+            RequestEvent.request_id,
+            literal("detached", String),
+            cast(null(), Integer),
+            cast(null(), Integer),
+        ).where(RequestEvent.action == "detached by staff", RequestEvent.detail.in_(ids)),
+        *branches,
+    ).subquery()
+
+    def distinct(why: str, *conditions):
+        return func.count(
+            case((and_(rows.c.why == why, *conditions), rows.c.request_id)).distinct()
+        )
+
+    counted = {
+        row.incident_id: row
+        for row in session.execute(
+            select(
+                rows.c.incident_id,
+                func.count(rows.c.request_id.distinct()).label("received"),
+                distinct("master", rows.c.broken == 0).label("attached"),
+                distinct("master", rows.c.broken == 1).label("still_broken"),
+                distinct("master", rows.c.broken == 0, rows.c.fresh == 1).label("fresh"),
+                distinct("declined").label("declined"),
+                distinct("detached").label("detached"),
+            ).group_by(rows.c.incident_id)
+        )
+    }
+    numbers = []
+    for incident in incidents:
+        row = counted.get(incident.id)
+        numbers.append(
+            IncidentStats(
+                incident=incident,
+                attached=row.attached if row else 0,
+                declined=row.declined if row else 0,
+                detached_by_staff=row.detached if row else 0,
+                still_broken=row.still_broken if row else 0,
+                received=row.received if row else 0,
+                new_since_update=row.fresh if row else 0,
             )
-        ),
-    )
+        )
+    return numbers
 
 
 def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
-    """Incidents with requests on them, or active: one row each, newest first."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
-    with_requests = select(SupportRequest.incident_id).where(
-        SupportRequest.incident_id.is_not(None),
-        SupportRequest.state.in_(list(rq.ON_MASTER_TICKET)),
+    """Incidents with requests on them, or active: one row each, newest first.
+
+    Walked newest first by `started_at` (then, for the maintenances not started, by
+    `scheduled_for`), each incident asking an index whether a request is on its master ticket,
+    until `limit` are found: never the set of all requests on master tickets, which grows with
+    the years."""
+    wanted = or_(
+        still_open(now),
+        select(SupportRequest.id)
+        .where(
+            SupportRequest.incident_id == Incident.id,
+            SupportRequest.state.in_(list(rq.ON_MASTER_TICKET)),
+        )
+        .exists(),
     )
-    rows = session.execute(
-        select(Incident)
-        .where(or_(still_open(now), Incident.id.in_(with_requests)))
-        .where(begins <= now)
-        .order_by(begins.desc())
+    started = (
+        select(Incident.id, Incident.started_at.label("begins"))
+        .where(Incident.started_at <= now, wanted)
+        .order_by(Incident.started_at.desc(), Incident.id.desc())
         .limit(limit)
-    ).scalars()
-    return [stats(session, incident, now) for incident in rows]
+    )
+    scheduled = (
+        select(Incident.id, Incident.scheduled_for.label("begins"))
+        .where(Incident.started_at.is_(None), Incident.scheduled_for <= now, wanted)
+        .order_by(Incident.scheduled_for.desc(), Incident.id.desc())
+        .limit(limit)
+    )
+    # each part a subquery of its own: SQLite takes no ORDER BY / LIMIT inside a UNION
+    newest = union_all(*(select(part.subquery()) for part in (started, scheduled))).subquery()
+    ids = (
+        session.execute(
+            select(newest.c.id).order_by(newest.c.begins.desc(), newest.c.id.desc()).limit(limit)
+        )
+        .scalars()
+        .all()
+    )
+    loaded = {
+        incident.id: incident
+        for incident in session.execute(
+            select(Incident)
+            .where(Incident.id.in_(ids))
+            .options(selectinload(Incident.updates).selectinload(IncidentUpdate.changes))
+        ).scalars()
+    }
+    return stats_of(session, [loaded[i] for i in ids], now)
 
 
 def sweep_candidates(
@@ -855,10 +960,11 @@ def queue_query(
 ):
     query = (
         select(SupportRequest)
-        .order_by(SupportRequest.created_at.desc())
+        .order_by(SupportRequest.created_at.desc(), SupportRequest.id.desc())
         .options(
             selectinload(SupportRequest.events),  # what a still-broken customer said
             selectinload(SupportRequest.handoffs),
+            selectinload(SupportRequest.service),
         )
     )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
