@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import re
+from dataclasses import dataclass
 from pathlib import Path
 
 from flask import (
@@ -23,6 +24,7 @@ from flask_babel import ngettext
 from flask_login import current_user, login_user, logout_user
 from markupsafe import Markup
 from sqlalchemy import func, select
+from sqlalchemy.orm import selectinload
 
 from statuspage import forms as f
 from statuspage import reasons
@@ -41,6 +43,7 @@ from statuspage.markup import render_markdown
 from statuspage.models import (
     ApiToken,
     Component,
+    ComponentChange,
     Incident,
     IncidentUpdate,
     StaffRole,
@@ -251,9 +254,17 @@ def _filled(template, components) -> dict[str, str]:
 def incidents():
     page = page_number()
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
-    pagination = db.paginate(
-        select(Incident).order_by(begins.desc()), page=page, per_page=30, error_out=False
+    listed = (
+        select(Incident)
+        .order_by(begins.desc(), Incident.id.desc())
+        .options(  # each row shows its components: loaded for the page at once, not per row
+            selectinload(Incident.updates)
+            .selectinload(IncidentUpdate.changes)
+            .selectinload(ComponentChange.component)
+            .selectinload(Component.group)
+        )
     )
+    pagination = db.paginate(listed, page=page, per_page=30, error_out=False)
     now = app_now()
     return render_template(
         "staff/incidents.html",
@@ -753,6 +764,35 @@ def init_app(app) -> None:
 # -- the support backlog -----------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class QueuePage:
+    """A page of the queue, never counted: the queue may hold a million requests, and a help
+    desk pages through it newest first (Newer, Older), so one row read beyond the page is
+    enough to know whether an older page exists."""
+
+    items: list[SupportRequest]
+    page: int
+    has_next: bool
+
+    @classmethod
+    def of(cls, query, page: int, per_page: int) -> QueuePage:
+        rows = db.session.execute(query.limit(per_page + 1).offset((page - 1) * per_page))
+        items = list(rows.scalars())
+        return cls(items=items[:per_page], page=page, has_next=len(items) > per_page)
+
+    @property
+    def has_prev(self) -> bool:
+        return self.page > 1
+
+    @property
+    def prev_num(self) -> int:
+        return self.page - 1
+
+    @property
+    def next_num(self) -> int:
+        return self.page + 1
+
+
 @bp.get("/tickets")
 def tickets():
     now = app_now()
@@ -765,19 +805,18 @@ def tickets():
         "lang": request.args.get("lang_filter") or None,
         "text": (request.args.get("q") or "").strip()[:200] or None,
     }
-    pagination = db.paginate(
-        deflection.queue_query(**filters),
-        page=page_number(),
-        per_page=50,
-        error_out=False,
-    )
+    pagination = QueuePage.of(deflection.queue_query(**filters), page_number(), per_page=50)
     return render_template(
         "staff/tickets.html",
         masters=deflection.master_tickets(db.session, now),
         pagination=pagination,
         filters=filters,
         services=f.service_choices(
-            db.session.execute(select(Component).order_by(Component.position)).scalars(),
+            db.session.execute(
+                select(Component)
+                .order_by(Component.position)
+                .options(selectinload(Component.children))
+            ).scalars(),
             current_language(),
             _("All services"),
         ),
