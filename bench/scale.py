@@ -4,7 +4,8 @@ The data is made set-based: one incident (with its updates and component changes
 request are written through the app's own services, then copied by `INSERT ... SELECT ...
 FROM generate_series` with new ids and dates spread over 10 years (minutes, not hours). At each
 size, in process (Flask's test client: server time, no HTTP), median of the runs:
-- the console's ticket list, first page and a filtered page (state and service), signed in;
+- the console's ticket list, first page and a filtered page (state and service, a page of 50
+  queued requests), signed in, with the SQL statements each sends; the incident list;
 - one match (`POST /api/v1/requests/match`) against 5 active incidents;
 - a render of `/` and `/history` (the page cache emptied before each);
 - the peak memory (max RSS) of one `flask worker --once` round.
@@ -25,7 +26,7 @@ import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from sqlalchemy import func, select, text
+from sqlalchemy import event, func, select, text
 
 from statuspage import create_app
 from statuspage.cache import page_cache
@@ -170,13 +171,64 @@ def seed_requests(
     )
 
 
-def median_ms(call, runs: int) -> float:
+def timings_ms(call, runs: int) -> list[float]:
     timings = []
     for _ in range(runs):
         started = time.perf_counter()
         call()
-        timings.append(time.perf_counter() - started)
-    return statistics.median(timings) * 1000
+        timings.append((time.perf_counter() - started) * 1000)
+    return timings
+
+
+def median_ms(call, runs: int) -> float:
+    return statistics.median(timings_ms(call, runs))
+
+
+def statements(app, call) -> list[tuple[str, object]]:
+    """The SQL statements (and parameters) one call sends."""
+    sent = []
+
+    def keep(conn, cursor, statement, parameters, *_):
+        sent.append((statement, parameters))
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "before_cursor_execute", keep)
+    try:
+        call()
+    finally:
+        event.remove(engine, "before_cursor_execute", keep)
+    return sent
+
+
+def cost_ms(app, call, runs: int) -> tuple[float, float]:
+    """What a page costs the machine, less its waits for a CPU on a shared machine: the median
+    CPU time of the process serving it, and the database's own time for its statements (the
+    planning and execution times PostgreSQL reports for each, run again under EXPLAIN
+    ANALYZE), median of `runs`."""
+    cpu = []
+    for _ in range(runs):
+        started = time.process_time()
+        call()
+        cpu.append((time.process_time() - started) * 1000)
+    sent = [(sql, p) for sql, p in statements(app, call) if sql.lstrip().startswith("SELECT")]
+    database = []
+    with app.app_context():
+        connection = db.engine.raw_connection()
+        try:
+            cursor = connection.cursor()
+            for _ in range(runs):
+                total = 0.0
+                for sql, parameters in sent:
+                    cursor.execute(f"EXPLAIN (ANALYZE, SUMMARY) {sql}", parameters)
+                    for (line,) in cursor.fetchall():
+                        if line.startswith(("Planning Time:", "Execution Time:")):
+                            total += float(line.split(":")[1].split()[0])
+                database.append(total)
+            connection.rollback()
+        finally:
+            connection.close()
+    return statistics.median(cpu), statistics.median(database)
 
 
 def worker_memory_mb(url: str) -> float:
@@ -212,6 +264,7 @@ def main() -> None:
             "WTF_CSRF_ENABLED": False,
         }
     )
+    load = os.getloadavg()[0]
     started = time.monotonic()
     with app.app_context():
         db.drop_all()
@@ -271,6 +324,8 @@ def main() -> None:
     assert login.status_code == 302, login.status_code
     rows = []
     done = 1
+    # request g names leaves[g % n] and is queued when g % 6 is 4 or 5: a full page of them
+    filtered = f"/staff/tickets?state=queued&service={leaves[4 % len(leaves)]}"
     for size in (int(s) for s in args.sizes.split(",")):
         fill = time.monotonic()
         with app.app_context():
@@ -308,10 +363,13 @@ def main() -> None:
             {
                 "requests": total,
                 "fill": fill,
-                "tickets": median_ms(lambda: get("/staff/tickets"), args.runs),
-                "filtered": median_ms(
-                    lambda: get(f"/staff/tickets?state=queued&service={leaves[2]}"), args.runs
-                ),
+                "tickets": timings_ms(lambda: get("/staff/tickets"), args.runs),
+                "filtered": timings_ms(lambda: get(filtered), args.runs),
+                "statements": len(statements(app, lambda: get("/staff/tickets"))),
+                "filtered statements": len(statements(app, lambda: get(filtered))),
+                "cost": cost_ms(app, lambda: get("/staff/tickets"), args.runs),
+                "filtered cost": cost_ms(app, lambda: get(filtered), args.runs),
+                "incidents": median_ms(lambda: get("/staff/incidents"), args.runs),
                 "second": median_ms(lambda: get("/staff/tickets?page=2000"), args.runs),
                 "match": median_ms(match, args.runs * 3),
                 "home": median_ms(lambda: render("/?lang=en"), args.runs),
@@ -326,18 +384,37 @@ def main() -> None:
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
         f"{incidents:,} incidents over {YEARS} years (each with 3 updates), seeded in "
         f"{seeded:.0f} s; 5 incidents active. Server time in process (Flask's test client), "
-        f"median of {args.runs} (matches: {args.runs * 3}).\n"
+        f"median of {args.runs} (matches: {args.runs * 3}); load average before the run "
+        f"{load:.1f}, after {os.getloadavg()[0]:.1f}.\n"
     )
     print(
         "| requests | added in | ticket list, page 1 | filtered (state, service) | page 2000 "
-        "| one match | `/` render | `/history` render | worker round, max RSS |"
+        "| incident list | one match | `/` render | `/history` render | worker round, max RSS |"
     )
-    print("|---|---|---|---|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for row in rows:
         print(
-            f"| {row['requests']:,} | {row['fill']:.0f} s | {row['tickets']:.1f} ms "
-            f"| {row['filtered']:.1f} ms | {row['second']:.1f} ms | {row['match']:.1f} ms "
+            f"| {row['requests']:,} | {row['fill']:.0f} s "
+            f"| {statistics.median(row['tickets']):.1f} ms (best {min(row['tickets']):.1f}; "
+            f"{row['statements']} statements) "
+            f"| {statistics.median(row['filtered']):.1f} ms (best {min(row['filtered']):.1f}; "
+            f"{row['filtered statements']} statements) "
+            f"| {row['second']:.1f} ms | {row['incidents']:.1f} ms | {row['match']:.1f} ms "
             f"| {row['home']:.1f} ms | {row['history']:.1f} ms | {row['worker']:.0f} MB |"
+        )
+    print(
+        "\nThe console's two pages without the waits for a CPU: the app's CPU time and the "
+        "database's own (planning + execution) time, medians:\n"
+    )
+    print("| requests | ticket list, page 1 | filtered (state, service) |")
+    print("|---|---|---|")
+    for row in rows:
+        print(
+            f"| {row['requests']:,} "
+            f"| {sum(row['cost']):.1f} ms (CPU {row['cost'][0]:.1f} + database "
+            f"{row['cost'][1]:.1f}) "
+            f"| {sum(row['filtered cost']):.1f} ms (CPU {row['filtered cost'][0]:.1f} + "
+            f"database {row['filtered cost'][1]:.1f}) |"
         )
 
 
