@@ -171,3 +171,39 @@ def test_a_submission_is_one_transaction_that_reads_no_incident(
     with data() as session:
         count = db.select(db.func.count(SupportRequest.id))
         assert session.execute(count).scalar() == 2
+
+
+def test_a_reference_drawn_twice_is_drawn_again(app, client, monkeypatch):
+    """References are drawn at random and trusted to be new: the unique constraint catches the
+    rare one that is not, and the request is stored under another."""
+    from statuspage.domain import requests as rq
+
+    first = submit(client, "ana@example.com")
+    drawn = iter([first["reference"], first["reference"], "REQ-ZZZZZZ"])
+    monkeypatch.setattr(rq, "new_reference", lambda: next(drawn))
+    second = submit(client, "eve@example.com", submission_key="k-eve")
+    assert second["reference"] == "REQ-ZZZZZZ"
+    with app.app_context():
+        rows = db.session.execute(db.select(SupportRequest.email, SupportRequest.reference))
+        assert sorted(rows) == [
+            ("ana@example.com", first["reference"]),
+            ("eve@example.com", "REQ-ZZZZZZ"),
+        ]
+
+
+def test_a_fault_after_the_matcher_keeps_the_request_in_our_queue(app, client, monkeypatch):
+    from statuspage.services import deflection
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("a bug of ours")
+
+    monkeypatch.setattr(deflection, "apply_match", broken)
+    answer = submit(client, "ana@example.com")
+    assert answer["state"] == "queued"
+    with app.app_context():
+        stored = db.session.execute(db.select(SupportRequest)).scalar_one()
+        assert stored.reference == answer["reference"]
+        assert stored.message == WEBMAIL["message"]
+        (ack,) = db.session.execute(db.select(OutboxMessage)).scalars()
+        assert ack.request_id == stored.id
+        assert answer["reference"] in ack.subject

@@ -1,7 +1,7 @@
 """Customer requests and master tickets: the matcher applied, the request's life, its mail.
 
-Every operation flushes and never commits, except where a request must be **stored first**: the
-view (or API) commits the stored request before asking the matcher anything.
+Every operation flushes and never commits: a new request is taken in, matched and committed by
+`statuspage.services.intake`, the only caller that commits.
 """
 
 from __future__ import annotations
