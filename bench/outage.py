@@ -22,10 +22,11 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
-from statuspage import create_app, intake
+from statuspage import create_app
 from statuspage.content import load_catalogue
 from statuspage.extensions import db
 from statuspage.models import SupportRequest
+from statuspage.services import intake
 from statuspage.services.catalogue import sync_catalogue
 
 NOW = datetime(2026, 3, 10, 12, 0, tzinfo=UTC)

@@ -188,12 +188,12 @@ def kill_one_worker(master: int) -> int:
     return victim
 
 
-def gunicorn(env: dict, port: int, *target: str) -> subprocess.Popen:
+def gunicorn(env: dict, port: int, *target: str, log: Path | None = None) -> subprocess.Popen:
+    """gunicorn as deployed; its error log (tracebacks) into `log`, the access log discarded."""
     command = [str(BIN / "gunicorn"), "--config", "deploy/gunicorn.conf.py"]
-    command += ["--bind", f"127.0.0.1:{port}", *target]
-    return subprocess.Popen(
-        command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL
-    )
+    command += ["--bind", f"127.0.0.1:{port}", "--access-logfile", "/dev/null", *target]
+    errors = log.open("w") if log else subprocess.DEVNULL
+    return subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=errors)
 
 
 def stop(process: subprocess.Popen) -> None:
@@ -267,7 +267,7 @@ def main() -> None:
         with engine.connect() as connection:
             baseline_rows = connection.execute(text("SELECT count(*) FROM bench_row")).scalar()
 
-        server = gunicorn(env, port, "wsgi:app")
+        server = gunicorn(env, port, "wsgi:app", log=work / "gunicorn.log")
         try:
             wait_for(f"http://127.0.0.1:{port}/", server)
             open_incident(f"http://127.0.0.1:{port}", token)
@@ -276,7 +276,10 @@ def main() -> None:
             stop(server)
         spooled_files = len(list((work / "spool").glob("*.json")))
         started = time.monotonic()
-        subprocess.run([*flask, "worker", "--once"], cwd=ROOT, env=env, check=True)
+        rounds = 0  # a round ingests 500 files at most: as many rounds as the spool needs
+        while rounds == 0 or (list((work / "spool").glob("*.json")) and rounds < 100):
+            subprocess.run([*flask, "worker", "--once"], cwd=ROOT, env=env, check=True)
+            rounds += 1
         ingest = time.monotonic() - started
         with engine.connect() as connection:
             stored = set(
@@ -288,6 +291,13 @@ def main() -> None:
             proposed = connection.execute(
                 text("SELECT count(*) FROM support_request WHERE proposed_incident_id IS NOT NULL")
             ).scalar()
+            queued = connection.execute(
+                text(
+                    "SELECT detail, count(*) FROM request_event WHERE action = 'queued' "
+                    "GROUP BY detail ORDER BY count(*) DESC"
+                )
+            ).all()
+        server_log = (work / "gunicorn.log").read_text(errors="replace")
     finally:
         engine.dispose()
         shutil.rmtree(work, ignore_errors=True)
@@ -321,9 +331,16 @@ def main() -> None:
     print(
         f"\nStored rows in all: {len(stored):,} (a request sent again after the kill is one "
         f"request: its submission key); {proposed:,} proposed the incident, {attached:,} "
-        f"attached. {spooled_files} spooled files left when gunicorn stopped, ingested by one "
-        f"`flask worker --once` in {ingest:.1f} s."
+        f"attached. {spooled_files} spooled files left when gunicorn stopped, ingested by "
+        f"{rounds} `flask worker --once` in {ingest:.1f} s."
     )
+    if queued:
+        print("\nQueued instead of proposed: " + "; ".join(f"{n:,} {d}" for d, n in queued) + ".")
+    tracebacks = server_log.count("Traceback (most recent call last)")
+    if tracebacks:
+        first = server_log.index("Traceback (most recent call last)")
+        print(f"\n{tracebacks} tracebacks in gunicorn's log; the first:\n```\n")
+        print(server_log[first : first + 3000] + "\n```")
     if lost:
         print(f"\nLOST: {sorted(lost)[:20]}")
         sys.exit(1)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from contextlib import contextmanager, suppress
 
 from sqlalchemy import text
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 #: what SQLAlchemy raises when the database cannot answer (refused, reset, locked, timed out)
@@ -34,7 +34,9 @@ def bounded(connection, timeout_ms: int):
         try:
             yield
         finally:
-            with suppress(DATABASE_ERRORS):
+            # a statement that failed inside (the lock waited for too long) leaves a session
+            # that must roll back first: the caller's error is the one to see, not this one
+            with suppress(*DATABASE_ERRORS, PendingRollbackError):
                 connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}"))
         return
     yield

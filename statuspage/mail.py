@@ -75,14 +75,40 @@ def queue(
     if kind in UNSOLICITED and not within_allowance(session, recipient, now):
         log.warning("%s mail to %s not sent: over the hourly allowance", kind, recipient)
         return None
+    message = compose(
+        kind=kind,
+        recipient=recipient,
+        lang=lang,
+        template=template,
+        context=context,
+        now=now,
+        request_id=request_id,
+        headers=headers,
+    )
+    session.add(message)
+    return message
+
+
+def compose(
+    *,
+    kind: str,
+    recipient: str,
+    lang: str,
+    template: str,
+    context: dict[str, Any],
+    now: datetime,
+    request_id: int | None = None,
+    headers: dict[str, str] | None = None,
+) -> OutboxMessage:
+    """The message rendered (text and HTML, in `lang`), in no session, no allowance asked."""
     with force_locale(lang):
         subject = render_template(f"mail/{template}.subject.txt", **context).strip()
         text = render_template(f"mail/{template}.txt", **context)
         html = render_template(f"mail/{template}.html", **context)
-    message = OutboxMessage(
+    return OutboxMessage(
         created_at=now,
         kind=kind,
-        recipient=recipient,
+        recipient=recipient.strip().lower(),
         subject=_one_line(subject)[:255],
         text_body=text,
         html_body=html,
@@ -92,8 +118,6 @@ def queue(
         request_id=request_id,
         next_attempt_at=now,
     )
-    session.add(message)
-    return message
 
 
 def build(message: OutboxMessage, sender: str) -> EmailMessage:

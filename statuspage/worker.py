@@ -22,10 +22,10 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from statuspage import intake, mail, mirror
+from statuspage import mail, mirror
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import localtime
-from statuspage.services import deflection, maintenance, notifications
+from statuspage.services import deflection, intake, maintenance, notifications
 from statuspage.services import overview as ov
 from statuspage.services.versioning import current_version
 

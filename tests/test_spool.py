@@ -316,7 +316,7 @@ def test_ingestion_waits_for_a_lock_only_so_long(
 ):
     """A lock that is never released (a worker dead without the server noticing) does not hang
     the worker: the round gives up, the file stays, a later round stores it."""
-    from statuspage import intake
+    from statuspage.services import intake
 
     with locked(database_url):
         response, _ = contact(client, subject="Invoice", message="Where is my invoice?")

@@ -1,7 +1,7 @@
 """Customer requests and master tickets: the matcher applied, the request's life, its mail.
 
-Every operation flushes and never commits, except where a request must be **stored first**: the
-view (or API) commits the stored request before asking the matcher anything.
+Every operation flushes and never commits: a new request is taken in, matched and committed by
+`statuspage.services.intake`, the only caller that commits.
 """
 
 from __future__ import annotations
@@ -110,12 +110,12 @@ def _model_from(path: str) -> matching.Model:
     return matching.Model.load(path)
 
 
-def matcher(session: Session) -> matching.Matcher:
+def matcher(session: Session, version: int | None = None) -> matching.Matcher:
     """Built from the catalogue once per data version, not once per contact-form submission."""
     config = current_app.config
     chosen = model()
     key = (
-        current_version(session),
+        current_version(session) if version is None else version,
         config["MATCH_PROPOSAL_THRESHOLD"],
         config["MATCH_HIGH_THRESHOLD"],
         id(chosen),
@@ -154,13 +154,14 @@ def as_candidate(incident: Incident) -> matching.Incident:
     )
 
 
-def active_at(session: Session, at: datetime) -> list[Incident]:
-    """Incidents and maintenances that may be active at `at` (the matcher has the last word)."""
+def active_at(session: Session, at: datetime, until: datetime | None = None) -> list[Incident]:
+    """Incidents and maintenances that may be active at `at` (the matcher has the last word);
+    with `until`, at any moment from `at` to `until`."""
     begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     query = (
         select(Incident)
         .where(
-            begins <= at,
+            begins <= (until or at),
             or_(Incident.resolved_at.is_(None), Incident.resolved_at > at),
             or_(Incident.scheduled_until.is_(None), Incident.scheduled_until > at),
         )
@@ -173,7 +174,49 @@ def active_at(session: Session, at: datetime) -> list[Incident]:
     return list(session.execute(query).scalars())
 
 
+#: The active incidents, as the matcher reads them, are loaded once per data version for a
+#: window of time: a maintenance window opens without any change to the data, so a read is good
+#: for this long at most.
+CANDIDATES_WINDOW = timedelta(minutes=1)
+
+
+@dataclass(frozen=True)
+class Candidates:
+    version: int
+    start: datetime
+    end: datetime
+    incidents: tuple[matching.Incident, ...]
+
+
+def _data_version(session: Session) -> int:
+    """The data version as the public pages read it (at most once a second per process; a
+    change committed by this process at once); read in `session` when that read fails, so a
+    database that does not answer fails the caller (which spools) instead of matching blind."""
+    from statuspage.cache import version_reader  # the web layer's reader, shared by the pages
+
+    version = version_reader().current()
+    return current_version(session) if version is None else version
+
+
+def candidates(session: Session, at: datetime) -> tuple[int, tuple[matching.Incident, ...]]:
+    """(data version, the incidents that may be active at `at`, prepared for the matcher).
+
+    Read from the database once per data version and `CANDIDATES_WINDOW`, not once per
+    submission: during an incident, every contact request is matched against the same few."""
+    version = _data_version(session)
+    kept: Candidates | None = current_app.extensions.get("statuspage_candidates")
+    if kept is not None and kept.version == version and kept.start <= at <= kept.end:
+        return version, kept.incidents
+    until = at + CANDIDATES_WINDOW
+    incidents = tuple(as_candidate(i) for i in active_at(session, at, until))
+    current_app.extensions["statuspage_candidates"] = Candidates(version, at, until, incidents)
+    return version, incidents
+
+
 def match(session: Session, data: RequestInput, at: datetime) -> matching.Result:
+    """The matcher's answer for a request sent at `at`: only the request's own features are
+    computed here; the incidents' are kept per data version (`candidates`, `matching.Matcher`)."""
+    version, incidents = candidates(session, at)
     request = matching.Request(
         subject=data.subject,
         message=data.message,
@@ -182,7 +225,7 @@ def match(session: Session, data: RequestInput, at: datetime) -> matching.Result
         domain=data.domain,
         lang=data.lang,
     )
-    return matcher(session).match(request, [as_candidate(i) for i in active_at(session, at)])
+    return matcher(session, version).match(request, incidents)
 
 
 # -- links -------------------------------------------------------------------------------------
@@ -254,6 +297,34 @@ def same_submission(request: SupportRequest, data: RequestInput) -> bool:
     )
 
 
+def new_request(
+    data: RequestInput,
+    now: datetime,
+    *,
+    reference: str,
+    submission_key: str | None = None,
+    kind: rq.RequestKind = rq.RequestKind.TICKET,
+) -> SupportRequest:
+    """The request as received, with its first event, not yet in any session."""
+    request = SupportRequest(
+        reference=reference,
+        kind=kind,
+        state=S.RECEIVED,
+        email=data.email.strip().lower(),
+        name=data.name.strip(),
+        service_id=data.service_id,
+        domain=data.domain,
+        subject=data.subject.strip(),
+        message=data.message.strip(),
+        lang=data.lang,
+        created_at=now,
+        updated_at=now,
+        submission_key=submission_key,
+    )
+    _event(request, "received", now)
+    return request
+
+
 def store(
     session: Session,
     data: RequestInput,
@@ -271,23 +342,8 @@ def store(
             select(SupportRequest.id).where(SupportRequest.reference == reference)
         ).first():
             reference = rq.new_reference()
-    request = SupportRequest(
-        reference=reference,
-        kind=kind,
-        state=S.RECEIVED,
-        email=data.email.strip().lower(),
-        name=data.name.strip(),
-        service_id=data.service_id,
-        domain=data.domain,
-        subject=data.subject.strip(),
-        message=data.message.strip(),
-        lang=data.lang,
-        created_at=now,
-        updated_at=now,
-        submission_key=submission_key,
-    )
+    request = new_request(data, now, reference=reference, submission_key=submission_key, kind=kind)
     session.add(request)
-    _event(request, "received", now)
     session.flush()
     return request
 
@@ -572,7 +628,7 @@ def expire_proposal(session: Session, request: SupportRequest, now: datetime, hi
 # -- incident events ---------------------------------------------------------------------------
 
 
-def _mail_context(request: SupportRequest, **extra) -> dict:
+def mail_context(request: SupportRequest, **extra) -> dict:
     return {
         "request": request,
         "link": private_link(request),
@@ -596,7 +652,7 @@ def acknowledge(session: Session, request: SupportRequest, now: datetime) -> Non
         recipient=request.email,
         lang=request.lang,
         template="ack",
-        context=_mail_context(request),
+        context=mail_context(request),
         now=now,
         request_id=request.id,
     )
@@ -634,7 +690,7 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
             recipient=request.email,
             lang=request.lang,
             template=template,
-            context=_mail_context(
+            context=mail_context(
                 request,
                 incident=incident,
                 update=update,
@@ -936,7 +992,7 @@ def bulk_attach(
                 recipient=request.email,
                 lang=request.lang,
                 template="swept",
-                context=_mail_context(
+                context=mail_context(
                     request,
                     incident=incident,
                     update=incident.updates[0] if incident.updates else None,

@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from werkzeug.exceptions import HTTPException
 
-from statuspage import reasons, serializers, spool
+from statuspage import reasons, serializers
 from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import lifecycle
@@ -21,7 +21,6 @@ from statuspage.domain import texts as tx
 from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
-from statuspage.domain.requests import RequestState
 from statuspage.extensions import csrf, db, limiter
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
 from statuspage.openapi import (
@@ -33,7 +32,7 @@ from statuspage.openapi import (
     UPDATE_CREATE,
     document,
 )
-from statuspage.services import deflection, operations, staff
+from statuspage.services import deflection, intake, operations, staff
 from statuspage.services.incidents import right_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
@@ -656,45 +655,29 @@ def match_request():
 @bp.post("/requests")
 @limiter.limit(submit_limit)
 def create_request():
-    """The contact form as JSON: stored first, then matched, then acknowledged."""
-    from statuspage.views.contact import deflection_link, submit
-
+    """The contact form as JSON: matched, stored and acknowledged (`services.intake`)."""
     data = _only(_json(), NEW_REQUEST)
     key = data.get("submission_key")
     if key is not None and (not isinstance(key, str) or len(key) > 64):
         raise ApiError(
             422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
         )
-    stored = submit(_request_input(data, require_contact=True), key)
-    if isinstance(stored, spool.Spooled):  # the database could not take it: on disk, told
-        with force_locale(stored.lang):
-            message = gettext("Received: we will check it against known incidents in a moment.")
-        response = jsonify(
-            {
-                "reference": stored.reference,
-                "state": stored.state.value,
-                "proposal": None,
-                "shown": [],
-                "url": current_app.config["BASE_URL"] + deflection_link(stored),
-                "spooled": True,
-                "message": message,
-            }
-        )
-        response.status_code = 202
-        return response
-    waiting = stored.state is RequestState.PROPOSED
-    response = jsonify(
-        {
-            "reference": stored.reference,
-            "state": stored.state.value,
-            "proposal": stored.proposed_incident_id if waiting else None,
-            "shown": [incident_id for incident_id, _r in deflection.offered(stored)]
-            if waiting
-            else [],
-            "url": current_app.config["BASE_URL"] + deflection_link(stored),
-        }
-    )
-    response.status_code = 201
+    receipt = intake.submit(db.session, _request_input(data, require_contact=True), key, app_now())
+    body: dict[str, Any] = {
+        "reference": receipt.reference,
+        "state": receipt.state.value,
+        "proposal": receipt.proposal,
+        "shown": list(receipt.shown),
+        "url": deflection.private_link(receipt),
+    }
+    if receipt.spooled:  # the database could not take it: on disk, told
+        with force_locale(receipt.lang):
+            body["spooled"] = True
+            body["message"] = gettext(
+                "Received: we will check it against known incidents in a moment."
+            )
+    response = jsonify(body)
+    response.status_code = 202 if receipt.spooled else 201
     return response
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from statuspage import forms as f
-from statuspage import intake, reasons, spool
+from statuspage import reasons, spool
 from statuspage.cache import now
 from statuspage.content import pages_cached
 from statuspage.database import DATABASE_ERRORS, bounded
@@ -33,7 +33,7 @@ from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
 from statuspage.models import Component, Incident, SupportRequest
-from statuspage.services import deflection
+from statuspage.services import deflection, intake
 from statuspage.services import overview as ov
 
 bp = Blueprint("contact", __name__)
@@ -59,11 +59,6 @@ def request_input(form: f.ContactForm) -> deflection.RequestInput:
         message=form.message.data,
         lang=form.lang.data if form.lang.data in ("en", "fr") else current_language(),
     )
-
-
-def submit(data: deflection.RequestInput, key: str | None) -> SupportRequest | spool.Spooled:
-    """Stored first (or spooled when the database cannot take it), then matched, then told."""
-    return intake.submit(db.session, data, key, now())
 
 
 def _service_choices() -> list:
@@ -147,14 +142,16 @@ def form():
     if contact_form.validate_on_submit():
         key = contact_form.submission_key.data or ""
         # The key is ours (set on the form); one that is not is dropped, never the request.
-        stored = submit(request_input(contact_form), key if 0 < len(key) <= 64 else None)
-        return redirect(deflection_link(stored))
+        receipt = intake.submit(
+            db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, now()
+        )
+        return redirect(deflection_link(receipt))
     if request.method == "POST":
         status = 422
     return _render_form(contact_form, status)
 
 
-def deflection_link(stored: SupportRequest) -> str:
+def deflection_link(stored: SupportRequest | intake.Receipt) -> str:
     return url_for(
         "contact.request_page",
         reference=stored.reference,
