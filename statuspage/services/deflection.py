@@ -26,13 +26,13 @@ from statuspage.domain import texts as tx
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.models import (
     Component,
-    ComponentChange,
     Incident,
     IncidentUpdate,
     OutboxMessage,
     RequestEvent,
     SupportRequest,
     still_open,
+    with_timeline,
 )
 from statuspage.services import helpdesk
 from statuspage.services.versioning import current_version
@@ -144,7 +144,7 @@ def as_candidate(incident: Incident) -> matching.Incident:
 
 def active_at(session: Session, at: datetime) -> list[Incident]:
     """Incidents and maintenances that may be active at `at` (the matcher has the last word)."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = (
         select(Incident)
         .where(
@@ -152,11 +152,7 @@ def active_at(session: Session, at: datetime) -> list[Incident]:
             or_(Incident.resolved_at.is_(None), Incident.resolved_at > at),
             or_(Incident.scheduled_until.is_(None), Incident.scheduled_until > at),
         )
-        .options(
-            selectinload(Incident.updates)
-            .selectinload(IncidentUpdate.changes)
-            .selectinload(ComponentChange.component)
-        )
+        .options(with_timeline())
     )
     return list(session.execute(query).scalars())
 

@@ -9,7 +9,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from statuspage import reasons, serializers, spool
@@ -323,7 +323,7 @@ def list_incidents():
     if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
         raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
     now = app_now()
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = select(Incident).order_by(begins.desc())
     if which == "unresolved":
         query = query.where(still_open(now))

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from statuspage import serializers
@@ -20,10 +20,9 @@ from statuspage.extensions import db
 from statuspage.i18n import json_language
 from statuspage.models import (
     Component,
-    ComponentChange,
     Incident,
-    IncidentUpdate,
     SiteState,
+    with_timeline,
 )
 from statuspage.services.incidents import RightNow, right_now
 from statuspage.services.overview import next_change
@@ -87,17 +86,13 @@ def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
 
 def _recent(kind: st.IncidentKind) -> list[Incident]:
     """The 50 most recent of a kind, any status."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = (
         select(Incident)
         .where(Incident.kind == kind)
         .order_by(begins.desc())
         .limit(LIMIT)
-        .options(
-            selectinload(Incident.updates)
-            .selectinload(IncidentUpdate.changes)
-            .selectinload(ComponentChange.component)
-        )
+        .options(with_timeline())
     )
     rows = list(db.session.execute(query).scalars())
     for incident in rows:

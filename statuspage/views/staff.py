@@ -794,7 +794,7 @@ def _request_or_404(request_id: int) -> SupportRequest:
 
 def _attach_form(formdata=None):
     form = f.AttachForm(formdata=formdata)
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     open_incidents = db.session.execute(
         select(Incident).where(still_open(app_now()), begins <= app_now()).order_by(begins.desc())
     ).scalars()
