@@ -597,7 +597,7 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
         .scalars()
         .all()
     )
-    closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    closing = update.status in st.ENDING_STATUSES
     told: set[str] = set()  # one mail per address and update, however many requests it has here
     for request in sorted(attached, key=lambda r: r.id):
         if closing:

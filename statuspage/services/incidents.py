@@ -12,7 +12,14 @@ from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
-from statuspage.models import ComponentChange, Incident, IncidentUpdate, still_open, with_timeline
+from statuspage.models import (
+    Component,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    still_open,
+    with_timeline,
+)
 
 Texts = Mapping[str, str]  #: language -> text; a language may be missing or empty
 
@@ -35,6 +42,12 @@ class RightNow:
     @property
     def statuses(self) -> dict[str, st.ComponentStatus]:
         return {k: v.status for k, v in self.states.items()}
+
+    def status_of(self, component: Component) -> st.ComponentStatus:
+        """A component's status; a group's is the worst of its shown members' (as on the page)."""
+        if component.is_group:
+            return st.worst(self.status_of(c) for c in component.children if not c.hidden)
+        return self.states.get(component.id, st.ComponentState()).status
 
 
 def right_now(session: Session, now: datetime) -> RightNow:
@@ -143,7 +156,7 @@ def post_update(
     incident.status = latest.status
     if status is st.IncidentStatus.MONITORING:
         incident.monitoring_at = display_at
-    if status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED):
+    if status in st.ENDING_STATUSES:
         incident.resolved_at = display_at
         if incident.scheduled_until is not None and display_at > incident.scheduled_until:
             incident.resolved_at = incident.scheduled_until  # a note after the window closed

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from statuspage import claims, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
@@ -121,7 +122,7 @@ def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
     wanted = (read_token_data(token_value, "confirm") or {}).get("w")
-    if isinstance(wanted, dict) and wanted.get("lang") in ("en", "fr"):
+    if isinstance(wanted, dict) and wanted.get("lang") in tx.LANGUAGES:
         subscriber.lang = wanted["lang"]
         components = wanted.get("components")
         if components is None or isinstance(components, list):
@@ -478,6 +479,6 @@ def on_change(
     _webhook_events(session, incident, changes, now)
     if update is None:
         return
-    closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    closing = update.status in st.ENDING_STATUSES
     if created or closing or update.deliver_notifications:
         _mail_subscribers(session, incident, update, now)

@@ -194,7 +194,7 @@ def add_update(
     deliver_notifications: bool = True,
 ) -> IncidentUpdate:
     body = texts_of(body)
-    _check_body(body, required=status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED))
+    _check_body(body, required=status in st.ENDING_STATUSES)
     if not _has_text(body) and not components and status is current_status(incident, now):
         raise InvalidInput("body", "an update needs a message or a change")
     current = current_status(incident, now)
@@ -303,9 +303,7 @@ def edit_update_body(
         else {k: v or "" for k, v in body.items() if k in tx.LANGUAGES}
     )
     body = {**update.texts("body"), **given}
-    _check_body(
-        body, required=update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
-    )
+    _check_body(body, required=update.status in st.ENDING_STATUSES)
     before = {"body": update.texts("body")}
     update.set_texts("body", body)
     update.updated_at = now

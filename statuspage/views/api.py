@@ -296,21 +296,11 @@ def openapi():
 @bp.get("/components")
 @token_required()
 def components():
-    now = app_now()
-    states = right_now(db.session, now).statuses
+    current = right_now(db.session, app_now())
     rows = db.session.execute(
         select(Component).where(Component.hidden.is_(False)).order_by(Component.position)
     ).scalars()
-    result = []
-    for item in rows:
-        if item.is_group:
-            status = st.worst(
-                states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in item.children
-            )
-        else:
-            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
-        result.append(serializers.component(item, status))
-    return jsonify({"components": result})
+    return jsonify({"components": [serializers.component(i, current.status_of(i)) for i in rows]})
 
 
 @bp.get("/incidents")
@@ -576,7 +566,7 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
                 422, "invalid_field", "'domain' is not a domain name", "domain"
             ) from None
     lang = _string(data, "lang", default="en")
-    if lang not in ("en", "fr"):
+    if lang not in tx.LANGUAGES:
         raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
     email = _string(data, "email", required=require_contact).strip()
     if require_contact:

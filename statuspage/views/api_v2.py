@@ -54,7 +54,7 @@ def _states() -> dict[str, st.ComponentStatus]:
     return _current().statuses
 
 
-def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
+def _components() -> list[dict[str, Any]]:
     """Groups and children flat, each group followed by its children, as Statuspage lists them."""
     lang = json_language()
     rows = (
@@ -67,21 +67,13 @@ def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
         .scalars()
         .all()
     )
-    result = []
-    for item in (c for c in rows if c.group_id is None):
-        children = [c for c in item.children if not c.hidden]
-        if item.is_group:
-            status = st.worst(states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in children)
-        else:
-            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
-        result.append(serializers.component(item, status, lang))
-        for child in children:
-            result.append(
-                serializers.component(
-                    child, states.get(child.id, st.ComponentStatus.OPERATIONAL), lang
-                )
-            )
-    return result
+    current = _current()
+    return [
+        serializers.component(c, current.status_of(c), lang)
+        for item in rows
+        if item.group_id is None
+        for c in (item, *(c for c in item.children if not c.hidden))
+    ]
 
 
 def _recent(kind: st.IncidentKind) -> list[Incident]:
@@ -148,7 +140,7 @@ def _answer(**body):
 def summary():
     states = _states()
     return _answer(
-        components=_components(states),
+        components=_components(),
         incidents=_unresolved(states),
         scheduled_maintenances=_maintenances("upcoming", states) + _maintenances("active", states),
         status=_status(),
@@ -164,7 +156,7 @@ def status():
 @bp.get("/components.json")
 @cached_page(language=json_language)
 def components():
-    return _answer(components=_components(_states()))
+    return _answer(components=_components())
 
 
 @bp.get("/incidents.json")

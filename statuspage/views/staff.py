@@ -27,12 +27,12 @@ from sqlalchemy import func, select
 from statuspage import forms as f
 from statuspage import reasons
 from statuspage.clock import app_now
-from statuspage.config import LANGUAGES
 from statuspage.content import load_incident_templates
 from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.texts import LANGUAGES
 from statuspage.domain.webhooks import UrlProblem
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language, page_zone
@@ -101,13 +101,6 @@ def actor() -> str:
 
 def _components() -> list[Component]:
     return sorted(db.session.execute(leaf_components()).scalars(), key=catalogue_order)
-
-
-def _incident_or_404(incident_id: str) -> Incident:
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        abort(404)
-    return incident
 
 
 def _apply_errors(form, error: Exception) -> None:
@@ -434,12 +427,12 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
 
 @bp.get("/incidents/<incident_id>")
 def incident(incident_id: str):
-    return _render_incident(_incident_or_404(incident_id))
+    return _render_incident(db.get_or_404(Incident, incident_id))
 
 
 def _refused(incident: Incident, form_name: str, form, error: Exception):
     db.session.rollback()
-    incident = _incident_or_404(incident.id)
+    incident = db.get_or_404(Incident, incident.id)
     _apply_errors(form, error)
     code = 409 if isinstance(error, lifecycle.LifecycleError) else 422
     return _render_incident(incident, code, **{form_name: form})
@@ -447,7 +440,7 @@ def _refused(incident: Incident, form_name: str, form, error: Exception):
 
 @bp.post("/incidents/<incident_id>/updates")
 def post_update(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     now = app_now()
     form = _update_form(incident, now, formdata=request.form)
     if not form.validate_on_submit():
@@ -491,7 +484,7 @@ def _act(incident: Incident, form_name: str, form, operation, done: str):
 
 @bp.post("/incidents/<incident_id>/resolve")
 def resolve(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ResolveForm(prefix="resolve")
     return _act(
         incident,
@@ -504,7 +497,7 @@ def resolve(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/reopen")
 def reopen(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ReopenForm(prefix="reopen")
     return _act(
         incident,
@@ -525,7 +518,7 @@ def reopen(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/postmortem")
 def postmortem(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.PostmortemForm(prefix="postmortem")
     return _act(
         incident,
@@ -545,7 +538,7 @@ def postmortem(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/edit")
 def edit_incident(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = _edit_form(incident, formdata=request.form)
     return _act(
         incident,
@@ -566,7 +559,7 @@ def edit_incident(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/extend")
 def extend(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ExtendForm(prefix="extend")
     return _act(
         incident,
@@ -586,9 +579,7 @@ def extend(incident_id: str):
 
 @bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])
 def edit_update(update_id: str):
-    update = db.session.get(IncidentUpdate, update_id)
-    if update is None:
-        abort(404)
+    update = db.get_or_404(IncidentUpdate, update_id)
     form = f.EditUpdateForm(data={"body_en": update.body_en, "body_fr": update.body_fr})
     status = 200
     if form.validate_on_submit():
@@ -654,9 +645,7 @@ def accounts():
 @bp.post("/accounts/<int:user_id>/<any(activate, deactivate):action>")
 @admin_required
 def account_active(user_id: int, action: str):
-    user = db.session.get(StaffUser, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(StaffUser, user_id)
     form = f.ConfirmForm()
     if form.validate_on_submit():
         if user.id == current_user.id:
@@ -701,11 +690,9 @@ def tokens():
 @bp.post("/tokens/<int:token_id>/revoke")
 @admin_required
 def revoke_token(token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        abort(404)
+    token = db.get_or_404(ApiToken, token_id)
     if f.ConfirmForm().validate_on_submit():
-        staff.revoke_token(db.session, token, actor(), app_now())
+        staff.revoke_token(db.session, token, actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Token revoked."), "success")
     return redirect(url_for("staff.tokens"))
@@ -785,13 +772,6 @@ def tickets():
     )
 
 
-def _request_or_404(request_id: int) -> SupportRequest:
-    stored = db.session.get(SupportRequest, request_id)
-    if stored is None:
-        abort(404)
-    return stored
-
-
 def _attach_form(formdata=None):
     form = f.AttachForm(formdata=formdata)
     begins = Incident.begins_at
@@ -804,7 +784,7 @@ def _attach_form(formdata=None):
 
 @bp.get("/requests/<int:request_id>")
 def support_request(request_id: int):
-    stored = _request_or_404(request_id)
+    stored = db.get_or_404(SupportRequest, request_id)
     name = reasons.service_namer(deflection.service_names(db.session), current_language())
     return render_template(
         "staff/request.html",
@@ -818,15 +798,15 @@ def support_request(request_id: int):
 
 @bp.post("/requests/<int:request_id>/<any(attach, detach, close):action>")
 def support_request_action(request_id: int, action: str):
-    stored = _request_or_404(request_id)
+    stored = db.get_or_404(SupportRequest, request_id)
     now = app_now()
     try:
         if action == "attach":
             form = _attach_form(formdata=request.form)
             if not form.validate_on_submit():
                 abort(422)
-            incident = _incident_or_404(form.incident.data)
-            deflection.attach_by_staff(db.session, stored, incident, now, actor())
+            incident = db.get_or_404(Incident, form.incident.data)
+            deflection.attach_by_staff(db.session, stored, incident, now=now, actor=actor())
         else:
             if not f.ConfirmForm().validate_on_submit():
                 abort(400)
@@ -854,7 +834,7 @@ def support_request_action(request_id: int, action: str):
 
 @bp.post("/incidents/<incident_id>/sweep")
 def sweep(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.SweepForm()
     form.requests.choices = [
         f.SelectChoice(str(r.id), r.reference)
