@@ -252,19 +252,60 @@ def new_maintenance(data, clock, components, *, name, component, starts_in, body
 @pytest.fixture
 def livedns(data, clock, components):
     """A critical LiveDNS incident, opened 10 minutes ago."""
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries for some zones return **SERVFAIL** or time out: websites and "
         "incoming email of the domains concerned may not resolve.",
         started_at=clock.now - timedelta(minutes=10),
         keywords=("servfail",),
     )
+
+
+#: The tests' usual outage: LiveDNS fails to resolve, a critical incident.
+LIVEDNS = {
+    "name": "LiveDNS resolution errors",
+    "component": "livedns",
+    "status": "major_outage",
+    "impact": st.Impact.CRITICAL,
+}
+
+
+def open_livedns(data, clock, components, **extra) -> str:
+    """The LiveDNS outage opened now (`extra` overrides: its body, `started_at`...)."""
+    return new_incident(data, clock, components, **{**LIVEDNS, **extra})
+
+
+#: The keys of an incident and of one of its updates in Atlassian Statuspage's v2 JSON.
+V2_INCIDENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "impact",
+    "shortlink",
+    "started_at",
+    "page_id",
+    "incident_updates",
+    "components",
+}
+V2_UPDATE_KEYS = {
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
+}
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services.operations import add_update, resolve
 
-from .conftest import new_incident, new_maintenance
+from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS, new_incident, new_maintenance
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -31,34 +31,8 @@ COMPONENT_KEYS = {
     "group",
     "only_show_if_degraded",
 }
-INCIDENT_KEYS = {
-    "id",
-    "name",
-    "status",
-    "created_at",
-    "updated_at",
-    "monitoring_at",
-    "resolved_at",
-    "impact",
-    "shortlink",
-    "started_at",
-    "page_id",
-    "incident_updates",
-    "components",
-}
-UPDATE_KEYS = {
-    "id",
-    "status",
-    "body",
-    "incident_id",
-    "created_at",
-    "updated_at",
-    "display_at",
-    "affected_components",
-    "deliver_notifications",
-    "custom_tweet",
-    "tweet_id",
-}
+INCIDENT_KEYS = V2_INCIDENT_KEYS
+UPDATE_KEYS = V2_UPDATE_KEYS
 COMPONENT_STATUSES = {s.value for s in st.ComponentStatus}
 INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 

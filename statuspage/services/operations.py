@@ -63,6 +63,30 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     }
 
 
+def _audit(
+    session: Session,
+    action: str,
+    incident_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Every operation on an incident leaves one audit entry: who, what, when, before and after
+    (mostly `snapshot`s of the incident)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        target_type="incident",
+        target_id=incident_id,
+        before=before,
+        after=after,
+    )
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -163,17 +187,17 @@ def open_incident(session: Session, data: IncidentInput, actor: str, now: dateti
         keywords=keywords,
         display_at=display_at,
     )
-    audit.record(
+    _audit(
         session,
+        f"{data.kind.value}.open",
+        incident.id,
+        None,
+        {**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
         actor=actor,
-        action=f"{data.kind.value}.open",
         now=now,
-        target_type="incident",
-        target_id=incident.id,
-        after={**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
     )
     notifications.on_change(session, incident, incident.updates[0], now, created=True)
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return incident
 
 
@@ -218,21 +242,20 @@ def add_update(
     )
     deflection.on_update(session, incident, update, now)
     notifications.on_change(session, incident, update, now)
-    audit.record(
+    _audit(
         session,
-        actor=actor,
-        action=f"{incident.kind.value}.update",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after={
+        f"{incident.kind.value}.update",
+        incident.id,
+        before,
+        {
             **snapshot(incident),
             "update": update.id,
             "components": {k: v.value for k, v in checked.items()},
         },
+        actor=actor,
+        now=now,
     )
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return update
 
 
@@ -279,17 +302,10 @@ def reopen(
     update = post_update(session, incident, status=status, body=body, components=checked, now=now)
     deflection.on_reopen(session, incident, now)
     notifications.on_change(session, incident, update, now)
-    audit.record(
-        session,
-        actor=actor,
-        action="incident.reopen",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
+    _audit(
+        session, "incident.reopen", incident.id, before, snapshot(incident), actor=actor, now=now
     )
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return update
 
 
@@ -308,15 +324,14 @@ def edit_update_body(
     update.set_texts("body", body)
     update.updated_at = now
     update.incident.updated_at = now
-    audit.record(
+    _audit(
         session,
+        "update.edit",
+        update.incident_id,
+        {**before, "update": update.id},
+        {"body": update.texts("body"), "update": update.id},
         actor=actor,
-        action="update.edit",
         now=now,
-        target_type="incident",
-        target_id=update.incident_id,
-        before={**before, "update": update.id},
-        after={"body": update.texts("body"), "update": update.id},
     )
     session.flush()
 
@@ -349,19 +364,18 @@ def edit_incident(
     if keywords is not None:
         incident.keywords = list(clean_keywords(keywords))
     incident.updated_at = now
-    audit.record(
+    _audit(
         session,
+        f"{incident.kind.value}.edit",
+        incident.id,
+        before,
+        snapshot(incident),
         actor=actor,
-        action=f"{incident.kind.value}.edit",
         now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
     )
     session.flush()
     notifications.on_change(session, incident, None, now)
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
 
 
 def publish_postmortem(
@@ -384,18 +398,17 @@ def publish_postmortem(
         incident.postmortem_published_at = incident.postmortem_published_at or now
         incident.status = st.IncidentStatus.POSTMORTEM
     incident.updated_at = now
-    audit.record(
+    _audit(
         session,
-        actor=actor,
-        action="incident.postmortem",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after={
+        "incident.postmortem",
+        incident.id,
+        before,
+        {
             "postmortem": incident.texts("postmortem"),
             "published": _iso(incident.postmortem_published_at),
         },
+        actor=actor,
+        now=now,
     )
     session.flush()
 
@@ -419,15 +432,8 @@ def extend_maintenance(
     before = snapshot(incident)
     incident.scheduled_until = until
     incident.updated_at = now
-    audit.record(
-        session,
-        actor=actor,
-        action="maintenance.extend",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
+    _audit(
+        session, "maintenance.extend", incident.id, before, snapshot(incident), actor=actor, now=now
     )
     session.flush()
     body = texts_of(body)

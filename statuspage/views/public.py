@@ -13,11 +13,12 @@ from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import LABELS, current_language, page_zone
+from statuspage.i18n import LABELS, current_language
 from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
+from statuspage.views import current_overview
 
 bp = Blueprint("public", __name__)
 
@@ -35,18 +36,10 @@ def _live_chat():
     return {"live_chat": live_chat}
 
 
-def _overview() -> ov.Overview:
-    result = ov.build_overview(
-        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
-    )
-    expires_at(result.valid_until)
-    return result
-
-
 @bp.get("/")
 @cached_page
 def index():
-    return render_template("public/index.html", overview=_overview())
+    return render_template("public/index.html", overview=current_overview())
 
 
 @bp.get("/incidents/<incident_id>")
@@ -129,7 +122,7 @@ def component(component_id: str):
     item = db.session.get(Component, component_id)
     if item is None or item.hidden:
         abort(404)
-    overview = _overview()
+    overview = current_overview()
     node = overview.node(component_id)
     if node is None:
         abort(404)

@@ -710,18 +710,8 @@ def site_settings():
             "overdue_minutes": form.overdue_minutes.data,
             "backlog_trigger": list(form.backlog_trigger.data or []),
         }
-        for key, value in changes.items():
-            settings.put(db.session, key, value)
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="settings.change",
-            now=app_now(),
-            target_type="settings",
-            before={k: values[k] for k in changes},
-            after=changes,
-        )
-        backlog.refresh(db.session, app_now(), actor())
+        settings.change(db.session, changes, actor=actor(), now=app_now())
+        backlog.refresh(db.session, now=app_now(), actor=actor())
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("staff.site_settings"))
@@ -894,15 +884,8 @@ def webhooks():
         if problem is not None:
             form.url.errors = [*form.url.errors, str(WEBHOOK_PROBLEMS[problem])]
         else:
-            created = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
-            audit.record(
-                db.session,
-                actor=actor(),
-                action="webhook.create",
-                now=app_now(),
-                target_type="webhook",
-                target_id=str(created.id),
-                after={"url": created.url},
+            created = notifications.add_webhook(
+                db.session, form.url.data, actor=actor(), now=app_now()
             )
             db.session.commit()
             form = f.WebhookForm(formdata=None)
@@ -927,20 +910,9 @@ def webhooks():
 @bp.post("/webhooks/<int:webhook_id>/remove")
 @admin_required
 def remove_webhook(webhook_id: int):
-    hook = db.session.get(Webhook, webhook_id)
-    if hook is None:
-        abort(404)
+    hook = db.get_or_404(Webhook, webhook_id)
     if f.ConfirmForm().validate_on_submit():
-        notifications.remove_webhook(db.session, hook)
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="webhook.remove",
-            now=app_now(),
-            target_type="webhook",
-            target_id=str(hook.id),
-            before={"url": hook.url},
-        )
+        notifications.remove_webhook(db.session, hook, actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Webhook removed."), "success")
     return redirect(url_for("staff.webhooks"))
