@@ -166,7 +166,7 @@ def staff_accounts(app, clock):
             ("admin@example.com", StaffRole.ADMIN),
             ("responder@example.com", StaffRole.RESPONDER),
         ):
-            create_staff(db.session, email, role, clock.now, password=PASSWORD)
+            create_staff(db.session, email, role, now=clock.now, password=PASSWORD)
         db.session.commit()
     return {"admin": "admin@example.com", "responder": "responder@example.com"}
 
@@ -197,9 +197,11 @@ def admin(app, staff_accounts):
 def tokens(app, clock):
     """Bearer secrets of an admin token and a responder token."""
     with app.app_context():
-        _, admin_secret = create_token(db.session, "ops-admin", StaffRole.ADMIN, "test", clock.now)
+        _, admin_secret = create_token(
+            db.session, "ops-admin", StaffRole.ADMIN, actor="test", now=clock.now
+        )
         _, responder_secret = create_token(
-            db.session, "chatops", StaffRole.RESPONDER, "test", clock.now
+            db.session, "chatops", StaffRole.RESPONDER, actor="test", now=clock.now
         )
         db.session.commit()
     return {"admin": admin_secret, "responder": responder_secret}
@@ -221,8 +223,8 @@ def new_incident(
                 components={components[component].id: status},
                 **extra,
             ),
-            "responder@example.com",
-            clock.now,
+            actor="responder@example.com",
+            now=clock.now,
         )
         return incident.id
 
@@ -243,8 +245,8 @@ def new_maintenance(data, clock, components, *, name, component, starts_in, body
                 scheduled_for=start,
                 scheduled_until=start + timedelta(hours=hours),
             ),
-            "responder@example.com",
-            clock.now,
+            actor="responder@example.com",
+            now=clock.now,
         )
         return incident.id
 

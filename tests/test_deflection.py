@@ -398,7 +398,9 @@ def resolve(data, incident_id, clock, body="All zones resolve again."):
     from statuspage.services.operations import resolve as resolve_incident
 
     with data() as session:
-        resolve_incident(session, session.get(Incident, incident_id), body, "ops", clock.now)
+        resolve_incident(
+            session, session.get(Incident, incident_id), body, actor="ops", now=clock.now
+        )
 
 
 def test_resolution_asks_attached_customers_if_it_is_fixed(client, data, livedns, clock):

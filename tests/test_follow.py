@@ -198,7 +198,7 @@ def test_every_v2_path(client, data, livedns, maintenance, clock):
     ] == [maintenance]
     assert v2(client, "scheduled-maintenances/active.json")["scheduled_maintenances"] == []
     with data() as session:
-        resolve(session, session.get(Incident, livedns), "Fixed.", "ops", clock.now)
+        resolve(session, session.get(Incident, livedns), "Fixed.", actor="ops", now=clock.now)
     clock.now += timedelta(hours=2, minutes=5)
     assert v2(client, "incidents/unresolved.json")["incidents"] == []
     (resolved,) = v2(client, "incidents.json")["incidents"]
@@ -259,7 +259,7 @@ def test_a_real_statuspage_consumer_follows_an_incident(
     assert webmail[0]["status"] == "major_outage"
 
     with data() as session:
-        resolve(session, session.get(Incident, incident_id), "Fixed.", "ops", clock.now)
+        resolve(session, session.get(Incident, incident_id), "Fixed.", actor="ops", now=clock.now)
     again = checker.check_status_page_service("ours", {"url": url, "name": "Ours"})
     assert again["status"] == 1
     assert again["incident_metadata"] == []

@@ -391,7 +391,7 @@ def detach(
 
 
 def attach_by_staff(
-    session: Session, request: SupportRequest, incident: Incident, now: datetime, actor: str
+    session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
 ) -> None:
     rq.check(request.state, rq.OPEN_STATES)
     if incident.status in st.CLOSED_STATUSES:
@@ -433,7 +433,7 @@ def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
     session.flush()
 
 
-def close_by_staff(session: Session, request: SupportRequest, now: datetime, actor: str) -> None:
+def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, actor: str) -> None:
     rq.check(request.state, rq.OPEN_STATES | rq.ON_MASTER_TICKET)
     request.state = S.CLOSED
     request.closed_at = now
@@ -812,6 +812,7 @@ def bulk_attach(
     session: Session,
     incident: Incident,
     requests: Sequence[SupportRequest],
+    *,
     now: datetime,
     actor: str,
 ) -> int:
@@ -820,7 +821,7 @@ def bulk_attach(
     count = 0
     for request in requests:
         if request.state in rq.OPEN_STATES:
-            attach_by_staff(session, request, incident, now, actor)
+            attach_by_staff(session, request, incident, now=now, actor=actor)
             mail.queue(
                 session,
                 kind="swept",

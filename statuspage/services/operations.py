@@ -141,7 +141,7 @@ def _check_body(body: Texts, required: bool = True) -> None:
         raise InvalidInput("body", f"the message has at most {MAX_BODY} characters")
 
 
-def open_incident(session: Session, data: IncidentInput, actor: str, now: datetime) -> Incident:
+def open_incident(session: Session, data: IncidentInput, *, actor: str, now: datetime) -> Incident:
     data = replace(data, name=texts_of(data.name), body=texts_of(data.body))
     _check_text(data.name, data.body)
     try:
@@ -263,6 +263,7 @@ def resolve(
     session: Session,
     incident: Incident,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
     display_at: datetime | None = None,
@@ -290,6 +291,7 @@ def reopen(
     status: st.IncidentStatus,
     body: Texts | str,
     components: Mapping[str, Any] | None,
+    *,
     actor: str,
     now: datetime,
 ) -> IncidentUpdate:
@@ -310,7 +312,7 @@ def reopen(
 
 
 def edit_update_body(
-    session: Session, update: IncidentUpdate, body: Texts | str, actor: str, now: datetime
+    session: Session, update: IncidentUpdate, body: Texts | str, *, actor: str, now: datetime
 ) -> None:
     """Rewrites the update's text; a language not given keeps its text."""
     given = (
@@ -339,9 +341,9 @@ def edit_update_body(
 def edit_incident(
     session: Session,
     incident: Incident,
+    *,
     actor: str,
     now: datetime,
-    *,
     name: Texts | str | None = None,
     impact: st.Impact | None = None,
     keywords: Iterable[str] | None = None,
@@ -382,6 +384,7 @@ def publish_postmortem(
     session: Session,
     incident: Incident,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
     publish: bool = True,
@@ -418,6 +421,7 @@ def extend_maintenance(
     incident: Incident,
     until: datetime,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
 ) -> IncidentUpdate | None:

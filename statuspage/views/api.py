@@ -358,7 +358,9 @@ def create_incident():
         keywords=_keywords(data) or (),
         display_at=_time(data, "display_at"),
     )
-    incident = _service_call(lambda: operations.open_incident(db.session, payload, actor(), now))
+    incident = _service_call(
+        lambda: operations.open_incident(db.session, payload, actor=actor(), now=now)
+    )
     db.session.commit()
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
@@ -393,8 +395,8 @@ def patch_incident(incident_id: str):
         lambda: operations.edit_incident(
             db.session,
             incident,
-            actor(),
-            now,
+            actor=actor(),
+            now=now,
             name=name,
             impact=impact,
             keywords=_keywords(data),
@@ -444,7 +446,11 @@ def resolve(incident_id: str):
     now = app_now()
     body = _texts(data, "body", _lang(data), _translations(data, ("body",)), required=True)
     display_at = _time(data, "display_at")
-    _service_call(lambda: operations.resolve(db.session, incident, body, actor(), now, display_at))
+    _service_call(
+        lambda: operations.resolve(
+            db.session, incident, body, actor=actor(), now=now, display_at=display_at
+        )
+    )
     db.session.commit()
     return jsonify(_incident_json(incident, now))
 
@@ -476,7 +482,7 @@ def create_token():
     role = _enum(StaffRole, data, "role", StaffRole.RESPONDER)
     try:
         token, secret = staff.create_token(
-            db.session, _string(data, "name", required=True), role, actor(), app_now()
+            db.session, _string(data, "name", required=True), role, actor=actor(), now=app_now()
         )
     except staff.StaffError as error:
         raise ApiError(422, "invalid_field", str(error), "name") from None
@@ -492,7 +498,7 @@ def revoke_token(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise ApiError(404, "not_found", f"no token {token_id}")
-    staff.revoke_token(db.session, token, actor(), app_now())
+    staff.revoke_token(db.session, token, actor=actor(), now=app_now())
     db.session.commit()
     return jsonify(_token_json(token))
 

@@ -209,7 +209,7 @@ def dashboard():
 def backlog_killer():
     form = f.BacklogForm()
     if form.validate_on_submit():
-        backlog.set_mode(db.session, Mode(form.mode.data), actor(), app_now())
+        backlog.set_mode(db.session, Mode(form.mode.data), actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Backlog Killer mode updated."), "success")
     return redirect(url_for("staff.dashboard"))
@@ -326,7 +326,9 @@ def _open(form, to_input, done: str, kind: str, templates):
             preview = _previews(form, "body")
         else:
             try:
-                incident = operations.open_incident(db.session, to_input(form), actor(), app_now())
+                incident = operations.open_incident(
+                    db.session, to_input(form), actor=actor(), now=app_now()
+                )
             except operations.InvalidInput as error:
                 db.session.rollback()
                 _apply_errors(form, error)
@@ -490,7 +492,9 @@ def resolve(incident_id: str):
         incident,
         "resolve_form",
         form,
-        lambda: operations.resolve(db.session, incident, form.texts("body"), actor(), app_now()),
+        lambda: operations.resolve(
+            db.session, incident, form.texts("body"), actor=actor(), now=app_now()
+        ),
         _("Resolved: every affected service is back to operational."),
     )
 
@@ -509,8 +513,8 @@ def reopen(incident_id: str):
             st.IncidentStatus(form.status.data),
             form.texts("body"),
             None,
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
         ),
         _("Incident reopened."),
     )
@@ -528,8 +532,8 @@ def postmortem(incident_id: str):
             db.session,
             incident,
             form.texts("body"),
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
             publish=form.publish.data,
         ),
         _("Postmortem saved."),
@@ -547,8 +551,8 @@ def edit_incident(incident_id: str):
         lambda: operations.edit_incident(
             db.session,
             incident,
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
             name=form.texts("name"),
             impact=st.Impact(form.impact.data),
             keywords=f.keywords_list(form.keywords.data),
@@ -570,8 +574,8 @@ def extend(incident_id: str):
             incident,
             f.utc(form.until.data),
             form.texts("body"),
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
         ),
         _("Maintenance window extended."),
     )
@@ -584,7 +588,9 @@ def edit_update(update_id: str):
     status = 200
     if form.validate_on_submit():
         try:
-            operations.edit_update_body(db.session, update, form.texts("body"), actor(), app_now())
+            operations.edit_update_body(
+                db.session, update, form.texts("body"), actor=actor(), now=app_now()
+            )
         except operations.InvalidInput as error:
             db.session.rollback()
             _apply_errors(form, error)
@@ -620,7 +626,7 @@ def accounts():
     if form.validate_on_submit():
         try:
             user, password = staff.create_staff(
-                db.session, form.email.data, StaffRole(form.role.data), app_now(), actor=actor()
+                db.session, form.email.data, StaffRole(form.role.data), now=app_now(), actor=actor()
             )
         except staff.StaffError as error:
             db.session.rollback()
@@ -651,7 +657,7 @@ def account_active(user_id: int, action: str):
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            staff.set_active(db.session, user, action == "activate", actor(), app_now())
+            staff.set_active(db.session, user, action == "activate", actor=actor(), now=app_now())
             db.session.commit()
     return redirect(url_for("staff.accounts"))
 
@@ -665,7 +671,7 @@ def tokens():
     if form.validate_on_submit():
         try:
             token, secret = staff.create_token(
-                db.session, form.name.data, StaffRole(form.role.data), actor(), app_now()
+                db.session, form.name.data, StaffRole(form.role.data), actor=actor(), now=app_now()
             )
         except staff.StaffError as error:
             db.session.rollback()
@@ -803,7 +809,7 @@ def support_request_action(request_id: int, action: str):
             if action == "detach":
                 deflection.detach(db.session, stored, now, actor(), by_staff=True)
             else:
-                deflection.close_by_staff(db.session, stored, now, actor())
+                deflection.close_by_staff(db.session, stored, now=now, actor=actor())
     except rq.TransitionError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -834,7 +840,7 @@ def sweep(incident_id: str):
         chosen = {int(v) for v in form.requests.data or []}
         allowed = {int(c.value) for c in form.requests.choices}
         rows = [db.session.get(SupportRequest, i) for i in sorted(chosen & allowed)]
-        count = deflection.bulk_attach(db.session, incident, rows, app_now(), actor())
+        count = deflection.bulk_attach(db.session, incident, rows, now=app_now(), actor=actor())
         audit.record(
             db.session,
             actor=actor(),
