@@ -831,21 +831,22 @@ def support_request_action(request_id: int, action: str):
 @bp.post("/incidents/<incident_id>/sweep")
 def sweep(incident_id: str):
     incident = db.get_or_404(Incident, incident_id)
+    now = app_now()
     form = f.SweepForm()
     form.requests.choices = [
         f.SelectChoice(str(r.id), r.reference)
-        for r, _ in deflection.sweep_candidates(db.session, incident, app_now())
+        for r, _ in deflection.sweep_candidates(db.session, incident, now)
     ]
     if form.validate_on_submit():
         chosen = {int(v) for v in form.requests.data or []}
         allowed = {int(c.value) for c in form.requests.choices}
         rows = [db.session.get(SupportRequest, i) for i in sorted(chosen & allowed)]
-        count = deflection.bulk_attach(db.session, incident, rows, now=app_now(), actor=actor())
+        count = deflection.bulk_attach(db.session, incident, rows, now=now, actor=actor())
         audit.record(
             db.session,
             actor=actor(),
             action="incident.sweep",
-            now=app_now(),
+            now=now,
             target_type="incident",
             target_id=incident.id,
             after={"attached": [r.reference for r in rows]},
