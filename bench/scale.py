@@ -77,8 +77,8 @@ def seed_incidents(count: int, components: list[str]) -> None:
             components={components[0]: "partial_outage"},
             started_at=start,
         ),
-        "bench",
-        start,
+        actor="bench",
+        now=start,
     )
     add_update(
         db.session,
@@ -89,7 +89,7 @@ def seed_incidents(count: int, components: list[str]) -> None:
         actor="bench",
         now=start + timedelta(minutes=20),
     )
-    resolve(db.session, template, "Fixed.", "bench", start + timedelta(minutes=75))
+    resolve(db.session, template, "Fixed.", actor="bench", now=start + timedelta(minutes=75))
     db.session.flush()
     step = int(YEARS * 365 * 24 * 60 / count)  # minutes between two incidents
     new_id = "substr(md5('i' || g), 1, 12)"
@@ -297,8 +297,8 @@ def main() -> None:
                     components={component: "major_outage"},
                     started_at=NOW - timedelta(minutes=30 + number),
                 ),
-                "bench",
-                NOW - timedelta(minutes=30 + number),
+                actor="bench",
+                now=NOW - timedelta(minutes=30 + number),
             )
         request = deflection.store(
             db.session,
@@ -313,7 +313,7 @@ def main() -> None:
             ),
             NOW,
         )
-        create_staff(db.session, "admin@example.com", StaffRole.ADMIN, NOW, password=PASSWORD)
+        create_staff(db.session, "admin@example.com", StaffRole.ADMIN, now=NOW, password=PASSWORD)
         db.session.commit()
         template_id = request.id
         incidents = db.session.execute(select(func.count(Incident.id))).scalar()

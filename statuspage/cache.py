@@ -29,7 +29,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
 from statuspage import mirror
-from statuspage.clock import app_now
+from statuspage.clock import app_now as now  # the request's clock, by its short name
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.extensions import db
 from statuspage.i18n import current_language
@@ -165,14 +165,6 @@ def version_reader() -> VersionReader:
         reader = VersionReader(config["DATA_VERSION_INTERVAL"], config["DATA_VERSION_TIMEOUT_MS"])
         current_app.extensions["statuspage_version_reader"] = reader
     return reader
-
-
-def now() -> datetime:
-    """The request's `now`, read once so a page is consistent with itself."""
-    environ = request.environ
-    if "statuspage.now" not in environ:
-        environ["statuspage.now"] = app_now()
-    return environ["statuspage.now"]
 
 
 def expires_at(moment: datetime) -> None:

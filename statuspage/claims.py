@@ -1,4 +1,5 @@
-"""Claiming queued work (mail, webhooks) so that several workers never send the same twice.
+"""Claiming queued work (mail, webhooks) so that several workers never send the same twice, and
+the one loop that sends it: claim, try, record the outcome, retry later with backoff.
 
 A worker claims one row at a time: it writes its claim token and a lease deadline on the row in
 a transaction of its own, then sends, then records the outcome. On PostgreSQL the row is picked
@@ -10,9 +11,11 @@ then another worker takes the row again.
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
 import socket
+from collections.abc import Callable
 from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
@@ -20,8 +23,26 @@ from sqlalchemy.orm import Session
 
 from statuspage.database import DATABASE_ERRORS
 
+log = logging.getLogger(__name__)
+
 LEASE = timedelta(minutes=5)
 WORKER = f"{socket.gethostname()}:{os.getpid()}"
+MAX_ATTEMPTS = 8
+MAX_BACKOFF = timedelta(hours=1)
+
+
+class Failed(Exception):
+    """A try that did not succeed; `permanent` when trying again cannot help."""
+
+    def __init__(self, error: str, *, permanent: bool = False) -> None:
+        super().__init__(error)
+        self.error = error
+        self.permanent = permanent
+
+
+def backoff(attempts: int) -> timedelta:
+    """1, 2, 4, 8... minutes between tries, at most an hour."""
+    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def claim_next(session: Session, model, now: datetime):
@@ -57,3 +78,35 @@ def release(row) -> None:
     """The outcome is recorded: the lease is over (the caller commits)."""
     row.claimed_by = None
     row.claimed_until = None
+
+
+def work_through(
+    session: Session, model, now: datetime, send: Callable, limit: int = 100
+) -> tuple[int, int]:
+    """Sends the due rows of `model` one at a time; returns (sent, failed attempts).
+
+    Each row is claimed first and its outcome committed before the next. `send(row)` sends it
+    and records its success on the row, or raises `Failed`: the row is then tried again after
+    `backoff`, and marked failed when the error is permanent or after `MAX_ATTEMPTS` tries.
+    """
+    sent = failed = 0
+    for _ in range(limit):
+        row = claim_next(session, model, now)
+        if row is None:
+            break
+        row.attempts += 1
+        try:
+            send(row)
+        except Failed as failure:
+            row.last_error = failure.error[:2000]
+            if failure.permanent or row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+            row.next_attempt_at = now + backoff(row.attempts)
+            log.warning("%s %s failed: %s", model.__tablename__, row.id, failure.error)
+            failed += 1
+        else:
+            row.last_error = ""
+            sent += 1
+        release(row)
+        session.commit()
+    return sent, failed

@@ -72,7 +72,7 @@ def staff_create(email: str, role: str, password_stdin: bool) -> None:
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
     try:
         user, secret = staff.create_staff(
-            db.session, email, StaffRole(role), app_now(), password=password
+            db.session, email, StaffRole(role), now=app_now(), password=password
         )
     except staff.StaffError as error:
         raise click.ClickException(str(error)) from None
@@ -114,7 +114,9 @@ def token_group() -> None:
 def token_create(name: str, role: str) -> None:
     """Create a bearer token; the token alone is printed on the last line."""
     try:
-        token, secret = staff.create_token(db.session, name, StaffRole(role), "cli", app_now())
+        token, secret = staff.create_token(
+            db.session, name, StaffRole(role), actor="cli", now=app_now()
+        )
     except staff.StaffError as error:
         raise click.ClickException(str(error)) from None
     db.session.commit()
@@ -132,7 +134,7 @@ def token_revoke(name: str) -> None:
     ).scalars()
     count = 0
     for token in rows:
-        staff.revoke_token(db.session, token, "cli", app_now())
+        staff.revoke_token(db.session, token, actor="cli", now=app_now())
         count += 1
     db.session.commit()
     click.echo(f"revoked {count} token(s)")

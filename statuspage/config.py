@@ -11,6 +11,7 @@ from typing import Any
 
 from statuspage.domain.ids import ALPHABET
 from statuspage.domain.localtime import zone
+from statuspage.domain.texts import LANGUAGES
 from statuspage.domain.webhooks import url_problem
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
@@ -67,8 +68,6 @@ DEFAULTS: dict[str, Any] = {
     "RATELIMIT_MATCH": "60 per minute",  # POST /api/v1/requests/match, per client address
     "RATELIMIT_SUBMIT": "10 per minute",  # new requests (form and API), per client address
 }
-
-LANGUAGES = ("en", "fr")
 
 
 def _coerce(value: str, default: Any) -> Any:

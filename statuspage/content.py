@@ -10,8 +10,8 @@ from pathlib import Path
 import markdown
 
 from statuspage.domain.status import ComponentStatus, Impact, IncidentKind
+from statuspage.domain.texts import LANGUAGES
 
-LANGUAGES = ("en", "fr")
 _LANG_MARK = re.compile(r"^<!--\s*lang:\s*(\w+)\s*-->\s*$", re.MULTILINE)
 
 

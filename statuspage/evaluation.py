@@ -145,7 +145,9 @@ def replay_scenario(app, clock: _Clock, scenario: dict[str, Any]) -> list[Outcom
         db.drop_all()
         db.create_all()
         sync_catalogue(db.session, load_catalogue(Path(app.config["CONTENT_DIR"])), clock.now)
-        _, token = create_token(db.session, "evaluate", StaffRole.RESPONDER, "evaluate", clock.now)
+        _, token = create_token(
+            db.session, "evaluate", StaffRole.RESPONDER, actor="evaluate", now=clock.now
+        )
         db.session.commit()
         ids = {c.name_en: c.id for c in db.session.execute(db.select(Component)).scalars()}
     client = app.test_client()

@@ -39,7 +39,8 @@ from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode
 from statuspage.domain.cleaning import clean_text, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
-from statuspage.i18n import LABELS, page_zone, zone_name
+from statuspage.domain.texts import LANGUAGES
+from statuspage.i18n import AUTONYMS, LABELS, page_zone, zone_name
 from statuspage.models import Component, StaffRole
 
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -183,7 +184,7 @@ class Bilingual(Form):
     needed: tuple[str, ...] = ()
 
     def texts(self, name: str) -> dict[str, str]:
-        return {lang: (getattr(self, f"{name}_{lang}").data or "") for lang in ("en", "fr")}
+        return {lang: (getattr(self, f"{name}_{lang}").data or "") for lang in LANGUAGES}
 
     def validate(self, extra_validators=None) -> bool:
         valid = super().validate(extra_validators)
@@ -362,7 +363,7 @@ class SettingsForm(Form):
     submit = SubmitField(_l("Save"))
 
 
-LANGUAGE_CHOICES = [SelectChoice("en", "English"), SelectChoice("fr", "Français")]
+LANGUAGE_CHOICES = [SelectChoice(code, name) for code, name in AUTONYMS.items()]
 
 
 def service_choices(components: Iterable[Component], lang: str, unknown_label) -> list:

@@ -11,11 +11,11 @@ from flask import Flask, current_app, request
 from flask_babel import get_locale, gettext, ngettext
 from flask_babel import lazy_gettext as _l
 
-from statuspage.config import LANGUAGES
 from statuspage.domain import backlog, localtime
 from statuspage.domain import status as st
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.domain.requests import RequestState
+from statuspage.domain.texts import LANGUAGES
 from statuspage.extensions import babel
 
 COOKIE = "lang"
@@ -107,6 +107,7 @@ def init_app(app: Flask) -> None:
         staff_event_labels=STAFF_EVENT_LABELS,
         handoff_reasons=HANDOFF_REASONS,
         language_names=LANGUAGE_NAMES,
+        autonyms=AUTONYMS,
         backlog_reason=backlog_reason,
     )
 
@@ -216,6 +217,8 @@ HANDOFF_REASONS = {
 }
 
 LANGUAGE_NAMES = {"en": _l("English"), "fr": _l("French")}
+#: Each language in itself, as a language switch or a language choice names it.
+AUTONYMS = {"en": "English", "fr": "Français"}
 
 
 def backlog_reason(text: str) -> str:

@@ -28,16 +28,9 @@ from statuspage.models import OutboxMessage
 
 log = logging.getLogger(__name__)
 
-MAX_ATTEMPTS = 8
 #: Mail anyone can make us send to any address, by typing it in a form: counted per address.
 UNSOLICITED = ("ack", "subscribe")
 ALLOWANCE_PERIOD = timedelta(hours=1)
-MAX_BACKOFF = timedelta(hours=1)
-
-
-def backoff(attempts: int) -> timedelta:
-    """1, 2, 4, 8... minutes between tries, at most an hour."""
-    return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
 def within_allowance(session: Session, recipient: str, now: datetime) -> bool:
@@ -170,22 +163,14 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
     """Sends what is due; returns (sent, failed attempts). Each message is claimed first
     (`statuspage.claims`), so two workers never send the same mail."""
     config = current_app.config
-    sent = failed = 0
-    for _ in range(limit):
-        message = claims.claim_next(session, OutboxMessage, now)
-        if message is None:
-            break
+
+    def send(message: OutboxMessage) -> None:
         try:
             email = build(message, config["MAIL_FROM"])
         except (ValueError, TypeError) as error:  # a message no server could take: never retried
-            message.status = "failed"
-            message.attempts += 1
-            message.last_error = f"permanent: cannot build the message: {error}"[:2000]
-            log.error("mail %s to %s cannot be built: %s", message.id, message.recipient, error)
-            failed += 1
-            claims.release(message)
-            session.commit()
-            continue
+            raise claims.Failed(
+                f"permanent: cannot build the message: {error}", permanent=True
+            ) from error
         try:
             if config["SMTP_URL"]:
                 _send_smtp(config["SMTP_URL"], email)
@@ -194,22 +179,11 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
                 folder.mkdir(parents=True, exist_ok=True)
                 (folder / f"{message.id:08d}.eml").write_bytes(bytes(email))
         except (OSError, smtplib.SMTPException) as error:
-            message.attempts += 1
-            message.last_error = f"{type(error).__name__}: {error}"[:2000]
+            text = f"{type(error).__name__}: {error}"
             if permanent(error):
-                message.status = "failed"
-                message.last_error = f"permanent: {message.last_error}"[:2000]
-            elif message.attempts >= MAX_ATTEMPTS:
-                message.status = "failed"
-            message.next_attempt_at = now + backoff(message.attempts)
-            log.warning("mail %s to %s failed: %s", message.id, message.recipient, error)
-            failed += 1
-        else:
-            message.status = "sent"
-            message.sent_at = now
-            message.last_error = ""
-            message.attempts += 1
-            sent += 1
-        claims.release(message)
-        session.commit()
-    return sent, failed
+                raise claims.Failed(f"permanent: {text}", permanent=True) from error
+            raise claims.Failed(text) from error
+        message.status = "sent"
+        message.sent_at = now
+
+    return claims.work_through(session, OutboxMessage, now, send, limit)

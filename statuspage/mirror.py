@@ -27,7 +27,7 @@ from flask import Flask
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage.config import LANGUAGES
+from statuspage.domain.texts import LANGUAGES
 from statuspage.models import Component, Incident
 
 API_V2 = (

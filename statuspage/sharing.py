@@ -9,9 +9,9 @@ from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
-from statuspage.config import LANGUAGES
 from statuspage.domain import status as st
 from statuspage.domain.share import ShareParts, compose, first_sentence, next_update_in
+from statuspage.domain.texts import LANGUAGES
 from statuspage.filters import noted_text
 from statuspage.i18n import LABELS, local_time, page_zone, zone_name
 from statuspage.markup import plain_text

@@ -166,7 +166,7 @@ def staff_accounts(app, clock):
             ("admin@example.com", StaffRole.ADMIN),
             ("responder@example.com", StaffRole.RESPONDER),
         ):
-            create_staff(db.session, email, role, clock.now, password=PASSWORD)
+            create_staff(db.session, email, role, now=clock.now, password=PASSWORD)
         db.session.commit()
     return {"admin": "admin@example.com", "responder": "responder@example.com"}
 
@@ -197,9 +197,11 @@ def admin(app, staff_accounts):
 def tokens(app, clock):
     """Bearer secrets of an admin token and a responder token."""
     with app.app_context():
-        _, admin_secret = create_token(db.session, "ops-admin", StaffRole.ADMIN, "test", clock.now)
+        _, admin_secret = create_token(
+            db.session, "ops-admin", StaffRole.ADMIN, actor="test", now=clock.now
+        )
         _, responder_secret = create_token(
-            db.session, "chatops", StaffRole.RESPONDER, "test", clock.now
+            db.session, "chatops", StaffRole.RESPONDER, actor="test", now=clock.now
         )
         db.session.commit()
     return {"admin": admin_secret, "responder": responder_secret}
@@ -221,8 +223,8 @@ def new_incident(
                 components={components[component].id: status},
                 **extra,
             ),
-            "responder@example.com",
-            clock.now,
+            actor="responder@example.com",
+            now=clock.now,
         )
         return incident.id
 
@@ -243,8 +245,8 @@ def new_maintenance(data, clock, components, *, name, component, starts_in, body
                 scheduled_for=start,
                 scheduled_until=start + timedelta(hours=hours),
             ),
-            "responder@example.com",
-            clock.now,
+            actor="responder@example.com",
+            now=clock.now,
         )
         return incident.id
 
@@ -252,19 +254,60 @@ def new_maintenance(data, clock, components, *, name, component, starts_in, body
 @pytest.fixture
 def livedns(data, clock, components):
     """A critical LiveDNS incident, opened 10 minutes ago."""
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries for some zones return **SERVFAIL** or time out: websites and "
         "incoming email of the domains concerned may not resolve.",
         started_at=clock.now - timedelta(minutes=10),
         keywords=("servfail",),
     )
+
+
+#: The tests' usual outage: LiveDNS fails to resolve, a critical incident.
+LIVEDNS = {
+    "name": "LiveDNS resolution errors",
+    "component": "livedns",
+    "status": "major_outage",
+    "impact": st.Impact.CRITICAL,
+}
+
+
+def open_livedns(data, clock, components, **extra) -> str:
+    """The LiveDNS outage opened now (`extra` overrides: its body, `started_at`...)."""
+    return new_incident(data, clock, components, **{**LIVEDNS, **extra})
+
+
+#: The keys of an incident and of one of its updates in Atlassian Statuspage's v2 JSON.
+V2_INCIDENT_KEYS = {
+    "id",
+    "name",
+    "status",
+    "created_at",
+    "updated_at",
+    "monitoring_at",
+    "resolved_at",
+    "impact",
+    "shortlink",
+    "started_at",
+    "page_id",
+    "incident_updates",
+    "components",
+}
+V2_UPDATE_KEYS = {
+    "id",
+    "status",
+    "body",
+    "incident_id",
+    "created_at",
+    "updated_at",
+    "display_at",
+    "affected_components",
+    "deliver_notifications",
+    "custom_tweet",
+    "tweet_id",
+}
 
 
 @pytest.fixture

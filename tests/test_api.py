@@ -11,42 +11,18 @@ from referencing.jsonschema import DRAFT202012
 
 from statuspage.openapi import document
 
-INCIDENT_KEYS = {
+from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS
+
+#: Statuspage's v2 keys, and ours: both languages, the kind, keywords and the window.
+INCIDENT_KEYS = V2_INCIDENT_KEYS | {
     "lang",
     "translations",
-    "id",
-    "name",
-    "status",
-    "impact",
-    "created_at",
-    "updated_at",
-    "started_at",
-    "monitoring_at",
-    "resolved_at",
-    "shortlink",
-    "scheduled_for",
-    "scheduled_until",
-    "incident_updates",
-    "components",
-    "page_id",
     "kind",
     "keywords",
+    "scheduled_for",
+    "scheduled_until",
 }
-UPDATE_KEYS = {
-    "lang",
-    "translations",
-    "id",
-    "status",
-    "body",
-    "incident_id",
-    "created_at",
-    "updated_at",
-    "display_at",
-    "affected_components",
-    "deliver_notifications",
-    "custom_tweet",
-    "tweet_id",
-}
+UPDATE_KEYS = V2_UPDATE_KEYS | {"lang", "translations"}
 
 
 def bearer(secret):

@@ -17,7 +17,7 @@ from statuspage.extensions import db
 from statuspage.models import Incident, OutboxMessage, SupportRequest
 from statuspage.services import deflection
 
-from .conftest import csrf_token, new_incident
+from .conftest import csrf_token, new_incident, open_livedns
 
 DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
 
@@ -398,7 +398,9 @@ def resolve(data, incident_id, clock, body="All zones resolve again."):
     from statuspage.services.operations import resolve as resolve_incident
 
     with data() as session:
-        resolve_incident(session, session.get(Incident, incident_id), body, "ops", clock.now)
+        resolve_incident(
+            session, session.get(Incident, incident_id), body, actor="ops", now=clock.now
+        )
 
 
 def test_resolution_asks_attached_customers_if_it_is_fixed(client, data, livedns, clock):
@@ -812,14 +814,10 @@ def test_sweep_proposes_requests_written_before_the_incident(
     unrelated_ref, _ = reference_of(unrelated)
     assert request_row(data, early_ref).state is RequestState.QUEUED
     clock.now += timedelta(minutes=20)
-    incident_id = new_incident(
+    incident_id = open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries return **SERVFAIL**.",
     )
     page = f"/staff/incidents/{incident_id}"
@@ -902,14 +900,10 @@ def test_a_request_swept_onto_an_incident_counts_as_received_for_it(
     early, _ = contact(client, **SERVFAIL)
     early_ref, _ = reference_of(early)
     clock.now += timedelta(minutes=20)
-    incident_id = new_incident(
+    incident_id = open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries return **SERVFAIL**.",
     )
     page = f"/staff/incidents/{incident_id}"

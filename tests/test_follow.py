@@ -13,7 +13,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services.operations import add_update, resolve
 
-from .conftest import new_incident, new_maintenance
+from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS, new_incident, new_maintenance
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -31,34 +31,8 @@ COMPONENT_KEYS = {
     "group",
     "only_show_if_degraded",
 }
-INCIDENT_KEYS = {
-    "id",
-    "name",
-    "status",
-    "created_at",
-    "updated_at",
-    "monitoring_at",
-    "resolved_at",
-    "impact",
-    "shortlink",
-    "started_at",
-    "page_id",
-    "incident_updates",
-    "components",
-}
-UPDATE_KEYS = {
-    "id",
-    "status",
-    "body",
-    "incident_id",
-    "created_at",
-    "updated_at",
-    "display_at",
-    "affected_components",
-    "deliver_notifications",
-    "custom_tweet",
-    "tweet_id",
-}
+INCIDENT_KEYS = V2_INCIDENT_KEYS
+UPDATE_KEYS = V2_UPDATE_KEYS
 COMPONENT_STATUSES = {s.value for s in st.ComponentStatus}
 INDICATORS = {"none", "minor", "major", "critical", "maintenance"}
 
@@ -224,7 +198,7 @@ def test_every_v2_path(client, data, livedns, maintenance, clock):
     ] == [maintenance]
     assert v2(client, "scheduled-maintenances/active.json")["scheduled_maintenances"] == []
     with data() as session:
-        resolve(session, session.get(Incident, livedns), "Fixed.", "ops", clock.now)
+        resolve(session, session.get(Incident, livedns), "Fixed.", actor="ops", now=clock.now)
     clock.now += timedelta(hours=2, minutes=5)
     assert v2(client, "incidents/unresolved.json")["incidents"] == []
     (resolved,) = v2(client, "incidents.json")["incidents"]
@@ -285,7 +259,7 @@ def test_a_real_statuspage_consumer_follows_an_incident(
     assert webmail[0]["status"] == "major_outage"
 
     with data() as session:
-        resolve(session, session.get(Incident, incident_id), "Fixed.", "ops", clock.now)
+        resolve(session, session.get(Incident, incident_id), "Fixed.", actor="ops", now=clock.now)
     again = checker.check_status_page_service("ours", {"url": url, "name": "Ours"})
     assert again["status"] == 1
     assert again["incident_metadata"] == []

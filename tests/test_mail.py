@@ -10,12 +10,11 @@ from html import unescape
 import pytest
 from aiosmtpd.controller import Controller
 
-from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage
 
-from .conftest import csrf_token, new_incident
+from .conftest import csrf_token, open_livedns
 from .test_deflection import (
     SERVFAIL,
     answer,
@@ -139,14 +138,10 @@ def test_customers_swept_onto_an_incident_are_told_and_choose(
     french_ref, _ = reference_of(french)
     assert request_row(data, english_ref).state is RequestState.QUEUED
     clock.now += timedelta(minutes=20)
-    incident_id = new_incident(
+    incident_id = open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries return **SERVFAIL**.",
     )
     page = f"/staff/incidents/{incident_id}"

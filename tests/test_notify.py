@@ -98,7 +98,7 @@ def test_subscribers_follow_an_incident_to_resolution(client, data, clock, compo
             actor="ops",
             now=clock.now,
         )
-        resolve(session, incident, "All good.", "ops", clock.now)
+        resolve(session, incident, "All good.", actor="ops", now=clock.now)
     mails = outbox(data, "notify")
     assert [m.subject.split("\u00a0: ")[0] for m in mails] == [  # French: a no-break space
         "[Example Status] En cours d'analyse",
@@ -245,7 +245,7 @@ def test_a_webhook_receiver_follows_an_incident(admin, runner, data, clock, comp
     secret = add_hook(admin, url)
     incident_id = open_webmail(data, clock, components)
     with data() as session:
-        resolve(session, session.get(Incident, incident_id), "Fixed.", "ops", clock.now)
+        resolve(session, session.get(Incident, incident_id), "Fixed.", actor="ops", now=clock.now)
     result = runner.invoke(args=["outbox", "deliver"])
     assert "webhooks sent 4, failed 0" in result.output
     bodies = []

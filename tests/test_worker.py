@@ -189,7 +189,7 @@ def test_a_maintenance_window_is_recorded_as_it_starts_and_ends(
     with data() as session:
         from statuspage.services.notifications import add_webhook
 
-        add_webhook(session, "http://127.0.0.1:9/hook", "admin@example.com", clock.now)
+        add_webhook(session, "http://127.0.0.1:9/hook", actor="admin@example.com", now=clock.now)
     maintenance = new_maintenance(
         data,
         clock,

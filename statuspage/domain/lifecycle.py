@@ -16,6 +16,7 @@ The rules, in words:
 from __future__ import annotations
 
 from statuspage.domain.status import (
+    ENDING_STATUSES,
     INCIDENT_STATUSES,
     MAINTENANCE_STATUSES,
     IncidentKind,
@@ -77,7 +78,7 @@ def check_update(
         raise LifecycleError("closed", "this maintenance is completed")
     if new not in _NEXT[current]:
         raise LifecycleError("transition", f"a {kind} cannot go from {current} to {new}")
-    if new in (S.RESOLVED, S.COMPLETED) and not body.strip():
+    if new in ENDING_STATUSES and not body.strip():
         raise LifecycleError("body_required", "the resolution needs a message for customers")
 
 

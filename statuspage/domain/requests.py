@@ -126,10 +126,6 @@ def proposal_time_left(proposed_at: datetime, now: datetime) -> timedelta:
     return timedelta(minutes=max(minutes, 1))
 
 
-def confirmation_expired(resolved_at: datetime, now: datetime) -> bool:
-    return now - resolved_at >= CONFIRMATION_PERIOD
-
-
 def check(state: RequestState, allowed: frozenset[RequestState] | set[RequestState]) -> None:
     if state not in allowed:
         raise TransitionError(f"not possible while the request is {state}")

@@ -85,6 +85,9 @@ MAINTENANCE_STATUSES = (
 CLOSED_STATUSES = frozenset(
     {IncidentStatus.RESOLVED, IncidentStatus.POSTMORTEM, IncidentStatus.COMPLETED}
 )
+#: The statuses that end an incident or a maintenance: such an update needs a text for
+#: customers, sets `resolved_at`, and subscribers and attached customers are always told.
+ENDING_STATUSES = frozenset({IncidentStatus.RESOLVED, IncidentStatus.COMPLETED})
 
 
 class Impact(StrEnum):

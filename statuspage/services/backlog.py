@@ -29,7 +29,7 @@ def last_event(session: Session) -> BacklogKillerEvent | None:
     ).scalar_one_or_none()
 
 
-def refresh(session: Session, now: datetime, actor: str = "") -> backlog.State:
+def refresh(session: Session, *, now: datetime, actor: str = "") -> backlog.State:
     """Writes an event when the state or mode differs from the last one recorded."""
     session.flush()
     state = current(session, now)
@@ -61,9 +61,9 @@ def refresh(session: Session, now: datetime, actor: str = "") -> backlog.State:
     return state
 
 
-def set_mode(session: Session, mode: backlog.Mode, actor: str, now: datetime) -> backlog.State:
+def set_mode(session: Session, mode: backlog.Mode, *, actor: str, now: datetime) -> backlog.State:
     settings.put(session, "backlog_mode", mode.value)
-    return refresh(session, now, actor)
+    return refresh(session, now=now, actor=actor)
 
 
 def history(session: Session, limit: int = 20) -> list[BacklogKillerEvent]:

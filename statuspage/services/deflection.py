@@ -38,13 +38,13 @@ from statuspage.domain import texts as tx
 from statuspage.domain.helpdesk import HandoffReason
 from statuspage.models import (
     Component,
-    ComponentChange,
     Incident,
     IncidentUpdate,
     OutboxMessage,
     RequestEvent,
     SupportRequest,
     still_open,
+    with_timeline,
 )
 from statuspage.services import helpdesk
 from statuspage.services.versioning import current_version
@@ -157,7 +157,7 @@ def as_candidate(incident: Incident) -> matching.Incident:
 def active_at(session: Session, at: datetime, until: datetime | None = None) -> list[Incident]:
     """Incidents and maintenances that may be active at `at` (the matcher has the last word);
     with `until`, at any moment from `at` to `until`."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = (
         select(Incident)
         .where(
@@ -165,11 +165,7 @@ def active_at(session: Session, at: datetime, until: datetime | None = None) -> 
             or_(Incident.resolved_at.is_(None), Incident.resolved_at > at),
             or_(Incident.scheduled_until.is_(None), Incident.scheduled_until > at),
         )
-        .options(
-            selectinload(Incident.updates)
-            .selectinload(IncidentUpdate.changes)
-            .selectinload(ComponentChange.component)
-        )
+        .options(with_timeline())
     )
     return list(session.execute(query).scalars())
 
@@ -463,7 +459,7 @@ def detach(
 
 
 def attach_by_staff(
-    session: Session, request: SupportRequest, incident: Incident, now: datetime, actor: str
+    session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
 ) -> None:
     rq.check(request.state, rq.OPEN_STATES)
     if incident.status in st.CLOSED_STATUSES:
@@ -505,7 +501,7 @@ def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
     session.flush()
 
 
-def close_by_staff(session: Session, request: SupportRequest, now: datetime, actor: str) -> None:
+def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, actor: str) -> None:
     rq.check(request.state, rq.OPEN_STATES | rq.ON_MASTER_TICKET)
     request.state = S.CLOSED
     request.closed_at = now
@@ -669,7 +665,7 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
         .scalars()
         .all()
     )
-    closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    closing = update.status in st.ENDING_STATUSES
     told: set[str] = set()  # one mail per address and update, however many requests it has here
     for request in sorted(attached, key=lambda r: r.id):
         if closing:
@@ -977,6 +973,7 @@ def bulk_attach(
     session: Session,
     incident: Incident,
     requests: Sequence[SupportRequest],
+    *,
     now: datetime,
     actor: str,
 ) -> int:
@@ -985,7 +982,7 @@ def bulk_attach(
     count = 0
     for request in requests:
         if request.state in rq.OPEN_STATES:
-            attach_by_staff(session, request, incident, now, actor)
+            attach_by_staff(session, request, incident, now=now, actor=actor)
             mail.queue(
                 session,
                 kind="swept",

@@ -7,12 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
-from statuspage.models import ComponentChange, Incident, IncidentUpdate, still_open
+from statuspage.models import (
+    Component,
+    ComponentChange,
+    Incident,
+    IncidentUpdate,
+    still_open,
+    with_timeline,
+)
 
 Texts = Mapping[str, str]  #: language -> text; a language may be missing or empty
 
@@ -36,19 +43,18 @@ class RightNow:
     def statuses(self) -> dict[str, st.ComponentStatus]:
         return {k: v.status for k, v in self.states.items()}
 
+    def status_of(self, component: Component) -> st.ComponentStatus:
+        """A component's status; a group's is the worst of its shown members' (as on the page)."""
+        if component.is_group:
+            return st.worst(self.status_of(c) for c in component.children if not c.hidden)
+        return self.states.get(component.id, st.ComponentState()).status
+
 
 def right_now(session: Session, now: datetime) -> RightNow:
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     rows = list(
         session.execute(
-            select(Incident)
-            .where(still_open(now))
-            .order_by(begins)
-            .options(
-                selectinload(Incident.updates)
-                .selectinload(IncidentUpdate.changes)
-                .selectinload(ComponentChange.component)
-            )
+            select(Incident).where(still_open(now)).order_by(begins).options(with_timeline())
         ).scalars()
     )
     facts = [i.facts() for i in rows]
@@ -56,11 +62,6 @@ def right_now(session: Session, now: datetime) -> RightNow:
     active = [f for f in facts if st.is_active(f, now)]
     page = st.page_status((s.status for s in states.values()), active)
     return RightNow(rows, states, page)
-
-
-def current_states(session: Session, now: datetime) -> dict[str, st.ComponentState]:
-    """Components held by unresolved incidents and maintenances right now."""
-    return right_now(session, now).states
 
 
 def create_incident(
@@ -123,7 +124,7 @@ def post_update(
     every component the incident holds to operational."""
     display_at = display_at or now
     held = st.affected_components(incident.facts())
-    others = current_states(session, now)
+    others = right_now(session, now).states
     wanted = dict(components or {})
     if status in st.CLOSED_STATUSES:
         for component_id, component_status in held.items():
@@ -155,7 +156,7 @@ def post_update(
     incident.status = latest.status
     if status is st.IncidentStatus.MONITORING:
         incident.monitoring_at = display_at
-    if status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED):
+    if status in st.ENDING_STATUSES:
         incident.resolved_at = display_at
         if incident.scheduled_until is not None and display_at > incident.scheduled_until:
             incident.resolved_at = incident.scheduled_until  # a note after the window closed

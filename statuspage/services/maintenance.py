@@ -87,6 +87,6 @@ def turn(session: Session, now: datetime) -> int:
             recorded += 1
         session.commit()
     if recorded:
-        backlog.refresh(session, now, ACTOR)
+        backlog.refresh(session, now=now, actor=ACTOR)
         session.commit()
     return recorded

@@ -33,6 +33,7 @@ from sqlalchemy.orm import Session
 from statuspage import claims, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
+from statuspage.domain import texts as tx
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
@@ -43,12 +44,12 @@ from statuspage.models import (
     Webhook,
     WebhookDelivery,
 )
+from statuspage.services import audit
 from statuspage.services.incidents import right_now
 
 log = logging.getLogger(__name__)
 
 REMINDER_BEFORE = timedelta(hours=24)
-MAX_ATTEMPTS = 8
 SIGNATURE_HEADER = "X-Statuspage-Signature"
 
 
@@ -121,7 +122,7 @@ def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
     wanted = (read_token_data(token_value, "confirm") or {}).get("w")
-    if isinstance(wanted, dict) and wanted.get("lang") in ("en", "fr"):
+    if isinstance(wanted, dict) and wanted.get("lang") in tx.LANGUAGES:
         subscriber.lang = wanted["lang"]
         components = wanted.get("components")
         if components is None or isinstance(components, list):
@@ -340,23 +341,41 @@ def webhook_target_problem(url: str, private_allowed: bool | None = None) -> Url
     return addresses_problem(str(info[4][0]) for info in infos)
 
 
-def add_webhook(session: Session, url: str, actor: str, now: datetime) -> Webhook:
+def add_webhook(session: Session, url: str, *, actor: str, now: datetime) -> Webhook:
     """Registers `url`; the caller checked it with `webhook_target_problem`."""
     webhook = Webhook(
         url=url.strip(), secret=secrets.token_hex(32), created_at=now, created_by=actor
     )
     session.add(webhook)
     session.flush()
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.create",
+        now=now,
+        target_type="webhook",
+        target_id=str(webhook.id),
+        after={"url": webhook.url},
+    )
     return webhook
 
 
-def remove_webhook(session: Session, webhook: Webhook) -> None:
+def remove_webhook(session: Session, webhook: Webhook, *, actor: str, now: datetime) -> None:
     """No more events for it, and what was waiting for it is not sent."""
     webhook.active = False
     session.execute(
         sql_update(WebhookDelivery)
         .where(WebhookDelivery.webhook_id == webhook.id, WebhookDelivery.status == "pending")
         .values(status="cancelled", last_error="the webhook was removed")
+    )
+    audit.record(
+        session,
+        actor=actor,
+        action="webhook.remove",
+        now=now,
+        target_type="webhook",
+        target_id=str(webhook.id),
+        before={"url": webhook.url},
     )
     session.flush()
 
@@ -406,14 +425,10 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
         .values(status="cancelled", last_error="the webhook was removed")
     )
     session.commit()
-    sent = failed = 0
-    for _ in range(limit):
-        delivery = claims.claim_next(session, WebhookDelivery, now)
-        if delivery is None:
-            break
+    config = current_app.config
+
+    def send(delivery: WebhookDelivery) -> None:
         body = delivery.payload.encode()
-        delivery.attempts += 1
-        config = current_app.config
         problem = webhook_target_problem(
             delivery.url,
             private_allowed=config["WEBHOOK_ALLOW_PRIVATE"]
@@ -423,6 +438,7 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
                 and delivery.url == config["HELPDESK_WEBHOOK"]
             ),
         )
+        delivery.response_code = None
         try:
             if problem is not None:
                 raise RefusedTarget(problem)
@@ -442,25 +458,17 @@ def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple
                 delivery.response_code = response.status
         except urllib.error.HTTPError as error:
             delivery.response_code = error.code
-            delivery.last_error = f"HTTP {error.code}"
+            raise claims.Failed(f"HTTP {error.code}") from error
         except Exception as error:  # noqa: BLE001 - one bad delivery never stops the worker
-            delivery.response_code = None
-            delivery.last_error = f"{type(error).__name__}: {error}"[:2000]
-            if problem in (UrlProblem.SYNTAX, UrlProblem.CREDENTIALS, UrlProblem.PRIVATE):
-                delivery.attempts = MAX_ATTEMPTS  # it will not get better by itself
-        if delivery.response_code is not None and 200 <= delivery.response_code < 300:
-            delivery.status = "delivered"
-            delivery.delivered_at = now
-            delivery.last_error = ""
-            sent += 1
-        else:
-            failed += 1
-            delivery.next_attempt_at = now + mail.backoff(delivery.attempts)
-            if delivery.attempts >= MAX_ATTEMPTS:
-                delivery.status = "failed"
-        claims.release(delivery)
-        session.commit()
-    return sent, failed
+            # a refused address will not get better by itself
+            hopeless = problem in (UrlProblem.SYNTAX, UrlProblem.CREDENTIALS, UrlProblem.PRIVATE)
+            raise claims.Failed(f"{type(error).__name__}: {error}", permanent=hopeless) from error
+        if not 200 <= delivery.response_code < 300:
+            raise claims.Failed(f"HTTP {delivery.response_code}")
+        delivery.status = "delivered"
+        delivery.delivered_at = now
+
+    return claims.work_through(session, WebhookDelivery, now, send, limit)
 
 
 # -- the events --------------------------------------------------------------------------------
@@ -478,6 +486,6 @@ def on_change(
     _webhook_events(session, incident, changes, now)
     if update is None:
         return
-    closing = update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
+    closing = update.status in st.ENDING_STATUSES
     if created or closing or update.deliver_notifications:
         _mail_subscribers(session, incident, update, now)

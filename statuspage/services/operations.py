@@ -63,6 +63,30 @@ def snapshot(incident: Incident) -> dict[str, Any]:
     }
 
 
+def _audit(
+    session: Session,
+    action: str,
+    incident_id: str,
+    before: dict[str, Any] | None,
+    after: dict[str, Any] | None,
+    *,
+    actor: str,
+    now: datetime,
+) -> None:
+    """Every operation on an incident leaves one audit entry: who, what, when, before and after
+    (mostly `snapshot`s of the incident)."""
+    audit.record(
+        session,
+        actor=actor,
+        action=action,
+        now=now,
+        target_type="incident",
+        target_id=incident_id,
+        before=before,
+        after=after,
+    )
+
+
 def _iso(moment: datetime | None) -> str | None:
     return None if moment is None else moment.isoformat()
 
@@ -117,7 +141,7 @@ def _check_body(body: Texts, required: bool = True) -> None:
         raise InvalidInput("body", f"the message has at most {MAX_BODY} characters")
 
 
-def open_incident(session: Session, data: IncidentInput, actor: str, now: datetime) -> Incident:
+def open_incident(session: Session, data: IncidentInput, *, actor: str, now: datetime) -> Incident:
     data = replace(data, name=texts_of(data.name), body=texts_of(data.body))
     _check_text(data.name, data.body)
     try:
@@ -163,17 +187,17 @@ def open_incident(session: Session, data: IncidentInput, actor: str, now: dateti
         keywords=keywords,
         display_at=display_at,
     )
-    audit.record(
+    _audit(
         session,
+        f"{data.kind.value}.open",
+        incident.id,
+        None,
+        {**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
         actor=actor,
-        action=f"{data.kind.value}.open",
         now=now,
-        target_type="incident",
-        target_id=incident.id,
-        after={**snapshot(incident), "components": {k: v.value for k, v in components.items()}},
     )
     notifications.on_change(session, incident, incident.updates[0], now, created=True)
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return incident
 
 
@@ -194,7 +218,7 @@ def add_update(
     deliver_notifications: bool = True,
 ) -> IncidentUpdate:
     body = texts_of(body)
-    _check_body(body, required=status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED))
+    _check_body(body, required=status in st.ENDING_STATUSES)
     if not _has_text(body) and not components and status is current_status(incident, now):
         raise InvalidInput("body", "an update needs a message or a change")
     current = current_status(incident, now)
@@ -218,21 +242,20 @@ def add_update(
     )
     deflection.on_update(session, incident, update, now)
     notifications.on_change(session, incident, update, now)
-    audit.record(
+    _audit(
         session,
-        actor=actor,
-        action=f"{incident.kind.value}.update",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after={
+        f"{incident.kind.value}.update",
+        incident.id,
+        before,
+        {
             **snapshot(incident),
             "update": update.id,
             "components": {k: v.value for k, v in checked.items()},
         },
+        actor=actor,
+        now=now,
     )
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return update
 
 
@@ -240,6 +263,7 @@ def resolve(
     session: Session,
     incident: Incident,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
     display_at: datetime | None = None,
@@ -267,6 +291,7 @@ def reopen(
     status: st.IncidentStatus,
     body: Texts | str,
     components: Mapping[str, Any] | None,
+    *,
     actor: str,
     now: datetime,
 ) -> IncidentUpdate:
@@ -279,22 +304,15 @@ def reopen(
     update = post_update(session, incident, status=status, body=body, components=checked, now=now)
     deflection.on_reopen(session, incident, now)
     notifications.on_change(session, incident, update, now)
-    audit.record(
-        session,
-        actor=actor,
-        action="incident.reopen",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
+    _audit(
+        session, "incident.reopen", incident.id, before, snapshot(incident), actor=actor, now=now
     )
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
     return update
 
 
 def edit_update_body(
-    session: Session, update: IncidentUpdate, body: Texts | str, actor: str, now: datetime
+    session: Session, update: IncidentUpdate, body: Texts | str, *, actor: str, now: datetime
 ) -> None:
     """Rewrites the update's text; a language not given keeps its text."""
     given = (
@@ -303,22 +321,19 @@ def edit_update_body(
         else {k: v or "" for k, v in body.items() if k in tx.LANGUAGES}
     )
     body = {**update.texts("body"), **given}
-    _check_body(
-        body, required=update.status in (st.IncidentStatus.RESOLVED, st.IncidentStatus.COMPLETED)
-    )
+    _check_body(body, required=update.status in st.ENDING_STATUSES)
     before = {"body": update.texts("body")}
     update.set_texts("body", body)
     update.updated_at = now
     update.incident.updated_at = now
-    audit.record(
+    _audit(
         session,
+        "update.edit",
+        update.incident_id,
+        {**before, "update": update.id},
+        {"body": update.texts("body"), "update": update.id},
         actor=actor,
-        action="update.edit",
         now=now,
-        target_type="incident",
-        target_id=update.incident_id,
-        before={**before, "update": update.id},
-        after={"body": update.texts("body"), "update": update.id},
     )
     session.flush()
 
@@ -326,9 +341,9 @@ def edit_update_body(
 def edit_incident(
     session: Session,
     incident: Incident,
+    *,
     actor: str,
     now: datetime,
-    *,
     name: Texts | str | None = None,
     impact: st.Impact | None = None,
     keywords: Iterable[str] | None = None,
@@ -351,25 +366,25 @@ def edit_incident(
     if keywords is not None:
         incident.keywords = list(clean_keywords(keywords))
     incident.updated_at = now
-    audit.record(
+    _audit(
         session,
+        f"{incident.kind.value}.edit",
+        incident.id,
+        before,
+        snapshot(incident),
         actor=actor,
-        action=f"{incident.kind.value}.edit",
         now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
     )
     session.flush()
     notifications.on_change(session, incident, None, now)
-    backlog.refresh(session, now, actor)
+    backlog.refresh(session, now=now, actor=actor)
 
 
 def publish_postmortem(
     session: Session,
     incident: Incident,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
     publish: bool = True,
@@ -386,18 +401,17 @@ def publish_postmortem(
         incident.postmortem_published_at = incident.postmortem_published_at or now
         incident.status = st.IncidentStatus.POSTMORTEM
     incident.updated_at = now
-    audit.record(
+    _audit(
         session,
-        actor=actor,
-        action="incident.postmortem",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after={
+        "incident.postmortem",
+        incident.id,
+        before,
+        {
             "postmortem": incident.texts("postmortem"),
             "published": _iso(incident.postmortem_published_at),
         },
+        actor=actor,
+        now=now,
     )
     session.flush()
 
@@ -407,6 +421,7 @@ def extend_maintenance(
     incident: Incident,
     until: datetime,
     body: Texts | str,
+    *,
     actor: str,
     now: datetime,
 ) -> IncidentUpdate | None:
@@ -421,15 +436,8 @@ def extend_maintenance(
     before = snapshot(incident)
     incident.scheduled_until = until
     incident.updated_at = now
-    audit.record(
-        session,
-        actor=actor,
-        action="maintenance.extend",
-        now=now,
-        target_type="incident",
-        target_id=incident.id,
-        before=before,
-        after=snapshot(incident),
+    _audit(
+        session, "maintenance.extend", incident.id, before, snapshot(incident), actor=actor, now=now
     )
     session.flush()
     body = texts_of(body)

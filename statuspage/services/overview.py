@@ -9,8 +9,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
 from statuspage.domain import uptime
@@ -22,6 +22,7 @@ from statuspage.models import (
     incidents_between,
     incidents_overlapping,
     still_open,
+    with_timeline,
 )
 
 RECENT_DAYS = 7
@@ -83,14 +84,6 @@ class Overview:
         return None
 
 
-def _with_timeline(query):
-    return query.options(
-        selectinload(Incident.updates)
-        .selectinload(IncidentUpdate.changes)
-        .selectinload(ComponentChange.component)
-    )
-
-
 def view_incident(incident: Incident, now: datetime) -> IncidentView:
     facts = incident.facts()
     active = st.is_active(facts, now)
@@ -136,7 +129,9 @@ def build_overview(
         today - timedelta(days=uptime.DAYS - 1), time.min, tzinfo=zone
     ).astimezone(UTC)
     incidents = list(
-        session.execute(_with_timeline(incidents_overlapping(window_start))).scalars().unique()
+        session.execute(incidents_overlapping(window_start).options(with_timeline()))
+        .scalars()
+        .unique()
     )
     facts = [i.facts() for i in incidents]
     views = {i.id: view_incident(i, now) for i in incidents}
@@ -216,18 +211,19 @@ def build_overview(
 
 def active_incidents(session: Session, now: datetime) -> list[IncidentView]:
     """Only what is active right now: cheap enough for the contact page under load."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     rows = session.execute(
-        _with_timeline(
-            select(Incident).where(still_open(now), begins <= now).order_by(begins.desc())
-        )
+        select(Incident)
+        .where(still_open(now), begins <= now)
+        .order_by(begins.desc())
+        .options(with_timeline())
     ).scalars()
     return [view for view in (view_incident(i, now) for i in rows) if view.active]
 
 
 def incident_page(session: Session, incident_id: str, now: datetime) -> IncidentView | None:
     incident = session.execute(
-        _with_timeline(select(Incident).where(Incident.id == incident_id))
+        select(Incident).where(Incident.id == incident_id).options(with_timeline())
     ).scalar_one_or_none()
     return None if incident is None else view_incident(incident, now)
 
@@ -243,14 +239,15 @@ def component_incidents(
         .where(ComponentChange.component_id.in_(ids))
         .distinct()
     )
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = (
         select(Incident)
         .where(Incident.id.in_(incident_ids), begins <= now)
         .order_by(begins.desc())
         .limit(limit)
+        .options(with_timeline())
     )
-    return [view_incident(i, now) for i in session.execute(_with_timeline(query)).scalars()]
+    return [view_incident(i, now) for i in session.execute(query).scalars()]
 
 
 @dataclass
@@ -278,7 +275,8 @@ def history(session: Session, now: datetime, page: int, months_per_page: int) ->
     oldest = _month_start(today, page * months_per_page - 1)
     start = datetime.combine(oldest, time.min, tzinfo=UTC)
     end = datetime.combine(_month_start(newest, -1), time.min, tzinfo=UTC)
-    rows = session.execute(_with_timeline(incidents_between(start, min(end, now)))).scalars()
+    query = incidents_between(start, min(end, now)).options(with_timeline())
+    rows = session.execute(query).scalars()
     months = {
         _month_start(today, (page - 1) * months_per_page + k): Month(
             _month_start(today, (page - 1) * months_per_page + k), []
@@ -289,7 +287,7 @@ def history(session: Session, now: datetime, page: int, months_per_page: int) ->
         begins = incident.begins_at
         if begins is not None:
             months[_month_start(begins.date())].incidents.append(view_incident(incident, now))
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     has_older = (
         session.execute(select(Incident.id).where(begins < start).limit(1)).first() is not None
     )

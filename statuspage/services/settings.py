@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from statuspage.domain.backlog import Mode
 from statuspage.models import Setting
+from statuspage.services import audit
 
 DEFAULTS: dict[str, Any] = {
     "chat_snippet": "",  # the live chat vendor's HTML, shown on public pages unless Backlog Killer
@@ -35,3 +37,19 @@ def put(session: Session, key: str, value: Any) -> None:
     else:
         row.value = value
     session.flush()
+
+
+def change(session: Session, changes: dict[str, Any], *, actor: str, now: datetime) -> None:
+    """An admin's change of several settings at once, one audit entry for all of them."""
+    before = {key: get(session, key) for key in changes}
+    for key, value in changes.items():
+        put(session, key, value)
+    audit.record(
+        session,
+        actor=actor,
+        action="settings.change",
+        now=now,
+        target_type="settings",
+        before=before,
+        after=changes,
+    )

@@ -36,6 +36,7 @@ def create_staff(
     session: Session,
     email: str,
     role: StaffRole,
+    *,
     now: datetime,
     password: str | None = None,
     actor: str = "cli",
@@ -69,7 +70,9 @@ def create_staff(
     return user, password
 
 
-def set_active(session: Session, user: StaffUser, active: bool, actor: str, now: datetime) -> None:
+def set_active(
+    session: Session, user: StaffUser, active: bool, *, actor: str, now: datetime
+) -> None:
     before = {"active": user.active}
     user.active = active
     user.session_version += 1
@@ -172,7 +175,7 @@ def _hash(secret: str) -> str:
 
 
 def create_token(
-    session: Session, name: str, role: StaffRole, actor: str, now: datetime
+    session: Session, name: str, role: StaffRole, *, actor: str, now: datetime
 ) -> tuple[ApiToken, str]:
     name = name.strip()
     if not name or len(name) > 100:
@@ -209,7 +212,7 @@ def find_token(session: Session, secret: str) -> ApiToken | None:
     return token
 
 
-def revoke_token(session: Session, token: ApiToken, actor: str, now: datetime) -> None:
+def revoke_token(session: Session, token: ApiToken, *, actor: str, now: datetime) -> None:
     if token.revoked_at is None:
         token.revoked_at = now
         audit.record(

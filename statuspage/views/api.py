@@ -9,7 +9,7 @@ from typing import Any
 from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext
-from sqlalchemy import func, select
+from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from statuspage import reasons, serializers
@@ -295,21 +295,11 @@ def openapi():
 @bp.get("/components")
 @token_required()
 def components():
-    now = app_now()
-    states = right_now(db.session, now).statuses
+    current = right_now(db.session, app_now())
     rows = db.session.execute(
         select(Component).where(Component.hidden.is_(False)).order_by(Component.position)
     ).scalars()
-    result = []
-    for item in rows:
-        if item.is_group:
-            status = st.worst(
-                states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in item.children
-            )
-        else:
-            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
-        result.append(serializers.component(item, status))
-    return jsonify({"components": result})
+    return jsonify({"components": [serializers.component(i, current.status_of(i)) for i in rows]})
 
 
 @bp.get("/incidents")
@@ -322,7 +312,7 @@ def list_incidents():
     if not (limit.isascii() and limit.isdigit()) or not 1 <= int(limit) <= MAX_LIST:
         raise ApiError(422, "invalid_field", f"'limit' is 1 to {MAX_LIST}", "limit")
     now = app_now()
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = select(Incident).order_by(begins.desc())
     if which == "unresolved":
         query = query.where(still_open(now))
@@ -367,7 +357,9 @@ def create_incident():
         keywords=_keywords(data) or (),
         display_at=_time(data, "display_at"),
     )
-    incident = _service_call(lambda: operations.open_incident(db.session, payload, actor(), now))
+    incident = _service_call(
+        lambda: operations.open_incident(db.session, payload, actor=actor(), now=now)
+    )
     db.session.commit()
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
@@ -402,8 +394,8 @@ def patch_incident(incident_id: str):
         lambda: operations.edit_incident(
             db.session,
             incident,
-            actor(),
-            now,
+            actor=actor(),
+            now=now,
             name=name,
             impact=impact,
             keywords=_keywords(data),
@@ -453,7 +445,11 @@ def resolve(incident_id: str):
     now = app_now()
     body = _texts(data, "body", _lang(data), _translations(data, ("body",)), required=True)
     display_at = _time(data, "display_at")
-    _service_call(lambda: operations.resolve(db.session, incident, body, actor(), now, display_at))
+    _service_call(
+        lambda: operations.resolve(
+            db.session, incident, body, actor=actor(), now=now, display_at=display_at
+        )
+    )
     db.session.commit()
     return jsonify(_incident_json(incident, now))
 
@@ -485,7 +481,7 @@ def create_token():
     role = _enum(StaffRole, data, "role", StaffRole.RESPONDER)
     try:
         token, secret = staff.create_token(
-            db.session, _string(data, "name", required=True), role, actor(), app_now()
+            db.session, _string(data, "name", required=True), role, actor=actor(), now=app_now()
         )
     except staff.StaffError as error:
         raise ApiError(422, "invalid_field", str(error), "name") from None
@@ -501,7 +497,7 @@ def revoke_token(token_id: int):
     token = db.session.get(ApiToken, token_id)
     if token is None:
         raise ApiError(404, "not_found", f"no token {token_id}")
-    staff.revoke_token(db.session, token, actor(), app_now())
+    staff.revoke_token(db.session, token, actor=actor(), now=app_now())
     db.session.commit()
     return jsonify(_token_json(token))
 
@@ -575,7 +571,7 @@ def _request_input(data: dict[str, Any], require_contact: bool) -> deflection.Re
                 422, "invalid_field", "'domain' is not a domain name", "domain"
             ) from None
     lang = _string(data, "lang", default="en")
-    if lang not in ("en", "fr"):
+    if lang not in tx.LANGUAGES:
         raise ApiError(422, "invalid_field", "'lang' is en or fr", "lang")
     email = _string(data, "email", required=require_contact).strip()
     if require_contact:

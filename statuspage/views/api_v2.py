@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from flask import Blueprint, g, jsonify
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from statuspage import serializers
@@ -20,10 +20,9 @@ from statuspage.extensions import db
 from statuspage.i18n import json_language
 from statuspage.models import (
     Component,
-    ComponentChange,
     Incident,
-    IncidentUpdate,
     SiteState,
+    with_timeline,
 )
 from statuspage.services.incidents import RightNow, right_now
 from statuspage.services.overview import next_change
@@ -55,7 +54,7 @@ def _states() -> dict[str, st.ComponentStatus]:
     return _current().statuses
 
 
-def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
+def _components() -> list[dict[str, Any]]:
     """Groups and children flat, each group followed by its children, as Statuspage lists them."""
     lang = json_language()
     rows = (
@@ -68,36 +67,24 @@ def _components(states: dict[str, st.ComponentStatus]) -> list[dict[str, Any]]:
         .scalars()
         .all()
     )
-    result = []
-    for item in (c for c in rows if c.group_id is None):
-        children = [c for c in item.children if not c.hidden]
-        if item.is_group:
-            status = st.worst(states.get(c.id, st.ComponentStatus.OPERATIONAL) for c in children)
-        else:
-            status = states.get(item.id, st.ComponentStatus.OPERATIONAL)
-        result.append(serializers.component(item, status, lang))
-        for child in children:
-            result.append(
-                serializers.component(
-                    child, states.get(child.id, st.ComponentStatus.OPERATIONAL), lang
-                )
-            )
-    return result
+    current = _current()
+    return [
+        serializers.component(c, current.status_of(c), lang)
+        for item in rows
+        if item.group_id is None
+        for c in (item, *(c for c in item.children if not c.hidden))
+    ]
 
 
 def _recent(kind: st.IncidentKind) -> list[Incident]:
     """The 50 most recent of a kind, any status."""
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     query = (
         select(Incident)
         .where(Incident.kind == kind)
         .order_by(begins.desc())
         .limit(LIMIT)
-        .options(
-            selectinload(Incident.updates)
-            .selectinload(IncidentUpdate.changes)
-            .selectinload(ComponentChange.component)
-        )
+        .options(with_timeline())
     )
     rows = list(db.session.execute(query).scalars())
     for incident in rows:
@@ -153,7 +140,7 @@ def _answer(**body):
 def summary():
     states = _states()
     return _answer(
-        components=_components(states),
+        components=_components(),
         incidents=_unresolved(states),
         scheduled_maintenances=_maintenances("upcoming", states) + _maintenances("active", states),
         status=_status(),
@@ -169,7 +156,7 @@ def status():
 @bp.get("/components.json")
 @cached_page(language=json_language)
 def components():
-    return _answer(components=_components(_states()))
+    return _answer(components=_components())
 
 
 @bp.get("/incidents.json")

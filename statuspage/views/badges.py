@@ -7,13 +7,13 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, render_template, url_for
 from markupsafe import escape
 
-from statuspage.cache import cached_page, expires_at, now
+from statuspage.cache import cached_page
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import LABELS, current_language, page_zone
+from statuspage.i18n import LABELS, current_language
 from statuspage.models import Component
-from statuspage.services import overview as ov
+from statuspage.views import current_overview
 
 bp = Blueprint("badges", __name__)
 
@@ -51,18 +51,10 @@ aria-label="{escape(label)}: {escape(message)}">
     return Response(body, mimetype="image/svg+xml")
 
 
-def _overview() -> ov.Overview:
-    result = ov.build_overview(
-        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
-    )
-    expires_at(result.valid_until)
-    return result
-
-
 @bp.get("/badge.svg")
 @cached_page
 def site():
-    page = _overview().page
+    page = current_overview().page
     return svg(
         current_app.config["SITE_NAME"],
         str(LABELS["indicator"][page.indicator]),
@@ -76,7 +68,7 @@ def component(component_id: str):
     item = db.session.get(Component, component_id) if is_public_id(component_id) else None
     if item is None or item.hidden:
         abort(404)
-    node = _overview().node(item.id)
+    node = current_overview().node(item.id)
     status = node.status if node else st.ComponentStatus.OPERATIONAL
     return svg(
         item.name(current_language()), str(LABELS["component"][status]), COLOURS[status.value]
@@ -87,7 +79,7 @@ def component(component_id: str):
 @cached_page
 def embed():
     """A small banner other sites can put in an iframe: active incidents, or all is well."""
-    return render_template("public/embed.html", overview=_overview())
+    return render_template("public/embed.html", overview=current_overview())
 
 
 @bp.get("/embed.js")

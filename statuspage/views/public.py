@@ -13,11 +13,12 @@ from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
-from statuspage.i18n import LABELS, current_language, page_zone
+from statuspage.i18n import LABELS, current_language
 from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
+from statuspage.views import current_overview
 
 bp = Blueprint("public", __name__)
 
@@ -35,36 +36,33 @@ def _live_chat():
     return {"live_chat": live_chat}
 
 
-def _overview() -> ov.Overview:
-    result = ov.build_overview(
-        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
-    )
-    expires_at(result.valid_until)
-    return result
-
-
 @bp.get("/")
 @cached_page
 def index():
-    return render_template("public/index.html", overview=_overview())
+    return render_template("public/index.html", overview=current_overview())
+
+
+def _incident_view(incident_id: str) -> ov.IncidentView:
+    """The incident as its pages show it now, or 404; the page turns stale at its next change."""
+    if not is_public_id(incident_id):
+        abort(404)
+    view = ov.incident_page(db.session, incident_id, now())
+    if view is None:
+        abort(404)
+    expires_at(ov.next_change(view.incident, now()))
+    return view
 
 
 @bp.get("/incidents/<incident_id>")
 @cached_page
 def incident(incident_id: str):
-    if not is_public_id(incident_id):
-        abort(404)
-    moment = now()
-    view = ov.incident_page(db.session, incident_id, moment)
-    if view is None:
-        abort(404)
-    expires_at(ov.next_change(view.incident, moment))
+    view = _incident_view(incident_id)
     fonts, _cache = current_app.extensions["statuspage_cards"]
     card = _card(view) if fonts is not None else None
     return render_template(
         "public/incident.html",
         view=view,
-        now=moment,
+        now=now(),
         card=card,
         card_version=card.digest(fonts) if card else None,
     )
@@ -103,13 +101,9 @@ def _card(view: ov.IncidentView) -> cards.Card:
 def card(incident_id: str):
     """The incident's og:image: drawn once per content and language, then served from memory."""
     fonts, cache = current_app.extensions["statuspage_cards"]
-    if fonts is None or not is_public_id(incident_id):
+    if fonts is None:
         abort(404)
-    moment = now()
-    view = ov.incident_page(db.session, incident_id, moment)
-    if view is None:
-        abort(404)
-    expires_at(ov.next_change(view.incident, moment))
+    view = _incident_view(incident_id)
     return Response(cache.png(_card(view), fonts), mimetype="image/png")
 
 
@@ -129,7 +123,7 @@ def component(component_id: str):
     item = db.session.get(Component, component_id)
     if item is None or item.hidden:
         abort(404)
-    overview = _overview()
+    overview = current_overview()
     node = overview.node(component_id)
     if node is None:
         abort(404)

@@ -29,12 +29,12 @@ from sqlalchemy.orm import selectinload
 from statuspage import forms as f
 from statuspage import reasons
 from statuspage.clock import app_now
-from statuspage.config import LANGUAGES
 from statuspage.content import load_incident_templates
 from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.texts import LANGUAGES
 from statuspage.domain.webhooks import UrlProblem
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language, page_zone
@@ -104,13 +104,6 @@ def actor() -> str:
 
 def _components() -> list[Component]:
     return sorted(db.session.execute(leaf_components()).scalars(), key=catalogue_order)
-
-
-def _incident_or_404(incident_id: str) -> Incident:
-    incident = db.session.get(Incident, incident_id)
-    if incident is None:
-        abort(404)
-    return incident
 
 
 def _apply_errors(form, error: Exception) -> None:
@@ -219,7 +212,7 @@ def dashboard():
 def backlog_killer():
     form = f.BacklogForm()
     if form.validate_on_submit():
-        backlog.set_mode(db.session, Mode(form.mode.data), actor(), app_now())
+        backlog.set_mode(db.session, Mode(form.mode.data), actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Backlog Killer mode updated."), "success")
     return redirect(url_for("staff.dashboard"))
@@ -344,7 +337,9 @@ def _open(form, to_input, done: str, kind: str, templates):
             preview = _previews(form, "body")
         else:
             try:
-                incident = operations.open_incident(db.session, to_input(form), actor(), app_now())
+                incident = operations.open_incident(
+                    db.session, to_input(form), actor=actor(), now=app_now()
+                )
             except operations.InvalidInput as error:
                 db.session.rollback()
                 _apply_errors(form, error)
@@ -445,12 +440,12 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
 
 @bp.get("/incidents/<incident_id>")
 def incident(incident_id: str):
-    return _render_incident(_incident_or_404(incident_id))
+    return _render_incident(db.get_or_404(Incident, incident_id))
 
 
 def _refused(incident: Incident, form_name: str, form, error: Exception):
     db.session.rollback()
-    incident = _incident_or_404(incident.id)
+    incident = db.get_or_404(Incident, incident.id)
     _apply_errors(form, error)
     code = 409 if isinstance(error, lifecycle.LifecycleError) else 422
     return _render_incident(incident, code, **{form_name: form})
@@ -458,7 +453,7 @@ def _refused(incident: Incident, form_name: str, form, error: Exception):
 
 @bp.post("/incidents/<incident_id>/updates")
 def post_update(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     now = app_now()
     form = _update_form(incident, now, formdata=request.form)
     if not form.validate_on_submit():
@@ -502,20 +497,22 @@ def _act(incident: Incident, form_name: str, form, operation, done: str):
 
 @bp.post("/incidents/<incident_id>/resolve")
 def resolve(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ResolveForm(prefix="resolve")
     return _act(
         incident,
         "resolve_form",
         form,
-        lambda: operations.resolve(db.session, incident, form.texts("body"), actor(), app_now()),
+        lambda: operations.resolve(
+            db.session, incident, form.texts("body"), actor=actor(), now=app_now()
+        ),
         _("Resolved: every affected service is back to operational."),
     )
 
 
 @bp.post("/incidents/<incident_id>/reopen")
 def reopen(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ReopenForm(prefix="reopen")
     return _act(
         incident,
@@ -527,8 +524,8 @@ def reopen(incident_id: str):
             st.IncidentStatus(form.status.data),
             form.texts("body"),
             None,
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
         ),
         _("Incident reopened."),
     )
@@ -536,7 +533,7 @@ def reopen(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/postmortem")
 def postmortem(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.PostmortemForm(prefix="postmortem")
     return _act(
         incident,
@@ -546,8 +543,8 @@ def postmortem(incident_id: str):
             db.session,
             incident,
             form.texts("body"),
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
             publish=form.publish.data,
         ),
         _("Postmortem saved."),
@@ -556,7 +553,7 @@ def postmortem(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/edit")
 def edit_incident(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = _edit_form(incident, formdata=request.form)
     return _act(
         incident,
@@ -565,8 +562,8 @@ def edit_incident(incident_id: str):
         lambda: operations.edit_incident(
             db.session,
             incident,
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
             name=form.texts("name"),
             impact=st.Impact(form.impact.data),
             keywords=f.keywords_list(form.keywords.data),
@@ -577,7 +574,7 @@ def edit_incident(incident_id: str):
 
 @bp.post("/incidents/<incident_id>/extend")
 def extend(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
     form = f.ExtendForm(prefix="extend")
     return _act(
         incident,
@@ -588,8 +585,8 @@ def extend(incident_id: str):
             incident,
             f.utc(form.until.data),
             form.texts("body"),
-            actor(),
-            app_now(),
+            actor=actor(),
+            now=app_now(),
         ),
         _("Maintenance window extended."),
     )
@@ -597,14 +594,14 @@ def extend(incident_id: str):
 
 @bp.route("/updates/<update_id>/edit", methods=["GET", "POST"])
 def edit_update(update_id: str):
-    update = db.session.get(IncidentUpdate, update_id)
-    if update is None:
-        abort(404)
+    update = db.get_or_404(IncidentUpdate, update_id)
     form = f.EditUpdateForm(data={"body_en": update.body_en, "body_fr": update.body_fr})
     status = 200
     if form.validate_on_submit():
         try:
-            operations.edit_update_body(db.session, update, form.texts("body"), actor(), app_now())
+            operations.edit_update_body(
+                db.session, update, form.texts("body"), actor=actor(), now=app_now()
+            )
         except operations.InvalidInput as error:
             db.session.rollback()
             _apply_errors(form, error)
@@ -640,7 +637,7 @@ def accounts():
     if form.validate_on_submit():
         try:
             user, password = staff.create_staff(
-                db.session, form.email.data, StaffRole(form.role.data), app_now(), actor=actor()
+                db.session, form.email.data, StaffRole(form.role.data), now=app_now(), actor=actor()
             )
         except staff.StaffError as error:
             db.session.rollback()
@@ -665,15 +662,13 @@ def accounts():
 @bp.post("/accounts/<int:user_id>/<any(activate, deactivate):action>")
 @admin_required
 def account_active(user_id: int, action: str):
-    user = db.session.get(StaffUser, user_id)
-    if user is None:
-        abort(404)
+    user = db.get_or_404(StaffUser, user_id)
     form = f.ConfirmForm()
     if form.validate_on_submit():
         if user.id == current_user.id:
             flash(_("You cannot deactivate your own account."), "error")
         else:
-            staff.set_active(db.session, user, action == "activate", actor(), app_now())
+            staff.set_active(db.session, user, action == "activate", actor=actor(), now=app_now())
             db.session.commit()
     return redirect(url_for("staff.accounts"))
 
@@ -687,7 +682,7 @@ def tokens():
     if form.validate_on_submit():
         try:
             token, secret = staff.create_token(
-                db.session, form.name.data, StaffRole(form.role.data), actor(), app_now()
+                db.session, form.name.data, StaffRole(form.role.data), actor=actor(), now=app_now()
             )
         except staff.StaffError as error:
             db.session.rollback()
@@ -712,11 +707,9 @@ def tokens():
 @bp.post("/tokens/<int:token_id>/revoke")
 @admin_required
 def revoke_token(token_id: int):
-    token = db.session.get(ApiToken, token_id)
-    if token is None:
-        abort(404)
+    token = db.get_or_404(ApiToken, token_id)
     if f.ConfirmForm().validate_on_submit():
-        staff.revoke_token(db.session, token, actor(), app_now())
+        staff.revoke_token(db.session, token, actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Token revoked."), "success")
     return redirect(url_for("staff.tokens"))
@@ -734,18 +727,8 @@ def site_settings():
             "overdue_minutes": form.overdue_minutes.data,
             "backlog_trigger": list(form.backlog_trigger.data or []),
         }
-        for key, value in changes.items():
-            settings.put(db.session, key, value)
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="settings.change",
-            now=app_now(),
-            target_type="settings",
-            before={k: values[k] for k in changes},
-            after=changes,
-        )
-        backlog.refresh(db.session, app_now(), actor())
+        settings.change(db.session, changes, actor=actor(), now=app_now())
+        backlog.refresh(db.session, now=app_now(), actor=actor())
         db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("staff.site_settings"))
@@ -824,16 +807,9 @@ def tickets():
     )
 
 
-def _request_or_404(request_id: int) -> SupportRequest:
-    stored = db.session.get(SupportRequest, request_id)
-    if stored is None:
-        abort(404)
-    return stored
-
-
 def _attach_form(formdata=None):
     form = f.AttachForm(formdata=formdata)
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
+    begins = Incident.begins_at
     open_incidents = db.session.execute(
         select(Incident).where(still_open(app_now()), begins <= app_now()).order_by(begins.desc())
     ).scalars()
@@ -843,7 +819,7 @@ def _attach_form(formdata=None):
 
 @bp.get("/requests/<int:request_id>")
 def support_request(request_id: int):
-    stored = _request_or_404(request_id)
+    stored = db.get_or_404(SupportRequest, request_id)
     name = reasons.service_namer(deflection.service_names(db.session), current_language())
     return render_template(
         "staff/request.html",
@@ -857,22 +833,22 @@ def support_request(request_id: int):
 
 @bp.post("/requests/<int:request_id>/<any(attach, detach, close):action>")
 def support_request_action(request_id: int, action: str):
-    stored = _request_or_404(request_id)
+    stored = db.get_or_404(SupportRequest, request_id)
     now = app_now()
     try:
         if action == "attach":
             form = _attach_form(formdata=request.form)
             if not form.validate_on_submit():
                 abort(422)
-            incident = _incident_or_404(form.incident.data)
-            deflection.attach_by_staff(db.session, stored, incident, now, actor())
+            incident = db.get_or_404(Incident, form.incident.data)
+            deflection.attach_by_staff(db.session, stored, incident, now=now, actor=actor())
         else:
             if not f.ConfirmForm().validate_on_submit():
                 abort(400)
             if action == "detach":
                 deflection.detach(db.session, stored, now, actor(), by_staff=True)
             else:
-                deflection.close_by_staff(db.session, stored, now, actor())
+                deflection.close_by_staff(db.session, stored, now=now, actor=actor())
     except rq.TransitionError as error:
         db.session.rollback()
         flash(str(error), "error")
@@ -893,22 +869,23 @@ def support_request_action(request_id: int, action: str):
 
 @bp.post("/incidents/<incident_id>/sweep")
 def sweep(incident_id: str):
-    incident = _incident_or_404(incident_id)
+    incident = db.get_or_404(Incident, incident_id)
+    now = app_now()
     form = f.SweepForm()
     form.requests.choices = [
         f.SelectChoice(str(r.id), r.reference)
-        for r, _ in deflection.sweep_candidates(db.session, incident, app_now())
+        for r, _ in deflection.sweep_candidates(db.session, incident, now)
     ]
     if form.validate_on_submit():
         chosen = {int(v) for v in form.requests.data or []}
         allowed = {int(c.value) for c in form.requests.choices}
         rows = [db.session.get(SupportRequest, i) for i in sorted(chosen & allowed)]
-        count = deflection.bulk_attach(db.session, incident, rows, app_now(), actor())
+        count = deflection.bulk_attach(db.session, incident, rows, now=now, actor=actor())
         audit.record(
             db.session,
             actor=actor(),
             action="incident.sweep",
-            now=app_now(),
+            now=now,
             target_type="incident",
             target_id=incident.id,
             after={"attached": [r.reference for r in rows]},
@@ -953,15 +930,8 @@ def webhooks():
         if problem is not None:
             form.url.errors = [*form.url.errors, str(WEBHOOK_PROBLEMS[problem])]
         else:
-            created = notifications.add_webhook(db.session, form.url.data, actor(), app_now())
-            audit.record(
-                db.session,
-                actor=actor(),
-                action="webhook.create",
-                now=app_now(),
-                target_type="webhook",
-                target_id=str(created.id),
-                after={"url": created.url},
+            created = notifications.add_webhook(
+                db.session, form.url.data, actor=actor(), now=app_now()
             )
             db.session.commit()
             form = f.WebhookForm(formdata=None)
@@ -986,20 +956,9 @@ def webhooks():
 @bp.post("/webhooks/<int:webhook_id>/remove")
 @admin_required
 def remove_webhook(webhook_id: int):
-    hook = db.session.get(Webhook, webhook_id)
-    if hook is None:
-        abort(404)
+    hook = db.get_or_404(Webhook, webhook_id)
     if f.ConfirmForm().validate_on_submit():
-        notifications.remove_webhook(db.session, hook)
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="webhook.remove",
-            now=app_now(),
-            target_type="webhook",
-            target_id=str(hook.id),
-            before={"url": hook.url},
-        )
+        notifications.remove_webhook(db.session, hook, actor=actor(), now=app_now())
         db.session.commit()
         flash(_("Webhook removed."), "success")
     return redirect(url_for("staff.webhooks"))

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 from statuspage.domain import status as st
-from tests.conftest import PASSWORD, new_incident
+from tests.conftest import PASSWORD, new_incident, open_livedns
 
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
@@ -34,14 +34,10 @@ def accessible_page(browser):
 def test_public_pages_have_no_serious_accessibility_violation(
     accessible_page, live_server, data, clock, components
 ):
-    incident_id = new_incident(
+    incident_id = open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries return **SERVFAIL**.",
         started_at=clock.now - timedelta(days=2),
     )

@@ -6,21 +6,17 @@ from datetime import timedelta
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
-from statuspage.domain import status as st
-from tests.conftest import PASSWORD, new_incident
+from tests import conftest
+from tests.conftest import PASSWORD
 from tests.test_bilingual import both_languages
 from tests.test_mail import Inbox, free_port
 
 
 def open_livedns(data, clock, components) -> str:
-    return new_incident(
+    return conftest.open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
         body="Queries for some zones return **SERVFAIL** or time out.",
         started_at=clock.now - timedelta(minutes=15),
     )

@@ -6,7 +6,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 
 from statuspage.domain import status as st
-from tests.conftest import new_incident
+from tests.conftest import new_incident, open_livedns
 
 
 @pytest.fixture
@@ -86,14 +86,10 @@ def test_the_iframe_grows_with_the_banner(
     one_incident = frame_fits(page)
     assert one_incident > 51  # the fixed height clipped one incident at 51 px
     # a second incident: the frame grows on the next load
-    new_incident(
+    open_livedns(
         data,
         clock,
         components,
-        name="LiveDNS resolution errors",
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
     )
     page.reload()
     two_incidents = frame_fits(page)
