@@ -105,14 +105,16 @@ fonts:
 tests/e2e/node_modules/axe-core/axe.min.js: tests/e2e/package-lock.json
 	cd tests/e2e && npm ci --no-audit --no-fund --silent && touch node_modules/axe-core/axe.min.js
 
-# The inner loop: lint and the suite on SQLite, without the browser, the HTML checker and the
-# cross-validation (`make test` runs them all).
+# The inner loop: lint and the suite on SQLite, without the browser tests and the slow ones
+# (the matcher's cross-validation, the HTML checker): markers of pyproject.toml.
 check: $(VENV)/.installed-test translations lint nginx redis fonts
-	$(BIN)/pytest -q -x --ignore=tests/e2e -k "not cross_validated and not valid_html"
+	$(BIN)/pytest -q -x -m "not browser and not slow"
 
+# The whole suite on SQLite, then on PostgreSQL the tests that reach the database (tests/conftest.py
+# leaves out there those that do not: domain rules, browser, HTML checker, nginx, files on disk).
 test: $(VENV)/.installed-test translations lint browser nginx redis fonts tests/e2e/node_modules/axe-core/axe.min.js
-	$(BIN)/pytest -q
-	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider
+	$(BIN)/pytest -q --durations=10
+	tests/with-postgres.sh $(BIN)/pytest -q -p no:cacheprovider --durations=10
 
 # Benchmarks, not part of `make test`: ratios measured side by side on this machine (wrk and
 # nginx from Debian, PostgreSQL started as for the tests). Copy the printed sections into

@@ -1,11 +1,24 @@
 """Fixtures: a real SQLite file per test, or the PostgreSQL server named by
-STATUSPAGE_TEST_DATABASE_URL (schema created once, tables emptied between tests)."""
+STATUSPAGE_TEST_DATABASE_URL (schema created once, tables emptied between tests).
+
+Each test's SQLite file is a copy of a template built once per session (schema and catalogue):
+`create_all` on SQLite costs most of a second per test, a file copy a few milliseconds.
+
+Markers (registered in pyproject.toml): `browser` (Debian's Chromium), `slow` (the matcher's
+cross-validation and the Nu Html Checker, left out of `make check`) and `db_independent`. The
+PostgreSQL pass runs only the tests that reach the database under test: a test that uses neither
+the `database_url` fixture (through `app`, `client`, ...) nor `empty_url` never meets
+PostgreSQL, and browser tests and those marked `db_independent` check what a page shows or a
+deployment does, the same whatever the database.
+"""
 
 from __future__ import annotations
 
 import os
 import re
+import shutil
 import threading
+from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,6 +47,31 @@ hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "suite"))
 PG_URL = os.environ.get("STATUSPAGE_TEST_DATABASE_URL")
 CONTENT = Path(__file__).resolve().parent.parent / "content"
 _pg_schema_ready = False
+#: Fixtures through which a test reaches the database under test (PostgreSQL in the second pass).
+DATABASE_FIXTURES = frozenset({"database_url", "empty_url"})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if "browser" in getattr(item, "fixturenames", ()) and not item.get_closest_marker(
+            "browser"
+        ):
+            item.add_marker(pytest.mark.browser)  # Chromium: whatever the module says
+    if not PG_URL:
+        return
+    kept, left = [], []
+    for item in items:
+        (kept if _meets_the_database(item) else left).append(item)
+    if left:
+        config.hook.pytest_deselected(items=left)
+        items[:] = kept
+
+
+def _meets_the_database(item: pytest.Item) -> bool:
+    """Whether the PostgreSQL pass has anything to check in this test (see the docstring)."""
+    if item.get_closest_marker("browser") or item.get_closest_marker("db_independent"):
+        return False
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ())))
 
 
 class Clock:
@@ -56,6 +94,32 @@ def database_url(tmp_path: Path) -> str:
     return PG_URL or f"sqlite:///{tmp_path / 'test.db'}"
 
 
+@pytest.fixture(scope="session")
+def sqlite_templates(tmp_path_factory) -> Callable[[dict, datetime], Path]:
+    """SQLite files with the schema and the catalogue synced at a given time, built on demand."""
+    folder = tmp_path_factory.mktemp("sqlite-templates")
+    built: dict[datetime, Path] = {}
+
+    def template(config: dict, now: datetime) -> Path:
+        if now not in built:
+            path = folder / f"template-{len(built)}.db"
+            maker = create_app({**config, "DATABASE_URL": f"sqlite:///{path}"})
+            with maker.app_context():
+                db.create_all()
+                sync_catalogue(db.session, load_catalogue(CONTENT), now)
+                db.session.commit()
+                db.engine.dispose()
+            built[now] = path
+        return built[now]
+
+    return template
+
+
+def _sqlite_file(url: str) -> Path | None:
+    prefix = "sqlite:///"
+    return Path(url.removeprefix(prefix)) if url.startswith(prefix) else None
+
+
 def _reset_schema() -> None:
     global _pg_schema_ready
     if db.engine.dialect.name != "postgresql":
@@ -72,27 +136,28 @@ def _reset_schema() -> None:
 
 
 @pytest.fixture
-def app(database_url: str, clock: Clock, tmp_path: Path):
-    app = create_app(
-        {
-            "TESTING": True,
-            "DATABASE_URL": database_url,
-            "SECRET_KEY": "test-secret",
-            "BASE_URL": "https://status.example.test",
-            "SITE_NAME": "Example Status",
-            "CLOCK": clock,
-        }
-    )
-    with app.app_context():
-        _reset_schema()
-        sync_catalogue(db.session, load_catalogue(CONTENT), clock.now)
-        db.session.commit()
+def app(database_url: str, clock: Clock, tmp_path: Path, sqlite_templates):
+    config = {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "BASE_URL": "https://status.example.test",
+        "SITE_NAME": "Example Status",
+        "CLOCK": clock,
+    }
+    sqlite_file = _sqlite_file(database_url)
+    copied = sqlite_file is not None and not sqlite_file.exists()
+    if copied:  # the test's own new file: a copy of the template
+        shutil.copyfile(sqlite_templates(config, clock.now), sqlite_file)
+    app = create_app({**config, "DATABASE_URL": database_url})
+    if not copied:
+        with app.app_context():
+            _reset_schema()
+            sync_catalogue(db.session, load_catalogue(CONTENT), clock.now)
+            db.session.commit()
     # No context stays pushed: each client request gets its own, as in production.
     yield app
     with app.app_context():
-        if db.engine.dialect.name != "postgresql":
-            db.drop_all()
-        db.engine.dispose()
+        db.engine.dispose()  # the SQLite file goes with the test's tmp_path
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """The contact form that deflects requests onto incidents, end to end through HTTP."""
 
 import json
-import os
 import re
 from datetime import timedelta
 from html import unescape
@@ -77,10 +76,8 @@ TRAIN_SET = Path(__file__).parent / "data" / "deflection-train.json"
 FLOOR = {"precision": 0.88, "recall": 0.83, "false-proposal rate": 0.11}
 
 
-@pytest.mark.skipif(
-    bool(os.environ.get("STATUSPAGE_TEST_DATABASE_URL")),
-    reason="the evaluation runs in its own SQLite file: once per suite is enough",
-)
+@pytest.mark.slow
+@pytest.mark.db_independent  # the evaluation runs in its own SQLite file: once per suite
 def test_cross_validated_quality_on_both_labelled_sets(runner):
     """Leave one scenario out, replayed live: the figure that counts, above its floor."""
     result = runner.invoke(args=["deflection", "evaluate", "--folds", str(DEV_SET), str(TRAIN_SET)])

@@ -28,6 +28,9 @@ from statuspage.models import SupportRequest
 from tests.conftest import CSRF, new_incident
 from tests.processes import free_port, wait_for_port
 
+# nginx's configuration and the systemd units, whatever the database behind the app
+pytestmark = pytest.mark.db_independent
+
 ROOT = Path(__file__).resolve().parent.parent
 DEPLOY = ROOT / "deploy"
 SECURITY_HEADERS = (

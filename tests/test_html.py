@@ -18,6 +18,8 @@ from .test_deflection import CLOSE, SERVFAIL, answer, contact, resolve
 VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
 
+@pytest.mark.slow
+@pytest.mark.db_independent  # the markup, whatever the database
 def test_pages_are_valid_html(
     app, client, data, clock, livedns, components, staff_accounts, tmp_path
 ):

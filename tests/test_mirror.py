@@ -11,6 +11,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import feedparser
+import pytest
 
 from statuspage import create_app, mirror
 from statuspage.domain import status as st
@@ -90,6 +91,7 @@ def test_history_pages_are_published_as_far_as_they_go(
     assert not (target / "fr" / "history" / "page" / str(pages + 1)).exists()
 
 
+@pytest.mark.db_independent  # files on disk
 def test_a_publication_that_fails_leaves_the_mirror_as_it_was(
     runner, livedns, tmp_path, monkeypatch
 ):
@@ -120,6 +122,7 @@ def test_a_publication_that_fails_leaves_the_mirror_as_it_was(
     assert target.resolve().name == second
 
 
+@pytest.mark.db_independent  # files on disk
 def test_publish_refuses_a_folder_it_does_not_manage(runner, tmp_path):
     folder = tmp_path / "www"
     folder.mkdir()
@@ -190,6 +193,7 @@ def test_the_worker_republishes_when_the_data_or_the_time_changes(
         assert run_round(db.session, clock, state).published > 0
 
 
+@pytest.mark.db_independent  # files on disk
 def test_a_file_whose_content_did_not_change_keeps_its_date_and_etag(
     runner, data, clock, components, livedns, tmp_path
 ):

@@ -8,6 +8,8 @@ import pytest
 from statuspage.domain import status as st
 from tests.conftest import PASSWORD, new_incident, open_livedns
 
+pytestmark = pytest.mark.browser
+
 AXE = Path(__file__).parent / "node_modules" / "axe-core" / "axe.min.js"
 
 

@@ -3,9 +3,12 @@ page follows each step."""
 
 import re
 
+import pytest
 from playwright.sync_api import expect
 
 from tests.conftest import PASSWORD
+
+pytestmark = pytest.mark.browser
 
 
 def public_banner(browser, url: str) -> str:

@@ -1,7 +1,11 @@
 """The Content-Security-Policy as Chromium enforces it: nothing of ours is blocked."""
 
+import pytest
+
 from statuspage.domain import status as st
 from tests.conftest import PASSWORD, new_incident
+
+pytestmark = pytest.mark.browser
 
 
 def test_chromium_blocks_nothing_of_ours(

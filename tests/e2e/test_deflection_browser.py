@@ -3,6 +3,7 @@
 import re
 from datetime import timedelta
 
+import pytest
 from aiosmtpd.controller import Controller
 from playwright.sync_api import expect
 
@@ -10,6 +11,8 @@ from tests import conftest
 from tests.conftest import PASSWORD
 from tests.test_bilingual import both_languages
 from tests.test_mail import Inbox, free_port
+
+pytestmark = pytest.mark.browser
 
 
 def open_livedns(data, clock, components) -> str:

@@ -8,6 +8,8 @@ import pytest
 from statuspage.domain import status as st
 from tests.conftest import new_incident, open_livedns
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def customer_site():

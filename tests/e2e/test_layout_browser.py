@@ -5,6 +5,8 @@ import pytest
 
 from tests.e2e.site_pages import console_pages, public_pages, sign_in
 
+pytestmark = pytest.mark.browser
+
 SIDEWAYS = """() => {
     const root = document.documentElement;
     const wide = [...document.querySelectorAll('body *')]

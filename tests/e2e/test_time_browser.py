@@ -9,6 +9,8 @@ from playwright.sync_api import expect
 from statuspage.domain import status as st
 from tests.conftest import new_incident
 
+pytestmark = pytest.mark.browser
+
 
 @pytest.fixture
 def incident(data, clock, components):
