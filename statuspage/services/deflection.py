@@ -831,13 +831,13 @@ def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> 
     return numbers
 
 
-def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
-    """Incidents with requests on them, or active: one row each, newest first.
-
-    Walked newest first by `started_at` (then, for the maintenances not started, by
-    `scheduled_for`), each incident asking an index whether a request is on its master ticket,
-    until `limit` are found: never the set of all requests on master tickets, which grows with
-    the years."""
+@cache
+def _newest_with_requests():
+    """`master_tickets`' statements, built once (the view runs them on every page): the ids of
+    the newest incidents with requests on them, or active, and those incidents with their
+    timelines."""
+    now = bindparam("now", type_=Incident.started_at.type)
+    limit = bindparam("limit", type_=Integer)
     wanted = or_(
         still_open(now),
         select(SupportRequest.id)
@@ -861,20 +861,26 @@ def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[Inc
     )
     # each part a subquery of its own: SQLite takes no ORDER BY / LIMIT inside a UNION
     newest = union_all(*(select(part.subquery()) for part in (started, scheduled))).subquery()
-    ids = (
-        session.execute(
-            select(newest.c.id).order_by(newest.c.begins.desc(), newest.c.id.desc()).limit(limit)
-        )
-        .scalars()
-        .all()
+    ids = select(newest.c.id).order_by(newest.c.begins.desc(), newest.c.id.desc()).limit(limit)
+    incidents = (
+        select(Incident)
+        .where(Incident.id.in_(bindparam("ids", expanding=True)))
+        .options(selectinload(Incident.updates).selectinload(IncidentUpdate.changes))
     )
+    return ids, incidents
+
+
+def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
+    """Incidents with requests on them, or active: one row each, newest first.
+
+    Walked newest first by `started_at` (then, for the maintenances not started, by
+    `scheduled_for`), each incident asking an index whether a request is on its master ticket,
+    until `limit` are found: never the set of all requests on master tickets, which grows with
+    the years."""
+    newest, incidents = _newest_with_requests()
+    ids = session.execute(newest, {"now": now, "limit": limit}).scalars().all()
     loaded = {
-        incident.id: incident
-        for incident in session.execute(
-            select(Incident)
-            .where(Incident.id.in_(ids))
-            .options(selectinload(Incident.updates).selectinload(IncidentUpdate.changes))
-        ).scalars()
+        incident.id: incident for incident in session.execute(incidents, {"ids": ids}).scalars()
     }
     return stats_of(session, [loaded[i] for i in ids], now)
 
