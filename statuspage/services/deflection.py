@@ -988,7 +988,8 @@ def queue_query(
         .options(
             selectinload(SupportRequest.events),  # what a still-broken customer said
             selectinload(SupportRequest.handoffs),
-            selectinload(SupportRequest.service),
+            # not the services: the ticket list loads the catalogue for its filter first, and
+            # each request's service is then found in the session without a query
         )
     )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]
