@@ -838,15 +838,19 @@ def _newest_with_requests():
     timelines."""
     now = bindparam("now", type_=Incident.started_at.type)
     limit = bindparam("limit", type_=Integer)
-    wanted = or_(
-        still_open(now),
-        select(SupportRequest.id)
+    # A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS under OR into a hash of every
+    # request on a master ticket (16,667 rows at 100k requests, 8 ms a page); this one it can
+    # only ask, incident by incident, of the (incident, state) index.
+    on_master = (
+        select(literal(1))
         .where(
             SupportRequest.incident_id == Incident.id,
             SupportRequest.state.in_(list(rq.ON_MASTER_TICKET)),
         )
-        .exists(),
+        .limit(1)
+        .scalar_subquery()
     )
+    wanted = or_(still_open(now), on_master.is_not(None))
     started = (
         select(Incident.id, Incident.started_at.label("begins"))
         .where(Incident.started_at <= now, wanted)
