@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from babel import Locale
@@ -53,7 +54,7 @@ def page_zone() -> ZoneInfo:
 def zone_name(moment: datetime | None = None) -> str:
     """ "Paris time" / "heure de Paris", with CET or CEST as `moment` requires; "UTC"."""
     place = page_zone()
-    city = localtime.city(place, current_language())
+    city = _city(place, current_language())
     if city is None:
         return "UTC"
     name = gettext("%(city)s time", city=city)
@@ -65,14 +66,24 @@ def zone_name(moment: datetime | None = None) -> str:
 def local_time(moment: datetime, *, named: bool = True) -> str:
     """A time as people read it: "15 janv. 2026, 14:00 heure de Paris (CET)"."""
     place = page_zone()
-    lang = current_language()
+    locale = _locale(current_language())
     here = moment.astimezone(place)
-    text = (
-        Locale.parse(lang)
-        .datetime_formats["medium"]
-        .format(format_time(here, "short", locale=lang), format_date(here, "medium", locale=lang))
+    text = locale.datetime_formats["medium"].format(
+        format_time(here, "short", locale=locale), format_date(here, "medium", locale=locale)
     )
     return f"{text} {zone_name(moment)}" if named else text
+
+
+@cache
+def _locale(lang: str) -> Locale:
+    """Babel's locale, parsed once: a list of 50 requests shows 50 times (babel parses the
+    name again on each call given a string)."""
+    return Locale.parse(lang)
+
+
+@cache
+def _city(place: ZoneInfo, lang: str) -> str | None:
+    return localtime.city(place, lang)
 
 
 def local_date(moment: datetime) -> str:

@@ -18,6 +18,7 @@ from sqlalchemy import (
     Integer,
     String,
     and_,
+    bindparam,
     case,
     cast,
     func,
@@ -760,38 +761,31 @@ def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
     return stats_of(session, [incident], now)[0]
 
 
-def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> list[IncidentStats]:
-    """The numbers of several incidents in one grouped query, whatever their count: the console
-    shows 20 incidents on every page, with millions of requests (bench/scale.py).
+@cache
+def _numbers(count: int):
+    """The grouped statement counting `count` incidents, built once for each count and its
+    values all bound parameters (`stats_of` gives them): the same statement on every page, so
+    SQLAlchemy compiles it once, not the 25 parts of the page's 20 incidents on each view.
 
     Every request tied to an incident, or naming one of its services while it was active, is one
     row (incident, request, why); each number counts an incident's distinct requests, so a
     request reached twice (proposed, then attached) counts once. Each branch is a plain equality
     or range an index serves, never an OR over the whole table."""
-    if not incidents:
-        return []
-    ids = [incident.id for incident in incidents]
-    group_of = dict(session.execute(select(Component.id, Component.group_id)).all())
-    latest = {}
-    branches = []
-    for incident in incidents:
-        begins = incident.started_at or incident.scheduled_for or incident.created_at
-        latest[incident.id] = max((u.created_at for u in incident.updates), default=begins)
-        affected = st.impacted_components(incident.facts())
-        groups = {group_of.get(cid) for cid in affected} - {None}
-        if affected:
-            branches.append(
-                _tied(
-                    literal(incident.id, String),
-                    "window",
-                    SupportRequest.service_id.in_(affected + sorted(groups)),
-                    SupportRequest.created_at >= begins,
-                    SupportRequest.created_at <= (incident.resolved_at or now),
-                )
-            )
+    at_type = SupportRequest.attached_at.type
+    incident = [bindparam(f"incident_{n}", type_=String) for n in range(count)]
+    windows = [
+        _tied(
+            incident[n],
+            "window",
+            SupportRequest.service_id.in_(bindparam(f"services_{n}", expanding=True)),
+            SupportRequest.created_at >= bindparam(f"begins_{n}", type_=at_type),
+            SupportRequest.created_at <= bindparam(f"ends_{n}", type_=at_type),
+        )
+        for n in range(count)
+    ]
     on_master = SupportRequest.incident_id
     since_update = case(
-        {iid: literal(at, SupportRequest.attached_at.type) for iid, at in latest.items()},
+        {incident[n]: bindparam(f"latest_{n}", type_=at_type) for n in range(count)},
         value=on_master,
     )
     rows = union_all(
@@ -801,22 +795,22 @@ def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> 
             literal("master", String).label("why"),
             case((SupportRequest.still_broken.is_(True), 1), else_=0).label("broken"),
             case((SupportRequest.attached_at > since_update, 1), else_=0).label("fresh"),
-        ).where(on_master.in_(ids)),
+        ).where(on_master.in_(bindparam("on_master", expanding=True))),
         _tied(
             SupportRequest.proposed_incident_id,
             "proposed",
-            SupportRequest.proposed_incident_id.in_(ids),
+            SupportRequest.proposed_incident_id.in_(bindparam("proposed", expanding=True)),
         ),
         # turned_down(), with equality so that the indexes serve it
         _tied(
             SupportRequest.declined_incident_id,
             "declined",
-            SupportRequest.declined_incident_id.in_(ids),
+            SupportRequest.declined_incident_id.in_(bindparam("declined", expanding=True)),
         ),
         _tied(
             SupportRequest.alternative_incident_id,
             "declined",
-            SupportRequest.alternative_incident_id.in_(ids),
+            SupportRequest.alternative_incident_id.in_(bindparam("alternative", expanding=True)),
             SupportRequest.events.any(RequestEvent.action == "declined"),
         ),
         select(
@@ -825,8 +819,11 @@ def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> 
             literal("detached", String),
             cast(null(), Integer),
             cast(null(), Integer),
-        ).where(RequestEvent.action == "detached by staff", RequestEvent.detail.in_(ids)),
-        *branches,
+        ).where(
+            RequestEvent.action == "detached by staff",
+            RequestEvent.detail.in_(bindparam("detached", expanding=True)),
+        ),
+        *windows,
     ).subquery()
 
     def distinct(why: str, *conditions):
@@ -834,20 +831,41 @@ def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> 
             case((and_(rows.c.why == why, *conditions), rows.c.request_id)).distinct()
         )
 
-    counted = {
-        row.incident_id: row
-        for row in session.execute(
-            select(
-                rows.c.incident_id,
-                func.count(rows.c.request_id.distinct()).label("received"),
-                distinct("master", rows.c.broken == 0).label("attached"),
-                distinct("master", rows.c.broken == 1).label("still_broken"),
-                distinct("master", rows.c.broken == 0, rows.c.fresh == 1).label("fresh"),
-                distinct("declined").label("declined"),
-                distinct("detached").label("detached"),
-            ).group_by(rows.c.incident_id)
-        )
-    }
+    return select(
+        rows.c.incident_id,
+        func.count(rows.c.request_id.distinct()).label("received"),
+        distinct("master", rows.c.broken == 0).label("attached"),
+        distinct("master", rows.c.broken == 1).label("still_broken"),
+        distinct("master", rows.c.broken == 0, rows.c.fresh == 1).label("fresh"),
+        distinct("declined").label("declined"),
+        distinct("detached").label("detached"),
+    ).group_by(rows.c.incident_id)
+
+
+def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> list[IncidentStats]:
+    """The numbers of several incidents in one grouped query (`_numbers`), whatever their
+    count: the console shows 20 incidents on every page, with millions of requests
+    (bench/scale.py)."""
+    if not incidents:
+        return []
+    ids = [incident.id for incident in incidents]
+    group_of = dict(session.execute(select(Component.id, Component.group_id)).all())
+    values: dict[str, object] = dict.fromkeys(
+        ("on_master", "proposed", "declined", "alternative", "detached"), ids
+    )
+    for n, incident in enumerate(incidents):
+        begins = incident.started_at or incident.scheduled_for or incident.created_at
+        affected = st.impacted_components(incident.facts())
+        groups = {group_of.get(cid) for cid in affected} - {None}
+        values |= {
+            f"incident_{n}": incident.id,
+            # none: no request names its services, the branch reads nothing
+            f"services_{n}": affected + sorted(groups),
+            f"begins_{n}": begins,
+            f"ends_{n}": incident.resolved_at or now,
+            f"latest_{n}": max((u.created_at for u in incident.updates), default=begins),
+        }
+    counted = {row.incident_id: row for row in session.execute(_numbers(len(incidents)), values)}
     numbers = []
     for incident in incidents:
         row = counted.get(incident.id)
@@ -865,22 +883,26 @@ def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> 
     return numbers
 
 
-def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
-    """Incidents with requests on them, or active: one row each, newest first.
-
-    Walked newest first by `started_at` (then, for the maintenances not started, by
-    `scheduled_for`), each incident asking an index whether a request is on its master ticket,
-    until `limit` are found: never the set of all requests on master tickets, which grows with
-    the years."""
-    wanted = or_(
-        still_open(now),
-        select(SupportRequest.id)
+@cache
+def _newest_with_requests():
+    """`master_tickets`' statements, built once (the view runs them on every page): the ids of
+    the newest incidents with requests on them, or active, and those incidents with their
+    timelines."""
+    now = bindparam("now", type_=Incident.started_at.type)
+    limit = bindparam("limit", type_=Integer)
+    # A scalar subquery, not EXISTS: PostgreSQL may turn an EXISTS under OR into a hash of every
+    # request on a master ticket (16,667 rows at 100k requests, 8 ms a page); this one it can
+    # only ask, incident by incident, of the (incident, state) index.
+    on_master = (
+        select(literal(1))
         .where(
             SupportRequest.incident_id == Incident.id,
             SupportRequest.state.in_(list(rq.ON_MASTER_TICKET)),
         )
-        .exists(),
+        .limit(1)
+        .scalar_subquery()
     )
+    wanted = or_(still_open(now), on_master.is_not(None))
     started = (
         select(Incident.id, Incident.started_at.label("begins"))
         .where(Incident.started_at <= now, wanted)
@@ -895,20 +917,26 @@ def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[Inc
     )
     # each part a subquery of its own: SQLite takes no ORDER BY / LIMIT inside a UNION
     newest = union_all(*(select(part.subquery()) for part in (started, scheduled))).subquery()
-    ids = (
-        session.execute(
-            select(newest.c.id).order_by(newest.c.begins.desc(), newest.c.id.desc()).limit(limit)
-        )
-        .scalars()
-        .all()
+    ids = select(newest.c.id).order_by(newest.c.begins.desc(), newest.c.id.desc()).limit(limit)
+    incidents = (
+        select(Incident)
+        .where(Incident.id.in_(bindparam("ids", expanding=True)))
+        .options(selectinload(Incident.updates).selectinload(IncidentUpdate.changes))
     )
+    return ids, incidents
+
+
+def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
+    """Incidents with requests on them, or active: one row each, newest first.
+
+    Walked newest first by `started_at` (then, for the maintenances not started, by
+    `scheduled_for`), each incident asking an index whether a request is on its master ticket,
+    until `limit` are found: never the set of all requests on master tickets, which grows with
+    the years."""
+    newest, incidents = _newest_with_requests()
+    ids = session.execute(newest, {"now": now, "limit": limit}).scalars().all()
     loaded = {
-        incident.id: incident
-        for incident in session.execute(
-            select(Incident)
-            .where(Incident.id.in_(ids))
-            .options(selectinload(Incident.updates).selectinload(IncidentUpdate.changes))
-        ).scalars()
+        incident.id: incident for incident in session.execute(incidents, {"ids": ids}).scalars()
     }
     return stats_of(session, [loaded[i] for i in ids], now)
 
@@ -1017,7 +1045,8 @@ def queue_query(
         .options(
             selectinload(SupportRequest.events),  # what a still-broken customer said
             selectinload(SupportRequest.handoffs),
-            selectinload(SupportRequest.service),
+            # not the services: the ticket list loads the catalogue for its filter first, and
+            # each request's service is then found in the session without a query
         )
     )
     states: Iterable[S] = [S(state)] if state in S.__members__.values() else [S.QUEUED]

@@ -788,21 +788,22 @@ def tickets():
         "lang": request.args.get("lang_filter") or None,
         "text": (request.args.get("q") or "").strip()[:200] or None,
     }
-    pagination = QueuePage.of(deflection.queue_query(**filters), page_number(), per_page=50)
+    # the catalogue first, held until the page is rendered: each request's service is then
+    # found in the session (it holds its objects weakly), not queried
+    catalogue = (
+        db.session.execute(
+            select(Component).order_by(Component.position).options(selectinload(Component.children))
+        )
+        .scalars()
+        .all()
+    )
+    services = f.service_choices(catalogue, current_language(), _("All services"))
     return render_template(
         "staff/tickets.html",
         masters=deflection.master_tickets(db.session, now),
-        pagination=pagination,
+        pagination=QueuePage.of(deflection.queue_query(**filters), page_number(), per_page=50),
         filters=filters,
-        services=f.service_choices(
-            db.session.execute(
-                select(Component)
-                .order_by(Component.position)
-                .options(selectinload(Component.children))
-            ).scalars(),
-            current_language(),
-            _("All services"),
-        ),
+        services=services,
         states=list(rq.RequestState),
     )
 
