@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from statuspage import claims, mail, serializers
+from statuspage import claims, links, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
@@ -130,10 +130,7 @@ def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
 
 
 def link(subscriber: Subscriber, action: str) -> str:
-    paths = {"confirm": "confirm", "manage": "manage", "unsubscribe": "unsubscribe"}
-    return f"{current_app.config['BASE_URL']}/subscriptions/{paths[action]}/" + token(
-        subscriber, action
-    )
+    return links.subscription(action, token(subscriber, action))
 
 
 # -- subscribers -------------------------------------------------------------------------------
@@ -158,9 +155,7 @@ def subscribe(
         subscriber.components = components
     session.flush()
     wanted = {"lang": lang, "components": components}
-    confirm_link = f"{current_app.config['BASE_URL']}/subscriptions/confirm/" + token(
-        subscriber, "confirm", wanted
-    )
+    confirm_link = links.subscription("confirm", token(subscriber, "confirm", wanted))
     mail.queue(
         session,
         kind="subscribe",
@@ -258,11 +253,10 @@ def send_reminders(session: Session, now: datetime) -> int:
 
 
 def _envelope(status: st.PageStatus, now: datetime) -> dict:
-    base = current_app.config["BASE_URL"]
     return {
         "meta": {
-            "unsubscribe": f"{base}/staff/webhooks",
-            "documentation": f"{base}/api/v1/openapi.json",
+            "unsubscribe": links.webhooks_console(),
+            "documentation": links.api_documentation(),
             "generated_at": serializers.timestamp(now),
         },
         "page": {

@@ -12,7 +12,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
-from statuspage import reasons, serializers
+from statuspage import links, reasons, serializers
 from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import lifecycle
@@ -22,6 +22,7 @@ from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import csrf, db, limiter
+from statuspage.limits import match_limit, submit_limit
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
 from statuspage.openapi import (
     INCIDENT_CREATE,
@@ -541,14 +542,6 @@ def _commit_token_use(response):
 # -- public endpoints of the contact form (no token; rate-limited per client address) ----------
 
 
-def match_limit() -> str:
-    return current_app.config["RATELIMIT_MATCH"]
-
-
-def submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
-
-
 def _known_service(service: str) -> bool:
     """A component id; with the database down, any well-formed id (checked at ingestion)."""
     try:
@@ -664,7 +657,7 @@ def create_request():
         "state": receipt.state.value,
         "proposal": receipt.proposal,
         "shown": list(receipt.shown),
-        "url": deflection.private_link(receipt),
+        "url": links.private_link(receipt),
     }
     if receipt.spooled:  # the database could not take it: on disk, told
         with force_locale(receipt.lang):

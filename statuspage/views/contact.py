@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from statuspage import forms as f
-from statuspage import reasons, spool
+from statuspage import links, reasons, spool
 from statuspage.cache import now
 from statuspage.content import pages_cached
 from statuspage.database import DATABASE_ERRORS, bounded
@@ -32,16 +32,13 @@ from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
+from statuspage.limits import submit_limit
 from statuspage.models import Component, Incident, SupportRequest
 from statuspage.services import deflection, intake
 from statuspage.services import overview as ov
 
 bp = Blueprint("contact", __name__)
 log = logging.getLogger(__name__)
-
-
-def submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
 
 
 def _catalogue() -> list[Component]:
@@ -145,22 +142,14 @@ def form():
         receipt = intake.submit(
             db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, now()
         )
-        return redirect(deflection_link(receipt))
+        return redirect(links.request_path(receipt))
     if request.method == "POST":
         status = 422
     return _render_form(contact_form, status)
 
 
-def deflection_link(stored: SupportRequest | intake.Receipt) -> str:
-    return url_for(
-        "contact.request_page",
-        reference=stored.reference,
-        t=deflection.token_for(stored.reference),
-    )
-
-
 def _load(reference: str, token: str) -> SupportRequest:
-    if not deflection.token_ok(reference, token):
+    if not links.token_ok(reference, token):
         abort(404)
     stored = db.session.execute(
         select(SupportRequest).where(SupportRequest.reference == reference)
@@ -175,7 +164,7 @@ def request_page(reference: str):
     """The customer's private page. A GET never changes the request (mail scanners follow links):
     `?answer=` only brings forward the form of the answer chosen in a mail."""
     token = request.args.get("t", "")
-    if not deflection.token_ok(reference, token):
+    if not links.token_ok(reference, token):
         abort(404)
     try:
         with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
@@ -208,7 +197,7 @@ def _render_request(
     error: str | None = None,
     status: int = 200,
 ):
-    token = deflection.token_for(stored.reference)
+    token = links.token_for(stored.reference)
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     unanswered = time_left = None
@@ -293,7 +282,7 @@ def request_action(reference: str, action: str):
             }[action],
             "success",
         )
-    return redirect(deflection_link(stored))
+    return redirect(links.request_path(stored))
 
 
 @bp.route("/incidents/<incident_id>/affected", methods=["GET", "POST"])

@@ -10,9 +10,9 @@ from statuspage import forms as f
 from statuspage.cache import now
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import current_language
+from statuspage.limits import submit_limit
 from statuspage.models import Component, Subscriber
 from statuspage.services import notifications
-from statuspage.views.contact import submit_limit
 
 bp = Blueprint("subscriptions", __name__)
 
