@@ -57,7 +57,6 @@ def _error_body(status: int, code: str, message: str, field: str | None = None):
 
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    db.session.rollback()
     return _error_body(error.status, error.code, error.message, error.field)
 
 
@@ -361,7 +360,6 @@ def create_incident():
     incident = _service_call(
         lambda: operations.open_incident(db.session, payload, actor=actor(), now=now)
     )
-    db.session.commit()
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
@@ -402,7 +400,6 @@ def patch_incident(incident_id: str):
             keywords=_keywords(data),
         )
     )
-    db.session.commit()
     return jsonify(_incident_json(incident, now))
 
 
@@ -432,7 +429,6 @@ def add_update(incident_id: str):
             deliver_notifications=notify,
         )
     )
-    db.session.commit()
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
     return response
@@ -451,7 +447,6 @@ def resolve(incident_id: str):
             db.session, incident, body, actor=actor(), now=now, display_at=display_at
         )
     )
-    db.session.commit()
     return jsonify(_incident_json(incident, now))
 
 
@@ -486,7 +481,6 @@ def create_token():
         )
     except staff.StaffError as error:
         raise ApiError(422, "invalid_field", str(error), "name") from None
-    db.session.commit()
     response = jsonify({**_token_json(token), "token": secret})
     response.status_code = 201
     return response
@@ -499,7 +493,6 @@ def revoke_token(token_id: int):
     if token is None:
         raise ApiError(404, "not_found", f"no token {token_id}")
     staff.revoke_token(db.session, token, actor=actor(), now=app_now())
-    db.session.commit()
     return jsonify(_token_json(token))
 
 
@@ -529,14 +522,6 @@ def audit_log():
             ]
         }
     )
-
-
-@bp.after_request
-def _commit_token_use(response):
-    """Records `last_used_at` even on read-only calls."""
-    if "api_token" in g and response.status_code < 400:
-        db.session.commit()
-    return response
 
 
 # -- public endpoints of the contact form (no token; rate-limited per client address) ----------

@@ -181,7 +181,7 @@ def request_page(reference: str):
             deflection.expire_proposal(
                 db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
             )
-            db.session.commit()
+            db.session.flush()  # a move made at the same moment shows here, not at the commit
         except StaleDataError:  # the worker's timer moved it at the same moment: show that
             db.session.rollback()
             stored = _load(reference, token)
@@ -267,7 +267,6 @@ def request_action(reference: str, action: str):
         db.session.rollback()
         flash(_("This was already done; here is where your request stands."), "info")
     else:
-        db.session.commit()
         flash(
             {
                 "accept": _("Done: we will tell you as soon as it is fixed."),
@@ -331,7 +330,9 @@ def _record_affected(incident_id: str):
     except rq.TransitionError:
         db.session.rollback()
         return render_template("contact/affected.html", form=affected_form, view=view), 409
-    db.session.commit()
+    # written now, inside `affected`'s guard: a database that cannot take it gets the page that
+    # gives the address back; the request's commit (`database.init_app`) then has nothing to wait on
+    db.session.flush()
     # Never the private link here: anyone can type an address, and the one who follows this
     # incident with it already has that link by mail. Whether it was new or not looks the same,
     # so the answer tells nobody who follows which incident.

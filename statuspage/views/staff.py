@@ -129,13 +129,15 @@ def login():
     if form.validate_on_submit():
         address = request.remote_addr or ""
         attempt = staff.begin_sign_in(db.session, form.email.data, address, app_now())
-        db.session.commit()  # seen by every attempt made in parallel
+        # Committed at once, not at the end of the request: the attempt must be seen by every
+        # attempt made in parallel (on any instance), or a burst of guesses passes the throttle.
+        db.session.commit()
         try:
             user = staff.authenticate(
                 db.session, form.email.data, form.password.data, address, app_now(), attempt
             )
         except staff.StaffError as error:
-            db.session.commit()  # the failure counts for the throttle
+            db.session.commit()  # the failure counts for the throttle, though the answer is a 4xx
             if error.code == "throttled":
                 form.form_errors.append(_("Too many failed sign-ins. Wait 15 minutes."))
                 status = 429
@@ -143,7 +145,6 @@ def login():
                 form.form_errors.append(_("Wrong email or password."))
                 status = 401
         else:
-            db.session.commit()
             session.permanent = True
             login_user(user)
             target = request.args.get("next", "")
@@ -160,7 +161,6 @@ def logout():
     form = f.ConfirmForm()
     if form.validate_on_submit():
         staff.end_sessions(current_user)  # a copy of the cookie stops working too
-        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("staff.login"))
@@ -213,7 +213,6 @@ def backlog_killer():
     form = f.BacklogForm()
     if form.validate_on_submit():
         backlog.set_mode(db.session, Mode(form.mode.data), actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Backlog Killer mode updated."), "success")
     return redirect(url_for("staff.dashboard"))
 
@@ -345,7 +344,6 @@ def _open(form, to_input, done: str, kind: str, templates):
                 _apply_errors(form, error)
                 status = 422
             else:
-                db.session.commit()
                 flash(done, "success")
                 return redirect(url_for("staff.incident", incident_id=incident.id))
     elif request.method == "POST":
@@ -477,7 +475,6 @@ def post_update(incident_id: str):
         )
     except (operations.InvalidInput, lifecycle.LifecycleError) as error:
         return _refused(incident, "update_form", form, error)
-    db.session.commit()
     flash(_("Update posted."), "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
 
@@ -490,7 +487,6 @@ def _act(incident: Incident, form_name: str, form, operation, done: str):
         operation()
     except (operations.InvalidInput, lifecycle.LifecycleError) as error:
         return _refused(incident, form_name, form, error)
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
 
@@ -607,7 +603,6 @@ def edit_update(update_id: str):
             _apply_errors(form, error)
             status = 422
         else:
-            db.session.commit()
             flash(_("Update edited; the previous text is kept in the audit log."), "success")
             return redirect(url_for("staff.incident", incident_id=update.incident_id))
     elif request.method == "POST":
@@ -644,7 +639,6 @@ def accounts():
             form.email.errors = [*form.email.errors, str(error)]
             status = 422
         else:
-            db.session.commit()
             created = (user.email, password)
             form = f.StaffForm(formdata=None)
     elif request.method == "POST":
@@ -669,7 +663,6 @@ def account_active(user_id: int, action: str):
             flash(_("You cannot deactivate your own account."), "error")
         else:
             staff.set_active(db.session, user, action == "activate", actor=actor(), now=app_now())
-            db.session.commit()
     return redirect(url_for("staff.accounts"))
 
 
@@ -689,7 +682,6 @@ def tokens():
             form.name.errors = [*form.name.errors, str(error)]
             status = 422
         else:
-            db.session.commit()
             created = (token.name, secret)
             form = f.TokenForm(formdata=None)
     elif request.method == "POST":
@@ -710,7 +702,6 @@ def revoke_token(token_id: int):
     token = db.get_or_404(ApiToken, token_id)
     if f.ConfirmForm().validate_on_submit():
         staff.revoke_token(db.session, token, actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Token revoked."), "success")
     return redirect(url_for("staff.tokens"))
 
@@ -729,7 +720,6 @@ def site_settings():
         }
         settings.change(db.session, changes, actor=actor(), now=app_now())
         backlog.refresh(db.session, now=app_now(), actor=actor())
-        db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("staff.site_settings"))
     if request.method == "POST":
@@ -780,7 +770,6 @@ class QueuePage:
 def tickets():
     now = app_now()
     deflection.run_timers(db.session, now)
-    db.session.commit()
     filters = {
         "state": request.args.get("state") or None,
         "service_id": request.args.get("service") or None,
@@ -862,7 +851,6 @@ def support_request_action(request_id: int, action: str):
             target_id=stored.reference,
             after={"state": stored.state.value, "incident": stored.incident_id},
         )
-        db.session.commit()
         flash(_("Request updated."), "success")
     return redirect(url_for("staff.support_request", request_id=stored.id))
 
@@ -890,7 +878,6 @@ def sweep(incident_id: str):
             target_id=incident.id,
             after={"attached": [r.reference for r in rows]},
         )
-        db.session.commit()
         flash(
             ngettext(
                 "%(num)d request attached to the incident.",
@@ -933,7 +920,6 @@ def webhooks():
             created = notifications.add_webhook(
                 db.session, form.url.data, actor=actor(), now=app_now()
             )
-            db.session.commit()
             form = f.WebhookForm(formdata=None)
     if request.method == "POST" and created is None:
         status = 422
@@ -959,6 +945,5 @@ def remove_webhook(webhook_id: int):
     hook = db.get_or_404(Webhook, webhook_id)
     if f.ConfirmForm().validate_on_submit():
         notifications.remove_webhook(db.session, hook, actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Webhook removed."), "success")
     return redirect(url_for("staff.webhooks"))

@@ -44,7 +44,6 @@ def subscribe():
         notifications.subscribe(
             db.session, form.email.data, form.lang.data, _components(form), now()
         )
-        db.session.commit()
         return render_template("subscriptions/sent.html", email=form.email.data)
     if request.method == "POST":
         status = 422
@@ -68,7 +67,6 @@ def confirm(token: str):
     form = f.ConfirmForm()
     if form.validate_on_submit():
         notifications.confirm(subscriber, token, now())
-        db.session.commit()
         flash(_("Your subscription is confirmed."), "success")
         return redirect(notifications.link(subscriber, "manage"))
     return render_template("subscriptions/confirm.html", form=form, subscriber=subscriber)
@@ -88,7 +86,6 @@ def manage(token: str):
     if form.validate_on_submit():
         subscriber.lang = form.lang.data
         subscriber.components = _components(form)
-        db.session.commit()
         flash(_("Your preferences are saved."), "success")
         return redirect(request.path)
     status = 422 if request.method == "POST" else 200
@@ -109,6 +106,5 @@ def unsubscribe(token: str):
     if request.method == "POST":
         if subscriber.unsubscribed_at is None:
             subscriber.unsubscribed_at = now()
-            db.session.commit()
         return render_template("subscriptions/unsubscribed.html", subscriber=subscriber)
     return render_template("subscriptions/unsubscribe.html", subscriber=subscriber)
