@@ -34,6 +34,7 @@ from statuspage import claims, links, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
+from statuspage.domain.errors import Gone
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
@@ -65,8 +66,10 @@ TOKEN_MAX_AGE = {
 }
 
 
-class ExpiredLink(Exception):
+class ExpiredLink(Gone):
     """A genuine link of ours, too old to use."""
+
+    default_code = "expired_link"
 
 
 class _ClockSigner(TimestampSigner):
@@ -95,7 +98,7 @@ def read_token_data(value: str, action: str) -> dict | None:
     try:
         data = _signer().loads(value, max_age=max_age)
     except SignatureExpired:
-        raise ExpiredLink from None
+        raise ExpiredLink("this link has expired") from None
     except BadSignature:
         if action != "unsubscribe":
             return None

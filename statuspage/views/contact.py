@@ -30,6 +30,7 @@ from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import requests as rq
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
+from statuspage.errors import discard_refused, flash_refused
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
 from statuspage.limits import submit_limit
@@ -257,15 +258,14 @@ def request_action(reference: str, action: str):
         else:
             ACTIONS[action](db.session, stored, moment)
     except rq.NotOfferedError:
-        db.session.rollback()
+        discard_refused()
         message = _(
             "This incident was not offered for your request: choose one of those shown, "
             "or tell us your problem is different."
         )
         return _render_request(stored, error=message, status=422)
-    except rq.TransitionError:
-        db.session.rollback()
-        flash(_("This was already done; here is where your request stands."), "info")
+    except rq.TransitionError as error:
+        flash_refused(error, _("This was already done; here is where your request stands."))
     else:
         flash(
             {
@@ -328,7 +328,7 @@ def _record_affected(incident_id: str):
             )
             deflection.acknowledge(db.session, stored, moment)
     except rq.TransitionError:
-        db.session.rollback()
+        discard_refused()
         return render_template("contact/affected.html", form=affected_form, view=view), 409
     # written now, inside `affected`'s guard: a database that cannot take it gets the page that
     # gives the address back; the request's commit (`database.init_app`) then has nothing to wait on

@@ -34,8 +34,10 @@ from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.errors import Refused
 from statuspage.domain.texts import LANGUAGES
 from statuspage.domain.webhooks import UrlProblem
+from statuspage.errors import flash_refused, on_form
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language, page_zone
 from statuspage.inputs import page_number
@@ -104,17 +106,6 @@ def actor() -> str:
 
 def _components() -> list[Component]:
     return sorted(db.session.execute(leaf_components()).scalars(), key=catalogue_order)
-
-
-def _apply_errors(form, error: Exception) -> None:
-    """Maps a service's refusal onto the form field it concerns."""
-    field = getattr(error, "field", None)
-    if field and field not in form and f"{field}_en" in form:  # a text in both languages
-        field = f"{field}_en"
-    if field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
 
 
 # -- sign-in ---------------------------------------------------------------------------------
@@ -339,10 +330,8 @@ def _open(form, to_input, done: str, kind: str, templates):
                 incident = operations.open_incident(
                     db.session, to_input(form), actor=actor(), now=app_now()
                 )
-            except operations.InvalidInput as error:
-                db.session.rollback()
-                _apply_errors(form, error)
-                status = 422
+            except Refused as error:
+                status = on_form(form, error)
             else:
                 flash(done, "success")
                 return redirect(url_for("staff.incident", incident_id=incident.id))
@@ -441,11 +430,9 @@ def incident(incident_id: str):
     return _render_incident(db.get_or_404(Incident, incident_id))
 
 
-def _refused(incident: Incident, form_name: str, form, error: Exception):
-    db.session.rollback()
-    incident = db.get_or_404(Incident, incident.id)
-    _apply_errors(form, error)
-    code = 409 if isinstance(error, lifecycle.LifecycleError) else 422
+def _refused(incident: Incident, form_name: str, form, error: Refused):
+    code = on_form(form, error)
+    incident = db.get_or_404(Incident, incident.id)  # as stored, without the refused change
     return _render_incident(incident, code, **{form_name: form})
 
 
@@ -473,7 +460,7 @@ def post_update(incident_id: str):
             display_at=f.utc(form.display_at.data),
             deliver_notifications=form.notify.data,
         )
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+    except Refused as error:
         return _refused(incident, "update_form", form, error)
     flash(_("Update posted."), "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
@@ -485,7 +472,7 @@ def _act(incident: Incident, form_name: str, form, operation, done: str):
         return _render_incident(incident, 422, **{form_name: form})
     try:
         operation()
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+    except Refused as error:
         return _refused(incident, form_name, form, error)
     flash(done, "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
@@ -598,10 +585,8 @@ def edit_update(update_id: str):
             operations.edit_update_body(
                 db.session, update, form.texts("body"), actor=actor(), now=app_now()
             )
-        except operations.InvalidInput as error:
-            db.session.rollback()
-            _apply_errors(form, error)
-            status = 422
+        except Refused as error:
+            status = on_form(form, error)
         else:
             flash(_("Update edited; the previous text is kept in the audit log."), "success")
             return redirect(url_for("staff.incident", incident_id=update.incident_id))
@@ -635,9 +620,7 @@ def accounts():
                 db.session, form.email.data, StaffRole(form.role.data), now=app_now(), actor=actor()
             )
         except staff.StaffError as error:
-            db.session.rollback()
-            form.email.errors = [*form.email.errors, str(error)]
-            status = 422
+            status = on_form(form, error)
         else:
             created = (user.email, password)
             form = f.StaffForm(formdata=None)
@@ -678,9 +661,7 @@ def tokens():
                 db.session, form.name.data, StaffRole(form.role.data), actor=actor(), now=app_now()
             )
         except staff.StaffError as error:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
-            status = 422
+            status = on_form(form, error)
         else:
             created = (token.name, secret)
             form = f.TokenForm(formdata=None)
@@ -839,8 +820,7 @@ def support_request_action(request_id: int, action: str):
             else:
                 deflection.close_by_staff(db.session, stored, now=now, actor=actor())
     except rq.TransitionError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        flash_refused(error)
     else:
         audit.record(
             db.session,

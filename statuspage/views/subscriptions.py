@@ -51,10 +51,8 @@ def subscribe():
 
 
 def _subscriber(token: str, action: str) -> Subscriber:
-    try:
-        subscriber = notifications.read_token(db.session, token, action)
-    except notifications.ExpiredLink:
-        abort(410)
+    """The link's subscriber; a link too old is a 410 (`ExpiredLink`, shown by `errors`)."""
+    subscriber = notifications.read_token(db.session, token, action)
     if subscriber is None:
         abort(404)
     return subscriber
