@@ -90,4 +90,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(badges.bp)
     app.register_blueprint(subscriptions.bp)
     app.register_blueprint(site.bp)
+    from statuspage import database
+
+    database.init_app(app)  # last: its commit runs before the other after-request hooks
     return app

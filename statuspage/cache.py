@@ -32,8 +32,9 @@ from statuspage import mirror
 from statuspage.clock import app_now as now  # the request's clock, by its short name
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.extensions import db
-from statuspage.i18n import current_language
+from statuspage.i18n import current_language, page_zone
 from statuspage.models import SiteState
+from statuspage.services import overview as ov
 from statuspage.services import versioning
 
 log = logging.getLogger(__name__)
@@ -171,6 +172,16 @@ def expires_at(moment: datetime) -> None:
     """A view says its page turns stale at `moment` even if no data changes."""
     previous = request.environ.get("statuspage.expires_at", moment)
     request.environ["statuspage.expires_at"] = min(moment, previous)
+
+
+def current_overview() -> ov.Overview:
+    """The page's overview for this request; the cached page turns stale when the overview does
+    (a maintenance starts, a day ends)."""
+    result = ov.build_overview(
+        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
+    )
+    expires_at(result.valid_until)
+    return result
 
 
 def _respond(entry: Entry, *, stale: bool = False) -> Response:

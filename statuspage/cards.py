@@ -24,6 +24,20 @@ WIDTH, HEIGHT = 1200, 630
 #: bumped when the drawing changes, so that cached cards and social networks' copies renew
 LAYOUT = "1"
 
+#: the colour of each status and impact, on badges and cards alike
+COLOURS = {
+    "none": "#1f7a3a",
+    "operational": "#1f7a3a",
+    "minor": "#8a6d00",
+    "degraded_performance": "#8a6d00",
+    "major": "#b35900",
+    "partial_outage": "#b35900",
+    "critical": "#b3261e",
+    "major_outage": "#b3261e",
+    "maintenance": "#1f5fa8",
+    "under_maintenance": "#1f5fa8",
+}
+
 #: Debian's own fonts, first found wins: fonts-dejavu-core, then fonts-noto-core.
 REGULAR_FONTS = (
     "/usr/share/fonts/truetype/dejavu/DejaVuSans.ttf",

@@ -1,8 +1,10 @@
-"""Flask commands. Each commits once, at its end."""
+"""Flask commands. Each commits once, at its end (`_committed`)."""
 
 from __future__ import annotations
 
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import click
@@ -14,11 +16,24 @@ from sqlalchemy import select
 from statuspage import config, evaluation, mirror, worker
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
+from statuspage.domain.errors import Refused
 from statuspage.extensions import db
 from statuspage.models import ApiToken, StaffRole, StaffUser
 from statuspage.services import deflection, demo, staff
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.versioning import bump
+
+
+@contextmanager
+def _committed(*refusals: type[Exception]) -> Iterator[None]:
+    """A command's writes, committed together at the end of the block; a refusal (the domain's,
+    or one of `refusals`) writes nothing and ends the command with its message."""
+    try:
+        yield
+    except (Refused, *refusals) as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from None
+    db.session.commit()
 
 
 @click.command("init")
@@ -31,15 +46,12 @@ def init_command() -> None:
         click.echo(f"secret key generated into {current_app.instance_path}/secret_key")
     upgrade()
     root = Path(current_app.config["CONTENT_DIR"])
-    try:
+    with _committed(ContentError):
         entries = load_catalogue(root)
         load_pages(root)
         load_incident_templates(root)
-    except ContentError as error:
-        raise click.ClickException(str(error)) from None
-    report = sync_catalogue(db.session, entries, app_now())
-    bump(db.session)
-    db.session.commit()
+        report = sync_catalogue(db.session, entries, app_now())
+        bump(db.session)
     click.echo(f"database at head; {report}")
 
 
@@ -49,11 +61,8 @@ def init_command() -> None:
 @click.option("--seed", default=7, show_default=True, help="Same seed, same history.")
 def demo_command(days: int, seed: int) -> None:
     """Load a realistic history of past incidents and maintenances (refuses if any exist)."""
-    try:
+    with _committed(demo.DemoRefused):
         count = demo.load(db.session, app_now(), days=days, seed=seed)
-    except demo.DemoRefused as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"demo: {count} incidents and maintenances loaded over {days} days")
 
 
@@ -70,13 +79,10 @@ def staff_group() -> None:
 def staff_create(email: str, role: str, password_stdin: bool) -> None:
     """Create a staff account; without --password-stdin, print a generated password once."""
     password = sys.stdin.readline().rstrip("\n") if password_stdin else None
-    try:
+    with _committed():
         user, secret = staff.create_staff(
             db.session, email, StaffRole(role), now=app_now(), password=password
         )
-    except staff.StaffError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"created {user.role.value} {user.email}")
     if not password_stdin:
         click.echo(f"password (shown once): {secret}")
@@ -113,13 +119,10 @@ def token_group() -> None:
 @with_appcontext
 def token_create(name: str, role: str) -> None:
     """Create a bearer token; the token alone is printed on the last line."""
-    try:
+    with _committed():
         token, secret = staff.create_token(
             db.session, name, StaffRole(role), actor="cli", now=app_now()
         )
-    except staff.StaffError as error:
-        raise click.ClickException(str(error)) from None
-    db.session.commit()
     click.echo(f"created {token.role.value} token '{token.name}' (shown once):")
     click.echo(secret)
 
@@ -133,10 +136,10 @@ def token_revoke(name: str) -> None:
         select(ApiToken).where(ApiToken.name == name, ApiToken.revoked_at.is_(None))
     ).scalars()
     count = 0
-    for token in rows:
-        staff.revoke_token(db.session, token, actor="cli", now=app_now())
-        count += 1
-    db.session.commit()
+    with _committed():
+        for token in rows:
+            staff.revoke_token(db.session, token, actor="cli", now=app_now())
+            count += 1
     click.echo(f"revoked {count} token(s)")
 
 
@@ -193,8 +196,8 @@ def deflection_train(paths: tuple[Path, ...], out: Path | None) -> None:
 @with_appcontext
 def deflection_tick() -> None:
     """Move unanswered proposals and confirmations that ran out of time."""
-    moved = deflection.run_timers(db.session, app_now())
-    db.session.commit()
+    with _committed():
+        moved = deflection.run_timers(db.session, app_now())
     click.echo(f"{moved} request(s) moved")
 
 

@@ -40,3 +40,42 @@ def bounded(connection, timeout_ms: int):
                 connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}"))
         return
     yield
+
+
+# -- one transaction per request ---------------------------------------------------------------
+
+
+def init_app(app) -> None:
+    """Commit once per request, in one place: views and services only flush.
+
+    A response under 400 (pages, redirects after a POST, JSON answers) commits what the request
+    did; an error response rolls it back, and so does a request that ended on an exception
+    (its 500 is an error response too). A commit that fails is handled like the same error
+    raised in a view: the database not answering is a 503, a row changed by someone else at the
+    same moment a 409 (`errors.py`), never a 200 for work that was not saved.
+
+    Registered after every other `after_request` hook of the app, so it runs before them: the
+    security headers and the language cookie also go on the response of a failed commit.
+    Two places keep a commit of their own, each saying why: the intake of a customer request
+    (`services.intake`, durable before it is acknowledged) and the sign-in throttle.
+    """
+    from flask import request, session
+
+    from statuspage.extensions import db
+
+    @app.after_request
+    def _end_transaction(response):
+        work = db.session
+        if response.status_code >= 400 or not work.is_active:
+            with suppress(*DATABASE_ERRORS):
+                work.rollback()
+            return response
+        try:
+            work.commit()
+        except Exception as error:  # the handlers of errors.py answer for it, as for a view's
+            with suppress(*DATABASE_ERRORS):
+                work.rollback()
+            app.logger.warning("commit failed for %s %s: %s", request.method, request.path, error)
+            session.pop("_flashes", None)  # "saved" said by the view: it was not
+            return app.make_response(app.handle_user_exception(error))
+        return response

@@ -5,11 +5,12 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 
 import idna
-from flask import Flask, current_app, g, request, url_for
+from flask import Flask, g, request, url_for
 from flask_babel import format_date, format_decimal, gettext, ngettext
 from markupsafe import Markup, escape
 
 from statuspage.domain.texts import Shown
+from statuspage.links import absolute_url
 from statuspage.markup import plain_text, render_markdown
 
 
@@ -103,10 +104,6 @@ def url_for_lang(lang: str) -> str:
     if request.endpoint is None:
         return url_for("public.index", lang=lang)
     return url_for(request.endpoint, **(request.view_args or {}), **args)
-
-
-def absolute_url(endpoint: str, **values) -> str:
-    return current_app.config["BASE_URL"] + url_for(endpoint, **values)
 
 
 def idn(domain: str | None) -> str:

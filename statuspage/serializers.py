@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import current_app
 
+from statuspage import links
 from statuspage.domain import status as st
 from statuspage.models import Component, Incident, IncidentUpdate
 
@@ -109,7 +110,7 @@ def incident(
         "started_at": timestamp(item.started_at or item.scheduled_for),
         "monitoring_at": timestamp(item.monitoring_at),
         "resolved_at": timestamp(item.resolved_at),
-        "shortlink": f"{current_app.config['BASE_URL']}/i/{item.id}",
+        "shortlink": links.shortlink(item.id),
         "page_id": current_app.config["PAGE_ID"],
         "incident_updates": [incident_update(u, lang) for u in updates],
         "components": [

@@ -5,10 +5,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from babel.dates import format_time
-from flask import current_app
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 
+from statuspage import links
 from statuspage.domain import status as st
 from statuspage.domain.share import ShareParts, compose, first_sentence, next_update_in
 from statuspage.domain.texts import LANGUAGES
@@ -32,14 +32,6 @@ class SharePanel:
     permalink: str
     shortlink: str
     texts: dict[str, str]  #: language -> text of at most 280 characters
-
-
-def shortlink(incident: Incident) -> str:
-    return f"{current_app.config['BASE_URL']}/i/{incident.id}"
-
-
-def permalink(update: IncidentUpdate) -> str:
-    return f"{current_app.config['BASE_URL']}/incidents/{update.incident_id}#update-{update.id}"
 
 
 def _services(incident: Incident, update: IncidentUpdate, lang: str) -> list[str]:
@@ -109,9 +101,9 @@ def parts(incident: Incident, update: IncidentUpdate, lang: str, link: str) -> S
 
 
 def panel(incident: Incident, update: IncidentUpdate) -> SharePanel:
-    link = shortlink(incident)
+    link = links.shortlink(incident.id)
     texts = {}
     for lang in LANGUAGES:
         with force_locale(lang):
             texts[lang] = compose(parts(incident, update, lang, link))
-    return SharePanel(permalink(update), link, texts)
+    return SharePanel(links.permalink(update.incident_id, update.id), link, texts)

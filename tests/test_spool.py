@@ -158,7 +158,7 @@ def test_a_spooled_file_already_stored_is_only_removed(
 
 
 def test_the_private_link_of_an_unknown_reference_is_still_a_404(client, spool_dir):
-    from statuspage.services.deflection import token_for
+    from statuspage.links import token_for
 
     with client.application.app_context():
         token = token_for("REQ-ABCDEF")

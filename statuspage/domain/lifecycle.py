@@ -15,6 +15,7 @@ The rules, in words:
 
 from __future__ import annotations
 
+from statuspage.domain.errors import Conflict
 from statuspage.domain.status import (
     ENDING_STATUSES,
     INCIDENT_STATUSES,
@@ -39,12 +40,11 @@ _NEXT: dict[IncidentStatus, tuple[IncidentStatus, ...]] = {
 }
 
 
-class LifecycleError(ValueError):
+class LifecycleError(Conflict):
     """An update the rules refuse; `code` names the rule for translations and the API."""
 
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code, field="status")
 
 
 def statuses_for(kind: IncidentKind) -> tuple[IncidentStatus, ...]:

@@ -48,6 +48,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from enum import StrEnum
 
+from statuspage.domain.errors import Conflict, InvalidInput
+
 PROPOSAL_TIMEOUT = timedelta(minutes=30)
 CONFIRMATION_PERIOD = timedelta(days=7)
 REFERENCE_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I: read over the phone
@@ -84,12 +86,16 @@ class Relation(StrEnum):
     NOT_TAKEN = "not_taken"  #: proposed, then never attached (no answer in time, incident over)
 
 
-class TransitionError(ValueError):
+class TransitionError(Conflict):
     """The request is not in a state where this makes sense (a double click, an old link)."""
 
+    default_code = "transition"
 
-class NotOfferedError(ValueError):
+
+class NotOfferedError(InvalidInput):
     """The customer's answer names an incident they were not offered (a forged or broken form)."""
+
+    default_code = "not_offered"
 
 
 def new_reference() -> str:

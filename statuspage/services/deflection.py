@@ -6,8 +6,6 @@ Every operation flushes and never commits: a new request is taken in, matched an
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -30,7 +28,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, selectinload
 
-from statuspage import mail
+from statuspage import links, mail
 from statuspage.content import catalogue_cached
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
@@ -225,34 +223,8 @@ def match(session: Session, data: RequestInput, at: datetime) -> matching.Result
     return matcher(session, version).match(request, incidents)
 
 
-# -- links -------------------------------------------------------------------------------------
-
-
-def token_for(reference: str) -> str:
-    """The private link's token: unguessable without the secret key, nothing stored."""
-    key = current_app.config["SECRET_KEY"].encode()
-    return hmac.new(key, f"request:{reference}".encode(), hashlib.sha256).hexdigest()[:32]
-
-
-def token_ok(reference: str, token: str) -> bool:
-    return hmac.compare_digest(token_for(reference).encode(), (token or "").encode())
-
-
-def private_link(request: SupportRequest) -> str:
-    """Built by hand, so that mail queued outside a web request gets it right too."""
-    base = current_app.config["BASE_URL"]
-    return f"{base}/requests/{request.reference}?t={token_for(request.reference)}"
-
-
 #: The answers a mail offers, each with its own place on the private page.
 ANSWERS = ("fixed", "still-broken", "confirm", "different")
-
-
-def answer_link(request: SupportRequest, answer: str) -> str:
-    """The private page, in the request's language, with the form of one answer brought forward
-    and focused (no fragment: browsers skip `autofocus` when the address targets an element).
-    Following it changes nothing (mail scanners follow links): the customer presses the button."""
-    return f"{private_link(request)}&answer={answer}&lang={request.lang}"
 
 
 # -- the request's life ------------------------------------------------------------------------
@@ -628,7 +600,7 @@ def expire_proposal(session: Session, request: SupportRequest, now: datetime, hi
 def mail_context(request: SupportRequest, **extra) -> dict:
     return {
         "request": request,
-        "link": private_link(request),
+        "link": links.private_link(request),
         "site_name": current_app.config["SITE_NAME"],
         **extra,
     }
@@ -691,8 +663,8 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
                 request,
                 incident=incident,
                 update=update,
-                fixed_link=answer_link(request, "fixed"),
-                broken_link=answer_link(request, "still-broken"),
+                fixed_link=links.answer_link(request, "fixed", request.lang),
+                broken_link=links.answer_link(request, "still-broken", request.lang),
             ),
             now=now,
             request_id=request.id,
@@ -1021,8 +993,8 @@ def bulk_attach(
                     request,
                     incident=incident,
                     update=incident.updates[0] if incident.updates else None,
-                    yes_link=answer_link(request, "confirm"),
-                    no_link=answer_link(request, "different"),
+                    yes_link=links.answer_link(request, "confirm", request.lang),
+                    no_link=links.answer_link(request, "different", request.lang),
                 ),
                 now=now,
                 request_id=request.id,

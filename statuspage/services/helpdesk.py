@@ -16,7 +16,7 @@ from flask_babel import force_locale, gettext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from statuspage import mail, serializers
+from statuspage import links, mail, serializers
 from statuspage.domain import helpdesk as hd
 from statuspage.domain import status as st
 from statuspage.filters import fallback_note, idn
@@ -31,7 +31,7 @@ def configured() -> bool:
 
 
 def console_link(request: SupportRequest) -> str:
-    return f"{current_app.config['BASE_URL']}/staff/requests/{request.id}"
+    return links.console_request(request.id)
 
 
 def _incident(incident: Incident | None) -> dict[str, Any] | None:
@@ -51,8 +51,8 @@ def _incident(incident: Incident | None) -> dict[str, Any] | None:
         "kind": incident.kind.value,
         "status": incident.status.value,
         "impact": incident.impact.value,
-        "url": f"{current_app.config['BASE_URL']}/incidents/{incident.id}",
-        "console_url": f"{current_app.config['BASE_URL']}/staff/incidents/{incident.id}",
+        "url": links.incident_page(incident.id),
+        "console_url": links.console_incident(incident.id),
     }
 
 
@@ -205,10 +205,9 @@ def _fallback_subject(request: SupportRequest) -> str:
 
 
 def _meta(now: datetime) -> dict[str, Any]:
-    base = current_app.config["BASE_URL"]
     return {
         "page_id": current_app.config["PAGE_ID"],
         "event": EVENT,
-        "documentation": f"{base}/api/v1/openapi.json",
+        "documentation": links.api_documentation(),
         "generated_at": serializers.timestamp(now),
     }

@@ -87,6 +87,9 @@ def submit(
     try:
         with bounded(session, current_app.config["INTAKE_TIMEOUT_MS"]):
             receipt = _take(session, data, key, moment)
+        # Committed here, not at the end of the request: the customer is told "received" (and
+        # given a private link) only once the request is durable, and a commit that fails is
+        # still ours to catch and spool below, never a lost request behind a 503.
         session.commit()
         return receipt
     except IntegrityError:  # the key (the same form sent twice), or a reference drawn twice

@@ -30,10 +30,11 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from statuspage import claims, mail, serializers
+from statuspage import claims, links, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
+from statuspage.domain.errors import Gone
 from statuspage.domain.webhooks import UrlProblem, addresses_problem, url_problem
 from statuspage.models import (
     Component,
@@ -65,8 +66,10 @@ TOKEN_MAX_AGE = {
 }
 
 
-class ExpiredLink(Exception):
+class ExpiredLink(Gone):
     """A genuine link of ours, too old to use."""
+
+    default_code = "expired_link"
 
 
 class _ClockSigner(TimestampSigner):
@@ -95,7 +98,7 @@ def read_token_data(value: str, action: str) -> dict | None:
     try:
         data = _signer().loads(value, max_age=max_age)
     except SignatureExpired:
-        raise ExpiredLink from None
+        raise ExpiredLink("this link has expired") from None
     except BadSignature:
         if action != "unsubscribe":
             return None
@@ -130,10 +133,7 @@ def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
 
 
 def link(subscriber: Subscriber, action: str) -> str:
-    paths = {"confirm": "confirm", "manage": "manage", "unsubscribe": "unsubscribe"}
-    return f"{current_app.config['BASE_URL']}/subscriptions/{paths[action]}/" + token(
-        subscriber, action
-    )
+    return links.subscription(action, token(subscriber, action))
 
 
 # -- subscribers -------------------------------------------------------------------------------
@@ -158,9 +158,7 @@ def subscribe(
         subscriber.components = components
     session.flush()
     wanted = {"lang": lang, "components": components}
-    confirm_link = f"{current_app.config['BASE_URL']}/subscriptions/confirm/" + token(
-        subscriber, "confirm", wanted
-    )
+    confirm_link = links.subscription("confirm", token(subscriber, "confirm", wanted))
     mail.queue(
         session,
         kind="subscribe",
@@ -258,11 +256,10 @@ def send_reminders(session: Session, now: datetime) -> int:
 
 
 def _envelope(status: st.PageStatus, now: datetime) -> dict:
-    base = current_app.config["BASE_URL"]
     return {
         "meta": {
-            "unsubscribe": f"{base}/staff/webhooks",
-            "documentation": f"{base}/api/v1/openapi.json",
+            "unsubscribe": links.webhooks_console(),
+            "documentation": links.api_documentation(),
             "generated_at": serializers.timestamp(now),
         },
         "page": {

@@ -11,7 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from statuspage.domain import lifecycle
+from statuspage.domain import errors, lifecycle
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
 from statuspage.models import Component, Incident, IncidentUpdate
@@ -23,12 +23,11 @@ MAX_BODY = 20_000
 MAX_KEYWORDS = 30
 
 
-class InvalidInput(ValueError):
+class InvalidInput(errors.InvalidInput):
     """A value the caller gave is wrong; `field` names it for forms and the API."""
 
     def __init__(self, field: str, message: str) -> None:
-        super().__init__(message)
-        self.field = field
+        super().__init__(message, field=field)
 
 
 def _has_text(values: Texts) -> bool:

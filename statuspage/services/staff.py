@@ -10,6 +10,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from statuspage.domain.errors import Kind, Refused
 from statuspage.models import ApiToken, LoginFailure, StaffRole, StaffUser
 from statuspage.services import audit
 
@@ -22,10 +23,15 @@ TOKEN_PREFIX = "sp_"  # noqa: S105 - a prefix, not a secret
 _DUMMY_HASH = generate_password_hash("not-a-password", method="scrypt")
 
 
-class StaffError(ValueError):
+class StaffError(Refused):
+    """An account, token or sign-in refused; its `code` says which kind of refusal it is."""
+
+    KINDS = {"exists": Kind.CONFLICT, "throttled": Kind.THROTTLED, "invalid": Kind.UNAUTHORIZED}
+    FIELDS = {"email": "email", "exists": "email", "password": "password", "name": "name"}
+
     def __init__(self, code: str, message: str) -> None:
-        super().__init__(message)
-        self.code = code
+        super().__init__(message, code=code, field=self.FIELDS.get(code))
+        self.kind = self.KINDS.get(code, Kind.INVALID)
 
 
 def normalise_email(email: str) -> str:

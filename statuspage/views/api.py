@@ -10,18 +10,18 @@ from email_validator import EmailNotValidError, validate_email
 from flask import Blueprint, current_app, g, jsonify, request
 from flask_babel import force_locale, gettext
 from sqlalchemy import select
-from werkzeug.exceptions import HTTPException
 
-from statuspage import reasons, serializers
+from statuspage import links, reasons, serializers
 from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS
-from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
 from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
+from statuspage.errors import json_error
 from statuspage.extensions import csrf, db, limiter
+from statuspage.limits import match_limit, submit_limit
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
 from statuspage.openapi import (
     INCIDENT_CREATE,
@@ -47,23 +47,9 @@ class ApiError(Exception):
         self.status, self.code, self.message, self.field = status, code, message, field
 
 
-def _error_body(status: int, code: str, message: str, field: str | None = None):
-    error: dict[str, Any] = {"code": code, "message": message}
-    if field:
-        error["field"] = field
-    return jsonify({"error": error}), status
-
-
 @bp.errorhandler(ApiError)
 def _api_error(error: ApiError):
-    db.session.rollback()
-    return _error_body(error.status, error.code, error.message, error.field)
-
-
-@bp.errorhandler(HTTPException)
-def _http_error(error: HTTPException):
-    code = (error.name or "error").lower().replace(" ", "_")
-    return _error_body(error.code or 500, code, error.description or error.name)
+    return json_error(error.status, error.code, error.message, error.field)
 
 
 def token_required(role: StaffRole = StaffRole.RESPONDER):
@@ -278,15 +264,6 @@ def _load(incident_id: str) -> Incident:
     return incident
 
 
-def _service_call(call):
-    try:
-        return call()
-    except operations.InvalidInput as error:
-        raise ApiError(422, "invalid_field", str(error), error.field) from None
-    except lifecycle.LifecycleError as error:
-        raise ApiError(409, error.code, str(error), "status") from None
-
-
 @bp.get("/openapi.json")
 def openapi():
     return jsonify(document())
@@ -357,10 +334,7 @@ def create_incident():
         keywords=_keywords(data) or (),
         display_at=_time(data, "display_at"),
     )
-    incident = _service_call(
-        lambda: operations.open_incident(db.session, payload, actor=actor(), now=now)
-    )
-    db.session.commit()
+    incident = operations.open_incident(db.session, payload, actor=actor(), now=now)
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
     response.headers["Location"] = f"/api/v1/incidents/{incident.id}"
@@ -390,18 +364,15 @@ def patch_incident(incident_id: str):
     name = names or None
     impact = _enum(st.Impact, data, "impact") if "impact" in data else None
     now = app_now()
-    _service_call(
-        lambda: operations.edit_incident(
-            db.session,
-            incident,
-            actor=actor(),
-            now=now,
-            name=name,
-            impact=impact,
-            keywords=_keywords(data),
-        )
+    operations.edit_incident(
+        db.session,
+        incident,
+        actor=actor(),
+        now=now,
+        name=name,
+        impact=impact,
+        keywords=_keywords(data),
     )
-    db.session.commit()
     return jsonify(_incident_json(incident, now))
 
 
@@ -418,20 +389,17 @@ def add_update(incident_id: str):
             422, "invalid_field", "'deliver_notifications' is a boolean", "deliver_notifications"
         )
     body = _texts(data, "body", _lang(data), _translations(data, ("body",)))
-    _service_call(
-        lambda: operations.add_update(
-            db.session,
-            incident,
-            status=status,
-            body=body,
-            components=_components(data),
-            actor=actor(),
-            now=now,
-            display_at=_time(data, "display_at"),
-            deliver_notifications=notify,
-        )
+    operations.add_update(
+        db.session,
+        incident,
+        status=status,
+        body=body,
+        components=_components(data),
+        actor=actor(),
+        now=now,
+        display_at=_time(data, "display_at"),
+        deliver_notifications=notify,
     )
-    db.session.commit()
     response = jsonify(_incident_json(incident, now))
     response.status_code = 201
     return response
@@ -445,12 +413,7 @@ def resolve(incident_id: str):
     now = app_now()
     body = _texts(data, "body", _lang(data), _translations(data, ("body",)), required=True)
     display_at = _time(data, "display_at")
-    _service_call(
-        lambda: operations.resolve(
-            db.session, incident, body, actor=actor(), now=now, display_at=display_at
-        )
-    )
-    db.session.commit()
+    operations.resolve(db.session, incident, body, actor=actor(), now=now, display_at=display_at)
     return jsonify(_incident_json(incident, now))
 
 
@@ -485,7 +448,6 @@ def create_token():
         )
     except staff.StaffError as error:
         raise ApiError(422, "invalid_field", str(error), "name") from None
-    db.session.commit()
     response = jsonify({**_token_json(token), "token": secret})
     response.status_code = 201
     return response
@@ -498,7 +460,6 @@ def revoke_token(token_id: int):
     if token is None:
         raise ApiError(404, "not_found", f"no token {token_id}")
     staff.revoke_token(db.session, token, actor=actor(), now=app_now())
-    db.session.commit()
     return jsonify(_token_json(token))
 
 
@@ -530,23 +491,7 @@ def audit_log():
     )
 
 
-@bp.after_request
-def _commit_token_use(response):
-    """Records `last_used_at` even on read-only calls."""
-    if "api_token" in g and response.status_code < 400:
-        db.session.commit()
-    return response
-
-
 # -- public endpoints of the contact form (no token; rate-limited per client address) ----------
-
-
-def match_limit() -> str:
-    return current_app.config["RATELIMIT_MATCH"]
-
-
-def submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
 
 
 def _known_service(service: str) -> bool:
@@ -664,7 +609,7 @@ def create_request():
         "state": receipt.state.value,
         "proposal": receipt.proposal,
         "shown": list(receipt.shown),
-        "url": deflection.private_link(receipt),
+        "url": links.private_link(receipt),
     }
     if receipt.spooled:  # the database could not take it: on disk, told
         with force_locale(receipt.lang):

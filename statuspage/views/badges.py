@@ -4,31 +4,19 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, Response, abort, current_app, render_template, url_for
+from flask import Blueprint, Response, abort, current_app, render_template
 from markupsafe import escape
 
-from statuspage.cache import cached_page
+from statuspage import links
+from statuspage.cache import cached_page, current_overview
+from statuspage.cards import COLOURS
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import LABELS, current_language
 from statuspage.models import Component
-from statuspage.views import current_overview
 
 bp = Blueprint("badges", __name__)
-
-COLOURS = {
-    "none": "#1f7a3a",
-    "operational": "#1f7a3a",
-    "minor": "#8a6d00",
-    "degraded_performance": "#8a6d00",
-    "major": "#b35900",
-    "partial_outage": "#b35900",
-    "critical": "#b3261e",
-    "major_outage": "#b3261e",
-    "maintenance": "#1f5fa8",
-    "under_maintenance": "#1f5fa8",
-}
 
 
 def _width(text: str) -> int:
@@ -86,7 +74,7 @@ def embed():
 @cached_page
 def embed_script():
     base = urlsplit(current_app.config["BASE_URL"])
-    src = current_app.config["BASE_URL"] + url_for("badges.embed")
+    src = links.absolute_url("badges.embed")
     # an origin as browsers write it: lower case, no default port (https://host:443 is
     # https://host, and would never equal the message's origin)
     host = (base.hostname or "").lower()

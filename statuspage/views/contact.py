@@ -23,25 +23,23 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from statuspage import forms as f
-from statuspage import reasons, spool
+from statuspage import links, reasons, spool
 from statuspage.cache import now
 from statuspage.content import pages_cached
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import requests as rq
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
+from statuspage.errors import discard_refused, flash_refused
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
+from statuspage.limits import submit_limit
 from statuspage.models import Component, Incident, SupportRequest
 from statuspage.services import deflection, intake
 from statuspage.services import overview as ov
 
 bp = Blueprint("contact", __name__)
 log = logging.getLogger(__name__)
-
-
-def submit_limit() -> str:
-    return current_app.config["RATELIMIT_SUBMIT"]
 
 
 def _catalogue() -> list[Component]:
@@ -145,22 +143,14 @@ def form():
         receipt = intake.submit(
             db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, now()
         )
-        return redirect(deflection_link(receipt))
+        return redirect(links.request_path(receipt))
     if request.method == "POST":
         status = 422
     return _render_form(contact_form, status)
 
 
-def deflection_link(stored: SupportRequest | intake.Receipt) -> str:
-    return url_for(
-        "contact.request_page",
-        reference=stored.reference,
-        t=deflection.token_for(stored.reference),
-    )
-
-
 def _load(reference: str, token: str) -> SupportRequest:
-    if not deflection.token_ok(reference, token):
+    if not links.token_ok(reference, token):
         abort(404)
     stored = db.session.execute(
         select(SupportRequest).where(SupportRequest.reference == reference)
@@ -175,7 +165,7 @@ def request_page(reference: str):
     """The customer's private page. A GET never changes the request (mail scanners follow links):
     `?answer=` only brings forward the form of the answer chosen in a mail."""
     token = request.args.get("t", "")
-    if not deflection.token_ok(reference, token):
+    if not links.token_ok(reference, token):
         abort(404)
     try:
         with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
@@ -192,7 +182,7 @@ def request_page(reference: str):
             deflection.expire_proposal(
                 db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
             )
-            db.session.commit()
+            db.session.flush()  # a move made at the same moment shows here, not at the commit
         except StaleDataError:  # the worker's timer moved it at the same moment: show that
             db.session.rollback()
             stored = _load(reference, token)
@@ -208,7 +198,7 @@ def _render_request(
     error: str | None = None,
     status: int = 200,
 ):
-    token = deflection.token_for(stored.reference)
+    token = links.token_for(stored.reference)
     incident, relation = deflection.shown_incident(db.session, stored)
     view = ov.incident_page(db.session, incident.id, now()) if incident else None
     unanswered = time_left = None
@@ -268,17 +258,15 @@ def request_action(reference: str, action: str):
         else:
             ACTIONS[action](db.session, stored, moment)
     except rq.NotOfferedError:
-        db.session.rollback()
+        discard_refused()
         message = _(
             "This incident was not offered for your request: choose one of those shown, "
             "or tell us your problem is different."
         )
         return _render_request(stored, error=message, status=422)
-    except rq.TransitionError:
-        db.session.rollback()
-        flash(_("This was already done; here is where your request stands."), "info")
+    except rq.TransitionError as error:
+        flash_refused(error, _("This was already done; here is where your request stands."))
     else:
-        db.session.commit()
         flash(
             {
                 "accept": _("Done: we will tell you as soon as it is fixed."),
@@ -293,7 +281,7 @@ def request_action(reference: str, action: str):
             }[action],
             "success",
         )
-    return redirect(deflection_link(stored))
+    return redirect(links.request_path(stored))
 
 
 @bp.route("/incidents/<incident_id>/affected", methods=["GET", "POST"])
@@ -340,9 +328,11 @@ def _record_affected(incident_id: str):
             )
             deflection.acknowledge(db.session, stored, moment)
     except rq.TransitionError:
-        db.session.rollback()
+        discard_refused()
         return render_template("contact/affected.html", form=affected_form, view=view), 409
-    db.session.commit()
+    # written now, inside `affected`'s guard: a database that cannot take it gets the page that
+    # gives the address back; the request's commit (`database.init_app`) then has nothing to wait on
+    db.session.flush()
     # Never the private link here: anyone can type an address, and the one who follows this
     # incident with it already has that link by mail. Whether it was new or not looks the same,
     # so the answer tells nobody who follows which incident.

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, abort, current_app, redirect, render_temp
 from flask_babel import gettext as _
 
 from statuspage import cards
-from statuspage.cache import cached_page, expires_at, now
+from statuspage.cache import cached_page, current_overview, expires_at, now
 from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
@@ -18,7 +18,6 @@ from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
-from statuspage.views import current_overview
 
 bp = Blueprint("public", __name__)
 
@@ -70,19 +69,17 @@ def incident(incident_id: str):
 
 def _card(view: ov.IncidentView) -> cards.Card:
     """The words of an incident's og:image card, in the page's language."""
-    from statuspage.views.badges import COLOURS
-
     incident = view.incident
     lang = current_language()
     maintenance = incident.kind is st.IncidentKind.MAINTENANCE
     if not view.active and not view.upcoming:
-        colour = COLOURS["operational"]
+        colour = cards.COLOURS["operational"]
     elif maintenance:
-        colour = COLOURS["maintenance"]
+        colour = cards.COLOURS["maintenance"]
     else:
-        colour = COLOURS.get(incident.impact.value, COLOURS["minor"])
+        colour = cards.COLOURS.get(incident.impact.value, cards.COLOURS["minor"])
         if incident.impact is st.Impact.NONE:
-            colour = COLOURS["minor"]
+            colour = cards.COLOURS["minor"]
     return cards.Card(
         lang=lang,
         site=current_app.config["SITE_NAME"],

@@ -34,8 +34,10 @@ from statuspage.domain import lifecycle
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.backlog import Mode, is_overdue
+from statuspage.domain.errors import Refused
 from statuspage.domain.texts import LANGUAGES
 from statuspage.domain.webhooks import UrlProblem
+from statuspage.errors import flash_refused, on_form
 from statuspage.extensions import db, login_manager
 from statuspage.i18n import current_language, page_zone
 from statuspage.inputs import page_number
@@ -106,17 +108,6 @@ def _components() -> list[Component]:
     return sorted(db.session.execute(leaf_components()).scalars(), key=catalogue_order)
 
 
-def _apply_errors(form, error: Exception) -> None:
-    """Maps a service's refusal onto the form field it concerns."""
-    field = getattr(error, "field", None)
-    if field and field not in form and f"{field}_en" in form:  # a text in both languages
-        field = f"{field}_en"
-    if field and field in form:
-        form[field].errors = [*form[field].errors, str(error)]
-    else:
-        form.form_errors.append(str(error))
-
-
 # -- sign-in ---------------------------------------------------------------------------------
 
 
@@ -129,13 +120,15 @@ def login():
     if form.validate_on_submit():
         address = request.remote_addr or ""
         attempt = staff.begin_sign_in(db.session, form.email.data, address, app_now())
-        db.session.commit()  # seen by every attempt made in parallel
+        # Committed at once, not at the end of the request: the attempt must be seen by every
+        # attempt made in parallel (on any instance), or a burst of guesses passes the throttle.
+        db.session.commit()
         try:
             user = staff.authenticate(
                 db.session, form.email.data, form.password.data, address, app_now(), attempt
             )
         except staff.StaffError as error:
-            db.session.commit()  # the failure counts for the throttle
+            db.session.commit()  # the failure counts for the throttle, though the answer is a 4xx
             if error.code == "throttled":
                 form.form_errors.append(_("Too many failed sign-ins. Wait 15 minutes."))
                 status = 429
@@ -143,7 +136,6 @@ def login():
                 form.form_errors.append(_("Wrong email or password."))
                 status = 401
         else:
-            db.session.commit()
             session.permanent = True
             login_user(user)
             target = request.args.get("next", "")
@@ -160,7 +152,6 @@ def logout():
     form = f.ConfirmForm()
     if form.validate_on_submit():
         staff.end_sessions(current_user)  # a copy of the cookie stops working too
-        db.session.commit()
         logout_user()
         session.clear()
     return redirect(url_for("staff.login"))
@@ -213,7 +204,6 @@ def backlog_killer():
     form = f.BacklogForm()
     if form.validate_on_submit():
         backlog.set_mode(db.session, Mode(form.mode.data), actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Backlog Killer mode updated."), "success")
     return redirect(url_for("staff.dashboard"))
 
@@ -340,12 +330,9 @@ def _open(form, to_input, done: str, kind: str, templates):
                 incident = operations.open_incident(
                     db.session, to_input(form), actor=actor(), now=app_now()
                 )
-            except operations.InvalidInput as error:
-                db.session.rollback()
-                _apply_errors(form, error)
-                status = 422
+            except Refused as error:
+                status = on_form(form, error)
             else:
-                db.session.commit()
                 flash(done, "success")
                 return redirect(url_for("staff.incident", incident_id=incident.id))
     elif request.method == "POST":
@@ -443,11 +430,9 @@ def incident(incident_id: str):
     return _render_incident(db.get_or_404(Incident, incident_id))
 
 
-def _refused(incident: Incident, form_name: str, form, error: Exception):
-    db.session.rollback()
-    incident = db.get_or_404(Incident, incident.id)
-    _apply_errors(form, error)
-    code = 409 if isinstance(error, lifecycle.LifecycleError) else 422
+def _refused(incident: Incident, form_name: str, form, error: Refused):
+    code = on_form(form, error)
+    incident = db.get_or_404(Incident, incident.id)  # as stored, without the refused change
     return _render_incident(incident, code, **{form_name: form})
 
 
@@ -475,9 +460,8 @@ def post_update(incident_id: str):
             display_at=f.utc(form.display_at.data),
             deliver_notifications=form.notify.data,
         )
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+    except Refused as error:
         return _refused(incident, "update_form", form, error)
-    db.session.commit()
     flash(_("Update posted."), "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
 
@@ -488,9 +472,8 @@ def _act(incident: Incident, form_name: str, form, operation, done: str):
         return _render_incident(incident, 422, **{form_name: form})
     try:
         operation()
-    except (operations.InvalidInput, lifecycle.LifecycleError) as error:
+    except Refused as error:
         return _refused(incident, form_name, form, error)
-    db.session.commit()
     flash(done, "success")
     return redirect(url_for("staff.incident", incident_id=incident.id))
 
@@ -602,12 +585,9 @@ def edit_update(update_id: str):
             operations.edit_update_body(
                 db.session, update, form.texts("body"), actor=actor(), now=app_now()
             )
-        except operations.InvalidInput as error:
-            db.session.rollback()
-            _apply_errors(form, error)
-            status = 422
+        except Refused as error:
+            status = on_form(form, error)
         else:
-            db.session.commit()
             flash(_("Update edited; the previous text is kept in the audit log."), "success")
             return redirect(url_for("staff.incident", incident_id=update.incident_id))
     elif request.method == "POST":
@@ -640,11 +620,8 @@ def accounts():
                 db.session, form.email.data, StaffRole(form.role.data), now=app_now(), actor=actor()
             )
         except staff.StaffError as error:
-            db.session.rollback()
-            form.email.errors = [*form.email.errors, str(error)]
-            status = 422
+            status = on_form(form, error)
         else:
-            db.session.commit()
             created = (user.email, password)
             form = f.StaffForm(formdata=None)
     elif request.method == "POST":
@@ -669,7 +646,6 @@ def account_active(user_id: int, action: str):
             flash(_("You cannot deactivate your own account."), "error")
         else:
             staff.set_active(db.session, user, action == "activate", actor=actor(), now=app_now())
-            db.session.commit()
     return redirect(url_for("staff.accounts"))
 
 
@@ -685,11 +661,8 @@ def tokens():
                 db.session, form.name.data, StaffRole(form.role.data), actor=actor(), now=app_now()
             )
         except staff.StaffError as error:
-            db.session.rollback()
-            form.name.errors = [*form.name.errors, str(error)]
-            status = 422
+            status = on_form(form, error)
         else:
-            db.session.commit()
             created = (token.name, secret)
             form = f.TokenForm(formdata=None)
     elif request.method == "POST":
@@ -710,7 +683,6 @@ def revoke_token(token_id: int):
     token = db.get_or_404(ApiToken, token_id)
     if f.ConfirmForm().validate_on_submit():
         staff.revoke_token(db.session, token, actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Token revoked."), "success")
     return redirect(url_for("staff.tokens"))
 
@@ -729,7 +701,6 @@ def site_settings():
         }
         settings.change(db.session, changes, actor=actor(), now=app_now())
         backlog.refresh(db.session, now=app_now(), actor=actor())
-        db.session.commit()
         flash(_("Settings saved."), "success")
         return redirect(url_for("staff.site_settings"))
     if request.method == "POST":
@@ -780,7 +751,6 @@ class QueuePage:
 def tickets():
     now = app_now()
     deflection.run_timers(db.session, now)
-    db.session.commit()
     filters = {
         "state": request.args.get("state") or None,
         "service_id": request.args.get("service") or None,
@@ -851,8 +821,7 @@ def support_request_action(request_id: int, action: str):
             else:
                 deflection.close_by_staff(db.session, stored, now=now, actor=actor())
     except rq.TransitionError as error:
-        db.session.rollback()
-        flash(str(error), "error")
+        flash_refused(error)
     else:
         audit.record(
             db.session,
@@ -863,7 +832,6 @@ def support_request_action(request_id: int, action: str):
             target_id=stored.reference,
             after={"state": stored.state.value, "incident": stored.incident_id},
         )
-        db.session.commit()
         flash(_("Request updated."), "success")
     return redirect(url_for("staff.support_request", request_id=stored.id))
 
@@ -891,7 +859,6 @@ def sweep(incident_id: str):
             target_id=incident.id,
             after={"attached": [r.reference for r in rows]},
         )
-        db.session.commit()
         flash(
             ngettext(
                 "%(num)d request attached to the incident.",
@@ -934,7 +901,6 @@ def webhooks():
             created = notifications.add_webhook(
                 db.session, form.url.data, actor=actor(), now=app_now()
             )
-            db.session.commit()
             form = f.WebhookForm(formdata=None)
     if request.method == "POST" and created is None:
         status = 422
@@ -960,6 +926,5 @@ def remove_webhook(webhook_id: int):
     hook = db.get_or_404(Webhook, webhook_id)
     if f.ConfirmForm().validate_on_submit():
         notifications.remove_webhook(db.session, hook, actor=actor(), now=app_now())
-        db.session.commit()
         flash(_("Webhook removed."), "success")
     return redirect(url_for("staff.webhooks"))

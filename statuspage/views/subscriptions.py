@@ -10,9 +10,9 @@ from statuspage import forms as f
 from statuspage.cache import now
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import current_language
+from statuspage.limits import submit_limit
 from statuspage.models import Component, Subscriber
 from statuspage.services import notifications
-from statuspage.views.contact import submit_limit
 
 bp = Blueprint("subscriptions", __name__)
 
@@ -44,7 +44,6 @@ def subscribe():
         notifications.subscribe(
             db.session, form.email.data, form.lang.data, _components(form), now()
         )
-        db.session.commit()
         return render_template("subscriptions/sent.html", email=form.email.data)
     if request.method == "POST":
         status = 422
@@ -52,10 +51,8 @@ def subscribe():
 
 
 def _subscriber(token: str, action: str) -> Subscriber:
-    try:
-        subscriber = notifications.read_token(db.session, token, action)
-    except notifications.ExpiredLink:
-        abort(410)
+    """The link's subscriber; a link too old is a 410 (`ExpiredLink`, shown by `errors`)."""
+    subscriber = notifications.read_token(db.session, token, action)
     if subscriber is None:
         abort(404)
     return subscriber
@@ -68,7 +65,6 @@ def confirm(token: str):
     form = f.ConfirmForm()
     if form.validate_on_submit():
         notifications.confirm(subscriber, token, now())
-        db.session.commit()
         flash(_("Your subscription is confirmed."), "success")
         return redirect(notifications.link(subscriber, "manage"))
     return render_template("subscriptions/confirm.html", form=form, subscriber=subscriber)
@@ -88,7 +84,6 @@ def manage(token: str):
     if form.validate_on_submit():
         subscriber.lang = form.lang.data
         subscriber.components = _components(form)
-        db.session.commit()
         flash(_("Your preferences are saved."), "success")
         return redirect(request.path)
     status = 422 if request.method == "POST" else 200
@@ -109,6 +104,5 @@ def unsubscribe(token: str):
     if request.method == "POST":
         if subscriber.unsubscribed_at is None:
             subscriber.unsubscribed_at = now()
-            db.session.commit()
         return render_template("subscriptions/unsubscribed.html", subscriber=subscriber)
     return render_template("subscriptions/unsubscribe.html", subscriber=subscriber)
