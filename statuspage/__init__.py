@@ -58,11 +58,11 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         api,
         api_v2,
         badges,
+        console,
         contact,
         feeds,
         public,
         site,
-        staff,
         subscriptions,
     )
 
@@ -80,9 +80,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         versioning.listen(db.session)
 
-    staff.init_app(app)
+    console.init_app(app)
     app.register_blueprint(public.bp)
-    app.register_blueprint(staff.bp)
+    app.register_blueprint(console.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(api_v2.bp)
