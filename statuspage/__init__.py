@@ -51,7 +51,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from statuspage import cards, cli, errors, filters, i18n, inputs, security
+    from statuspage import cli, filters, i18n
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import (
@@ -65,6 +65,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         site,
         subscriptions,
     )
+    from statuspage.web import cards, errors, inputs, security
 
     inputs.init_app(app)
     db.init_app(app)

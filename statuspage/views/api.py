@@ -19,11 +19,13 @@ from statuspage.domain import texts as tx
 from statuspage.domain.cleaning import clean_data, plausible_time
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
-from statuspage.errors import json_error
 from statuspage.extensions import csrf, db, limiter
-from statuspage.limits import match_limit, submit_limit
 from statuspage.models import ApiToken, AuditEntry, Component, Incident, StaffRole, still_open
-from statuspage.openapi import (
+from statuspage.services import deflection, intake, operations, staff
+from statuspage.services.incidents import right_now
+from statuspage.web.errors import json_error
+from statuspage.web.limits import match_limit, submit_limit
+from statuspage.web.openapi import (
     INCIDENT_CREATE,
     MATCH_REQUEST,
     NEW_REQUEST,
@@ -32,8 +34,6 @@ from statuspage.openapi import (
     UPDATE_CREATE,
     document,
 )
-from statuspage.services import deflection, intake, operations, staff
-from statuspage.services.incidents import right_now
 
 bp = Blueprint("api", __name__, url_prefix="/api/v1")
 csrf.exempt(bp)

@@ -8,15 +8,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user
 from sqlalchemy import select
 
-from statuspage import forms as f
 from statuspage.clock import app_now
 from statuspage.domain.webhooks import UrlProblem
-from statuspage.errors import on_form
 from statuspage.extensions import db
-from statuspage.inputs import page_number
 from statuspage.models import ApiToken, StaffRole, StaffUser, Webhook, WebhookDelivery
 from statuspage.services import audit, backlog, notifications, settings, staff
 from statuspage.views.console.base import actor, admin_required, bp
+from statuspage.web import forms as f
+from statuspage.web.errors import on_form
+from statuspage.web.inputs import page_number
 
 
 @bp.get("/audit")

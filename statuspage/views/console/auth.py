@@ -8,11 +8,11 @@ from flask import redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
-from statuspage import forms as f
 from statuspage.clock import app_now
 from statuspage.extensions import db
 from statuspage.services import staff
 from statuspage.views.console.base import bp
+from statuspage.web import forms as f
 
 #: Where sign-in may lead: a console path, nothing that could leave the site or split a header.
 SAFE_NEXT = re.compile(r"/staff/[A-Za-z0-9/_.~%?=&+-]*")

@@ -6,7 +6,6 @@ from flask import flash, redirect, render_template, url_for
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 
-from statuspage import forms as f
 from statuspage.clock import app_now
 from statuspage.domain import requests as rq
 from statuspage.domain import status as st
@@ -17,6 +16,7 @@ from statuspage.models import SupportRequest
 from statuspage.services import backlog, deflection, settings
 from statuspage.services import overview as ov
 from statuspage.views.console.base import actor, bp, incident_templates
+from statuspage.web import forms as f
 
 
 @bp.get("/")

@@ -8,16 +8,13 @@ from markupsafe import Markup
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
-from statuspage import forms as f
 from statuspage.clock import app_now
 from statuspage.domain import lifecycle
 from statuspage.domain import status as st
 from statuspage.domain.errors import Refused
 from statuspage.domain.texts import LANGUAGES
-from statuspage.errors import on_form
 from statuspage.extensions import db
 from statuspage.i18n import current_language
-from statuspage.inputs import page_number
 from statuspage.markup import render_markdown
 from statuspage.models import (
     Component,
@@ -29,8 +26,11 @@ from statuspage.models import (
 )
 from statuspage.services import audit, deflection, operations
 from statuspage.services import overview as ov
-from statuspage.sharing import panel
 from statuspage.views.console.base import actor, bp, incident_templates
+from statuspage.web import forms as f
+from statuspage.web.errors import on_form
+from statuspage.web.inputs import page_number
+from statuspage.web.sharing import panel
 
 
 def _components() -> list[Component]:

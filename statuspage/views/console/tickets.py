@@ -10,17 +10,17 @@ from flask_babel import ngettext
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from statuspage import forms as f
 from statuspage import reasons
 from statuspage.clock import app_now
 from statuspage.domain import requests as rq
-from statuspage.errors import flash_refused
 from statuspage.extensions import db
 from statuspage.i18n import current_language
-from statuspage.inputs import page_number
 from statuspage.models import Component, Incident, SupportRequest, still_open
 from statuspage.services import audit, deflection
 from statuspage.views.console.base import actor, bp
+from statuspage.web import forms as f
+from statuspage.web.errors import flash_refused
+from statuspage.web.inputs import page_number
 
 
 @dataclass(frozen=True)
