@@ -51,20 +51,21 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
 
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies)  # type: ignore[method-assign]
 
-    from statuspage import cards, cli, errors, filters, i18n, inputs, security
+    from statuspage import cli, filters, i18n
     from statuspage.extensions import csrf, db, limiter, migrate
     from statuspage.services import versioning
     from statuspage.views import (
         api,
         api_v2,
         badges,
+        console,
         contact,
         feeds,
         public,
         site,
-        staff,
         subscriptions,
     )
+    from statuspage.web import cards, errors, inputs, security
 
     inputs.init_app(app)
     db.init_app(app)
@@ -80,9 +81,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     with app.app_context():
         versioning.listen(db.session)
 
-    staff.init_app(app)
+    console.init_app(app)
     app.register_blueprint(public.bp)
-    app.register_blueprint(staff.bp)
+    app.register_blueprint(console.bp)
     app.register_blueprint(api.bp)
     app.register_blueprint(contact.bp)
     app.register_blueprint(api_v2.bp)

@@ -9,7 +9,7 @@ import pytest
 from referencing import Registry
 from referencing.jsonschema import DRAFT202012
 
-from statuspage.openapi import document
+from statuspage.web.openapi import document
 
 from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS
 

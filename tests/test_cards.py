@@ -9,10 +9,11 @@ from urllib.parse import urlsplit
 import pytest
 from PIL import Image
 
-from statuspage import cards, create_app
+from statuspage import create_app
 from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services.incidents import post_update
+from statuspage.web import cards
 
 from .conftest import new_incident
 

@@ -1,7 +1,7 @@
 """A customer's request taken in: matched, stored and acknowledged in one transaction.
 
 The one way in for the contact form (`views/contact.py`) and `POST /api/v1/requests`
-(`views/api.py`). Each answers at once with a `Receipt`: the reference (the private link),
+(`views/api/support.py`). Each answers at once with a `Receipt`: the reference (the private link),
 the state and the incidents proposed. A submission costs the request's own matching (the active
 incidents are read and prepared once per data version: `deflection.candidates`), one count of
 the address's recent mail (the allowance), then one transaction of three INSERTs (the request,

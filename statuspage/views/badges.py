@@ -9,12 +9,12 @@ from markupsafe import escape
 
 from statuspage import links
 from statuspage.cache import cached_page, current_overview
-from statuspage.cards import COLOURS
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import LABELS, current_language
 from statuspage.models import Component
+from statuspage.web.cards import COLOURS
 
 bp = Blueprint("badges", __name__)
 

@@ -22,7 +22,6 @@ from sqlalchemy import select
 from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
-from statuspage import forms as f
 from statuspage import links, reasons, spool
 from statuspage.cache import now
 from statuspage.content import pages_cached
@@ -30,13 +29,14 @@ from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import requests as rq
 from statuspage.domain.domains import normalise as normalise_domain
 from statuspage.domain.ids import is_public_id
-from statuspage.errors import discard_refused, flash_refused
 from statuspage.extensions import db, limiter
 from statuspage.i18n import current_language
-from statuspage.limits import submit_limit
 from statuspage.models import Component, Incident, SupportRequest
 from statuspage.services import deflection, intake
 from statuspage.services import overview as ov
+from statuspage.web import forms as f
+from statuspage.web.errors import discard_refused, flash_refused
+from statuspage.web.limits import submit_limit
 
 bp = Blueprint("contact", __name__)
 log = logging.getLogger(__name__)

@@ -8,12 +8,12 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
-from statuspage import feeds
 from statuspage.cache import cached_page
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import json_language
 from statuspage.models import Component, ComponentChange, Incident, IncidentUpdate
+from statuspage.web import feeds
 
 bp = Blueprint("feeds", __name__)
 MIMETYPES = {"atom": "application/atom+xml", "rss": "application/rss+xml"}

@@ -7,17 +7,17 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from statuspage import cards
 from statuspage.cache import cached_page, current_overview, expires_at, now
 from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
 from statuspage.extensions import db
 from statuspage.i18n import LABELS, current_language
-from statuspage.inputs import page_number
 from statuspage.models import Component
 from statuspage.services import backlog, settings
 from statuspage.services import overview as ov
+from statuspage.web import cards
+from statuspage.web.inputs import page_number
 
 bp = Blueprint("public", __name__)
 

@@ -6,13 +6,13 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from statuspage import forms as f
 from statuspage.cache import now
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import current_language
-from statuspage.limits import submit_limit
 from statuspage.models import Component, Subscriber
 from statuspage.services import notifications
+from statuspage.web import forms as f
+from statuspage.web.limits import submit_limit
 
 bp = Blueprint("subscriptions", __name__)
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from statuspage.openapi.examples import EXAMPLE_COMPONENT, EXAMPLE_INCIDENT, EXAMPLE_TOKEN
-from statuspage.openapi.schemas import ID, LANG_PARAM, ref
+from statuspage.web.openapi.examples import EXAMPLE_COMPONENT, EXAMPLE_INCIDENT, EXAMPLE_TOKEN
+from statuspage.web.openapi.schemas import ID, LANG_PARAM, ref
 
 
 def _error_responses(*codes: int) -> dict[str, Any]:

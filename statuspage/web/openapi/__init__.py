@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from statuspage.openapi.paths import paths
-from statuspage.openapi.schemas import (
+from statuspage.web.openapi.paths import paths
+from statuspage.web.openapi.schemas import (
     INCIDENT_CREATE,
     MATCH_REQUEST,
     NEW_REQUEST,

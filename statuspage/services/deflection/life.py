@@ -1,0 +1,494 @@
+"""The life of a customer request: taken in, matched, answered, attached, closed; its timers
+and the mail it receives when its incident moves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import datetime, timedelta
+
+from flask import current_app
+from sqlalchemy import (
+    select,
+)
+from sqlalchemy.orm import Session
+
+from statuspage import links, mail
+from statuspage.domain import matching
+from statuspage.domain import requests as rq
+from statuspage.domain import status as st
+from statuspage.domain.helpdesk import HandoffReason
+from statuspage.models import (
+    Incident,
+    IncidentUpdate,
+    OutboxMessage,
+    RequestEvent,
+    SupportRequest,
+)
+from statuspage.services import helpdesk
+from statuspage.services.deflection.candidates import RequestInput, active_at
+
+S = rq.RequestState
+#: A request still `received` this long after it was stored lost its matcher (a process killed
+#: between the two commits): the timers put it in the queue and acknowledge it.
+STUCK_AFTER = timedelta(minutes=5)
+
+
+#: The answers a mail offers, each with its own place on the private page.
+ANSWERS = ("fixed", "still-broken", "confirm", "different")
+
+
+def _event(
+    request: SupportRequest, action: str, now: datetime, actor: str = "", detail: str = ""
+) -> None:
+    request.events.append(RequestEvent(at=now, action=action, actor=actor, detail=detail))
+    request.updated_at = now
+
+
+def _hand_off(
+    session: Session, request: SupportRequest, reason: HandoffReason, now: datetime
+) -> None:
+    """The request ended in our queue: the company's help desk gets it, when one is configured
+    (`statuspage.services.helpdesk`), in this same transaction."""
+    if not helpdesk.configured():
+        return
+    active = active_at(session, request.created_at)
+    helpdesk.hand_off(session, request, reason, now, active)
+    _event(request, "handed off", now, detail=reason.value)
+
+
+def find_submission(session: Session, key: str | None) -> SupportRequest | None:
+    if not key:
+        return None
+    return session.execute(
+        select(SupportRequest).where(SupportRequest.submission_key == key)
+    ).scalar_one_or_none()
+
+
+def same_submission(request: SupportRequest, data: RequestInput) -> bool:
+    """A submission key only deduplicates the same request sent again: same address, same words."""
+    return (
+        request.email == data.email.strip().lower()
+        and request.subject == data.subject.strip()
+        and request.message == data.message.strip()
+    )
+
+
+def new_request(
+    data: RequestInput,
+    now: datetime,
+    *,
+    reference: str,
+    submission_key: str | None = None,
+    kind: rq.RequestKind = rq.RequestKind.TICKET,
+) -> SupportRequest:
+    """The request as received, with its first event, not yet in any session."""
+    request = SupportRequest(
+        reference=reference,
+        kind=kind,
+        state=S.RECEIVED,
+        email=data.email.strip().lower(),
+        name=data.name.strip(),
+        service_id=data.service_id,
+        domain=data.domain,
+        subject=data.subject.strip(),
+        message=data.message.strip(),
+        lang=data.lang,
+        created_at=now,
+        updated_at=now,
+        submission_key=submission_key,
+    )
+    _event(request, "received", now)
+    return request
+
+
+def store(
+    session: Session,
+    data: RequestInput,
+    now: datetime,
+    submission_key: str | None = None,
+    kind: rq.RequestKind = rq.RequestKind.TICKET,
+    reference: str | None = None,
+) -> SupportRequest:
+    """Stores the request as received; the caller commits before anything else happens.
+
+    `reference`: the one a spooled request was already acknowledged with."""
+    if reference is None:
+        reference = rq.new_reference()
+        while session.execute(
+            select(SupportRequest.id).where(SupportRequest.reference == reference)
+        ).first():
+            reference = rq.new_reference()
+    request = new_request(data, now, reference=reference, submission_key=submission_key, kind=kind)
+    session.add(request)
+    session.flush()
+    return request
+
+
+def apply_match(
+    session: Session, request: SupportRequest, result: matching.Result, now: datetime
+) -> None:
+    """A proposal waits for the customer's answer; without one, the request joins the queue."""
+    rq.check(request.state, {S.RECEIVED})
+    if result.proposal is None:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="no active incident matches")
+        _hand_off(session, request, HandoffReason.NO_MATCH, now)
+    else:
+        request.state = S.PROPOSED
+        request.proposed_incident_id = result.proposal.incident_id
+        request.proposal_score = result.proposal.score
+        request.proposal_reasons = reasons_data(result.proposal.reasons)
+        request.proposed_at = now
+        detail = f"{result.proposal.name} (score {result.proposal.score:.2f})"
+        if len(result.shown) > 1:
+            second = result.shown[1]
+            request.alternative_incident_id = second.incident_id
+            request.alternative_score = second.score
+            request.alternative_reasons = reasons_data(second.reasons)
+            detail += f"; or {second.name} (score {second.score:.2f})"
+        _event(request, "proposed", now, detail=detail)
+    session.flush()
+
+
+def offered(request: SupportRequest) -> list[tuple[str, list]]:
+    """The incidents a proposal offers, best first, each with its stored reasons."""
+    if request.proposed_incident_id is None:
+        return []
+    found = [(request.proposed_incident_id, request.proposal_reasons or [])]
+    if request.alternative_incident_id is not None:
+        found.append((request.alternative_incident_id, request.alternative_reasons or []))
+    return found
+
+
+def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
+    """Reasons as stored with the request: data, put into words when shown."""
+    return [r.as_data() for r in reasons]
+
+
+def matcher_failed(
+    session: Session, request: SupportRequest, now: datetime, error: Exception
+) -> None:
+    request.state = S.QUEUED
+    _event(request, "queued", now, detail=f"matching unavailable ({type(error).__name__})")
+    _hand_off(session, request, HandoffReason.MATCHER_UNAVAILABLE, now)
+
+
+def _attach(
+    request: SupportRequest, incident_id: str, now: datetime, actor: str, action: str
+) -> None:
+    request.state = S.ATTACHED
+    request.incident_id = incident_id
+    request.attached_at = now
+    request.still_broken = False
+    _event(request, action, now, actor)
+
+
+def accept(
+    session: Session, request: SupportRequest, now: datetime, incident_id: str | None = None
+) -> None:
+    """ "Yes, this is my problem: keep me informed", for the incident chosen among those offered
+    (the proposal when none is named); `rq.NotOfferedError` for any other."""
+    rq.check(request.state, {S.PROPOSED})
+    chosen = rq.offered_choice(
+        incident_id, request.proposed_incident_id, request.alternative_incident_id
+    )
+    incident = session.get(Incident, chosen)
+    if incident is None or incident.status in st.CLOSED_STATUSES:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="the chosen incident is over")
+        _hand_off(session, request, HandoffReason.INCIDENT_OVER, now)
+    else:
+        _attach(request, incident.id, now, request.email, "attached")
+        if incident.id != request.proposed_incident_id:
+            request.events[-1].detail = "the second incident offered"
+    session.flush()
+
+
+def decline(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "No, my problem is different": a normal ticket, the declined match recorded. With two
+    incidents offered, both are turned down (`turned_down`): the second stays recorded as
+    offered."""
+    rq.check(request.state, {S.PROPOSED})
+    request.state = S.QUEUED
+    request.declined_incident_id = request.proposed_incident_id
+    _event(request, "declined", now, request.email)
+    _hand_off(session, request, HandoffReason.DECLINED, now)
+    session.flush()
+
+
+def detach(
+    session: Session, request: SupportRequest, now: datetime, actor: str, by_staff: bool
+) -> None:
+    """ "My problem is different" on an attached request, by the customer or staff."""
+    rq.check(request.state, rq.ON_MASTER_TICKET)
+    if not by_staff:
+        request.declined_incident_id = request.incident_id
+    request.detached_by_staff = by_staff
+    request.state = S.QUEUED
+    _event(
+        request,
+        "detached by staff" if by_staff else "detached",
+        now,
+        actor,
+        detail=request.incident_id or "",
+    )
+    request.incident_id = None
+    session.flush()
+    reason = HandoffReason.DETACHED_BY_STAFF if by_staff else HandoffReason.DETACHED
+    _hand_off(session, request, reason, now)
+
+
+def attach_by_staff(
+    session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
+) -> None:
+    rq.check(request.state, rq.OPEN_STATES)
+    if incident.status in st.CLOSED_STATUSES:
+        raise rq.TransitionError("this incident is over: it takes no new request")
+    _attach(request, incident.id, now, actor, "attached by staff")
+    session.flush()
+
+
+def still_broken(
+    session: Session, request: SupportRequest, now: datetime, details: str = ""
+) -> None:
+    """After the resolution: reopens this request alone, as a normal ticket with its history;
+    what the customer says still fails is kept in that history, for staff to read."""
+    rq.check(request.state, {S.AWAITING_CONFIRMATION, S.CLOSED})
+    if request.incident_id is None:
+        raise rq.TransitionError("this request is not attached to an incident")
+    request.state = S.QUEUED
+    request.still_broken = True
+    request.closed_at = None
+    _event(request, "still broken", now, request.email, detail=details.strip())
+    _hand_off(session, request, HandoffReason.STILL_BROKEN, now)
+    session.flush()
+
+
+def confirm(session: Session, request: SupportRequest, now: datetime) -> None:
+    """ "Yes, this is my problem" on a request our team attached: it stays attached, confirmed."""
+    rq.check(request.state, {S.ATTACHED})
+    if not rq.consent_pending([e.action for e in request.events]):
+        raise rq.TransitionError("nothing to confirm")
+    _event(request, "confirmed", now, request.email)
+    session.flush()
+
+
+def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
+    rq.check(request.state, {S.AWAITING_CONFIRMATION})
+    request.state = S.CLOSED
+    request.closed_at = now
+    _event(request, "fixed", now, request.email)
+    session.flush()
+
+
+def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, actor: str) -> None:
+    rq.check(request.state, rq.OPEN_STATES | rq.ON_MASTER_TICKET)
+    request.state = S.CLOSED
+    request.closed_at = now
+    _event(request, "closed", now, actor)
+    session.flush()
+
+
+def affected_too(
+    session: Session, incident: Incident, email: str, lang: str, now: datetime
+) -> SupportRequest:
+    """ "I'm affected too": a short request on the master ticket, to be told of the outcome."""
+    if incident.status in st.CLOSED_STATUSES or not st.is_active(incident.facts(), now):
+        raise rq.TransitionError("this incident is not active")
+    existing = (
+        session.execute(
+            select(SupportRequest).where(
+                SupportRequest.incident_id == incident.id,
+                SupportRequest.email == email.strip().lower(),
+                SupportRequest.state.in_([S.ATTACHED, S.AWAITING_CONFIRMATION]),
+            )
+        )
+        .scalars()
+        .first()
+    )
+    if existing is not None:
+        return existing
+    data = RequestInput(email, "", None, None, incident.name, "", lang)
+    request = store(session, data, now, kind=rq.RequestKind.AFFECTED)
+    _attach(request, incident.id, now, request.email, "attached")
+    session.flush()
+    return request
+
+
+def shown_incident(
+    session: Session, request: SupportRequest
+) -> tuple[Incident | None, rq.Relation | None]:
+    """The incident the customer's private page shows, and how the request stands towards it:
+    the one it is attached to, else the last one the customer turned down, else the proposed
+    one, else the last one our team detached it from."""
+    staff_detached = [e.detail for e in request.events if e.action == "detached by staff"]
+    incident = request.incident or request.declined_incident or request.proposed_incident
+    if incident is None and staff_detached:
+        incident = session.get(Incident, staff_detached[-1])
+    if incident is None:
+        return None, None
+    return incident, rq.relation(
+        request.state,
+        attached=request.incident_id == incident.id,
+        declined=request.declined_incident_id == incident.id,
+        detached_by_staff=incident.id in staff_detached,
+        still_broken=request.still_broken,
+        to_confirm=rq.consent_pending([e.action for e in request.events]),
+    )
+
+
+# -- timers (run by the outbox worker, and lazily when a request is looked at) -----------------
+
+
+def run_timers(session: Session, now: datetime) -> int:
+    """Unanswered proposals and confirmations that ran out of time; returns how many moved."""
+    high = current_app.config["MATCH_HIGH_THRESHOLD"]
+    moved = 0
+    expired = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.PROPOSED,
+            SupportRequest.proposed_at <= now - rq.PROPOSAL_TIMEOUT,
+        )
+    ).scalars()
+    for request in expired:
+        expire_proposal(session, request, now, high)
+        moved += 1
+    stuck = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.RECEIVED, SupportRequest.created_at <= now - STUCK_AFTER
+        )
+    ).scalars()
+    for request in stuck:  # stored, then the process died before the matcher answered
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail="not matched: recovered after an interruption")
+        _hand_off(session, request, HandoffReason.INTERRUPTED, now)
+        acknowledge(session, request, now)
+        moved += 1
+    stale = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.state == S.AWAITING_CONFIRMATION,
+            SupportRequest.confirmation_since <= now - rq.CONFIRMATION_PERIOD,
+        )
+    ).scalars()
+    for request in stale:
+        request.state = S.CLOSED
+        request.closed_at = now
+        _event(request, "closed", now, detail="no answer 7 days after the resolution")
+        moved += 1
+    session.flush()
+    return moved
+
+
+def unanswered_outcome(request: SupportRequest, high: float) -> rq.RequestState:
+    """What becomes of a proposal the customer does not answer: the page says it, the timer does
+    it."""
+    incident = request.proposed_incident
+    over = incident is None or incident.status in st.CLOSED_STATUSES
+    return rq.after_timeout(request.proposal_score or 0.0, high, incident_over=over)
+
+
+def expire_proposal(session: Session, request: SupportRequest, now: datetime, high: float) -> None:
+    if request.state is not S.PROPOSED or not rq.proposal_expired(request.proposed_at, now):
+        return
+    waited = f"no answer in {rq.PROPOSAL_TIMEOUT // timedelta(minutes=1)} minutes"
+    if unanswered_outcome(request, high) is S.ATTACHED:
+        _attach(request, request.proposed_incident_id, now, "", "attached")
+        request.events[-1].detail = f"{waited}, high-confidence match"
+    else:
+        request.state = S.QUEUED
+        _event(request, "queued", now, detail=waited)
+        _hand_off(session, request, HandoffReason.UNANSWERED, now)
+    session.flush()
+
+
+# -- incident events ---------------------------------------------------------------------------
+
+
+def mail_context(request: SupportRequest, **extra) -> dict:
+    return {
+        "request": request,
+        "link": links.private_link(request),
+        "site_name": current_app.config["SITE_NAME"],
+        **extra,
+    }
+
+
+def acknowledge(session: Session, request: SupportRequest, now: datetime) -> None:
+    """One acknowledgement per request: "I'm affected too" pressed again sends nothing new."""
+    already = session.execute(
+        select(OutboxMessage.id).where(
+            OutboxMessage.request_id == request.id, OutboxMessage.kind == "ack"
+        )
+    ).first()
+    if already is not None:
+        return
+    mail.queue(
+        session,
+        kind="ack",
+        recipient=request.email,
+        lang=request.lang,
+        template="ack",
+        context=mail_context(request),
+        now=now,
+        request_id=request.id,
+    )
+
+
+def on_update(session: Session, incident: Incident, update: IncidentUpdate, now: datetime) -> None:
+    """Attached customers hear of updates staff choose to send, and of the resolution."""
+    attached = (
+        session.execute(
+            select(SupportRequest).where(
+                SupportRequest.incident_id == incident.id, SupportRequest.state == S.ATTACHED
+            )
+        )
+        .scalars()
+        .all()
+    )
+    closing = update.status in st.ENDING_STATUSES
+    told: set[str] = set()  # one mail per address and update, however many requests it has here
+    for request in sorted(attached, key=lambda r: r.id):
+        if closing:
+            request.state = S.AWAITING_CONFIRMATION
+            request.confirmation_since = now
+            _event(request, "resolved", now, detail="waiting for the customer's confirmation")
+            template = "resolved"
+        elif update.deliver_notifications:
+            template = "update"
+        else:
+            continue
+        if request.email in told:
+            continue
+        told.add(request.email)
+        mail.queue(
+            session,
+            kind=template,
+            recipient=request.email,
+            lang=request.lang,
+            template=template,
+            context=mail_context(
+                request,
+                incident=incident,
+                update=update,
+                fixed_link=links.answer_link(request, "fixed", request.lang),
+                broken_link=links.answer_link(request, "still-broken", request.lang),
+            ),
+            now=now,
+            request_id=request.id,
+        )
+    session.flush()
+
+
+def on_reopen(session: Session, incident: Incident, now: datetime) -> None:
+    """A reopened incident takes back the requests still waiting for their confirmation."""
+    waiting = session.execute(
+        select(SupportRequest).where(
+            SupportRequest.incident_id == incident.id,
+            SupportRequest.state == S.AWAITING_CONFIRMATION,
+        )
+    ).scalars()
+    for request in waiting:
+        request.state = S.ATTACHED
+        request.confirmation_since = None
+        _event(request, "attached", now, detail="the incident was reopened")
+    session.flush()
