@@ -9,7 +9,9 @@ The rules, in words:
   on a resolved incident.
 * A **maintenance** goes `scheduled` -> `in_progress` -> `verifying` -> `completed`; it may stay on
   its status (a note), skip `verifying`, or go back from `verifying` to `in_progress`; it may be
-  completed (or cancelled) while still `scheduled`. A completed maintenance takes no update.
+  completed (or cancelled) while still `scheduled`. A completed maintenance takes no update,
+  except one: when its window closed by itself (the clock says completed, the record does not
+  yet), a closing note completing it is still welcome.
 * An incident's statuses are never given to a maintenance, nor the other way round.
 """
 
@@ -67,19 +69,37 @@ def check_initial(kind: IncidentKind, status: IncidentStatus) -> None:
         raise LifecycleError("invalid_initial_status", f"a new {kind} starts as one of: {allowed}")
 
 
+def allowed_updates(
+    kind: IncidentKind, current: IncidentStatus, *, stored: IncidentStatus | None = None
+) -> tuple[IncidentStatus, ...]:
+    """The statuses an update may give now: `current` is the status the clock implies,
+    `stored` the one on record (when they differ, a maintenance window closed by itself)."""
+    if current is S.COMPLETED and stored not in (None, S.COMPLETED):
+        # the window closed by itself: a closing note is still welcome
+        return (S.COMPLETED,)
+    return allowed_next(kind, current)
+
+
 def check_update(
-    kind: IncidentKind, current: IncidentStatus, new: IncidentStatus, body: str
+    kind: IncidentKind,
+    current: IncidentStatus,
+    new: IncidentStatus,
+    body: str,
+    *,
+    stored: IncidentStatus | None = None,
 ) -> None:
+    """Refuse an update `allowed_updates` does not allow, naming the rule it breaks."""
     if new not in statuses_for(kind):
         raise LifecycleError("wrong_kind", f"'{new}' is not a status of a {kind}")
+    if new in allowed_updates(kind, current, stored=stored):
+        if new in ENDING_STATUSES and not body.strip():
+            raise LifecycleError("body_required", "the resolution needs a message for customers")
+        return
     if current in (S.RESOLVED, S.POSTMORTEM):
         raise LifecycleError("closed", "this incident is resolved: reopen it before updating it")
     if current is S.COMPLETED:
         raise LifecycleError("closed", "this maintenance is completed")
-    if new not in _NEXT[current]:
-        raise LifecycleError("transition", f"a {kind} cannot go from {current} to {new}")
-    if new in ENDING_STATUSES and not body.strip():
-        raise LifecycleError("body_required", "the resolution needs a message for customers")
+    raise LifecycleError("transition", f"a {kind} cannot go from {current} to {new}")
 
 
 def check_reopen(kind: IncidentKind, current: IncidentStatus, new: IncidentStatus) -> None:

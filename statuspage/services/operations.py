@@ -220,11 +220,9 @@ def add_update(
     _check_body(body, required=status in st.ENDING_STATUSES)
     if not _has_text(body) and not components and status is current_status(incident, now):
         raise InvalidInput("body", "an update needs a message or a change")
-    current = current_status(incident, now)
-    if current is st.IncidentStatus.COMPLETED and incident.status is not current:
-        # the window closed by itself: a closing note is still welcome
-        current = incident.status if status is st.IncidentStatus.COMPLETED else current
-    lifecycle.check_update(incident.kind, current, status, tx.both(body))
+    lifecycle.check_update(
+        incident.kind, current_status(incident, now), status, tx.both(body), stored=incident.status
+    )
     if display_at is not None and display_at > now + timedelta(minutes=5):
         raise InvalidInput("display_at", "an update cannot be dated in the future")
     checked = check_components(session, components or {})

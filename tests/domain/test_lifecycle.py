@@ -79,3 +79,19 @@ def test_postmortem_only_on_a_resolved_incident():
         lifecycle.check_postmortem(INC, S.MONITORING)
     with pytest.raises(lifecycle.LifecycleError):
         lifecycle.check_postmortem(M, S.COMPLETED)
+
+
+def test_a_window_closed_by_the_clock_still_takes_a_closing_note():
+    # the record says in progress, the clock says completed: only completing it is offered
+    assert lifecycle.allowed_updates(M, S.COMPLETED, stored=S.IN_PROGRESS) == (S.COMPLETED,)
+    lifecycle.check_update(M, S.COMPLETED, S.COMPLETED, "done", stored=S.IN_PROGRESS)
+    with pytest.raises(lifecycle.LifecycleError) as refused:
+        lifecycle.check_update(M, S.COMPLETED, S.VERIFYING, "late", stored=S.IN_PROGRESS)
+    assert refused.value.code == "closed"
+    with pytest.raises(lifecycle.LifecycleError) as empty:
+        lifecycle.check_update(M, S.COMPLETED, S.COMPLETED, " ", stored=S.IN_PROGRESS)
+    assert empty.value.code == "body_required"
+    # completed on record: nothing more
+    assert lifecycle.allowed_updates(M, S.COMPLETED, stored=S.COMPLETED) == ()
+    assert lifecycle.allowed_updates(INC, S.RESOLVED, stored=S.RESOLVED) == ()
+    assert lifecycle.allowed_updates(M, S.SCHEDULED) == lifecycle.allowed_next(M, S.SCHEDULED)

@@ -177,12 +177,7 @@ def _update_form(incident: Incident, now, formdata=None):
         formdata=formdata
     )
     current = operations.current_status(incident, now)
-    if current is st.IncidentStatus.COMPLETED and incident.status is not current:
-        allowed = (st.IncidentStatus.COMPLETED,)
-    elif current in st.CLOSED_STATUSES:
-        allowed = ()
-    else:
-        allowed = lifecycle.allowed_next(incident.kind, current)
+    allowed = lifecycle.allowed_updates(incident.kind, current, stored=incident.status)
     form.status.choices = f.status_choices(allowed)
     if formdata is None:
         following = {
