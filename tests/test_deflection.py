@@ -13,7 +13,7 @@ from statuspage.domain import requests as rq
 from statuspage.domain import status as st
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
-from statuspage.models import Incident, OutboxMessage, SupportRequest
+from statuspage.models import AuditEntry, Incident, OutboxMessage, SupportRequest
 from statuspage.services import deflection
 
 from .conftest import csrf_token, new_incident, open_livedns
@@ -226,6 +226,36 @@ def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
     )
     admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
     assert incident_heading(client, url) == "The incident our team detached your request from"
+
+
+
+def audit_of(data, target_id: str) -> list[tuple[str, dict | None]]:
+    with data() as session:
+        entries = session.execute(
+            db.select(AuditEntry).where(AuditEntry.target_id == target_id).order_by(AuditEntry.id)
+        ).scalars()
+        return [(e.action, e.after) for e in entries]
+
+
+def test_staff_actions_on_a_request_are_audited_and_the_customers_are_not(
+    admin, client, data, livedns, components
+):
+    response, _ = contact(
+        client, service=components["payments"].id, subject="Site down", message="Nothing works."
+    )
+    reference, url = reference_of(response)
+    page = f"/staff/requests/{request_row(data, reference).id}"
+    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
+    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    answer(client, url, "different")  # the customer's own "not my problem": not a staff action
+    admin.post(f"{page}/close", data={"csrf_token": csrf_token(admin, page)})
+    assert audit_of(data, reference) == [
+        ("request.attach", {"state": "attached", "incident": livedns}),
+        ("request.detach", {"state": "queued", "incident": None}),
+        ("request.attach", {"state": "attached", "incident": livedns}),
+        ("request.close", {"state": "closed", "incident": None}),
+    ]
 
 
 def weak_request(components) -> dict[str, str]:
@@ -914,6 +944,10 @@ def test_a_request_swept_onto_an_incident_counts_as_received_for_it(
     assert request_row(data, early_ref).state is RequestState.ATTACHED
     numbers = stats_of(client, tokens, incident_id)
     assert (numbers["received"], numbers["attached"], numbers["deflection_rate"]) == (1, 1, 1.0)
+    assert audit_of(data, incident_id)[-1] == ("incident.sweep", {"attached": [early_ref]})
+    assert ("request.attach", {"state": "attached", "incident": incident_id}) not in audit_of(
+        data, early_ref
+    )
 
 
 def test_stats_api(client, data, livedns, tokens):

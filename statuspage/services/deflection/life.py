@@ -24,7 +24,7 @@ from statuspage.models import (
     RequestEvent,
     SupportRequest,
 )
-from statuspage.services import helpdesk
+from statuspage.services import audit, helpdesk
 from statuspage.services.deflection.candidates import RequestInput, active_at
 
 S = rq.RequestState
@@ -236,16 +236,42 @@ def detach(
     session.flush()
     reason = HandoffReason.DETACHED_BY_STAFF if by_staff else HandoffReason.DETACHED
     _hand_off(session, request, reason, now)
+    if by_staff:
+        audit_staff_action(session, request, "detach", now=now, actor=actor)
 
 
-def attach_by_staff(
+def audit_staff_action(
+    session: Session, request: SupportRequest, action: str, *, now: datetime, actor: str
+) -> None:
+    """The audit entry of a staff action on one request: `request.<action>`, with where the
+    request stands after it."""
+    audit.record(
+        session,
+        actor=actor,
+        action=f"request.{action}",
+        now=now,
+        target_type="request",
+        target_id=request.reference,
+        after={"state": request.state.value, "incident": request.incident_id},
+    )
+
+
+def attach_to_incident(
     session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
 ) -> None:
+    """Staff attach one request (the sweep records its own audit entry, for all of them)."""
     rq.check(request.state, rq.OPEN_STATES)
     if incident.status in st.CLOSED_STATUSES:
         raise rq.TransitionError("this incident is over: it takes no new request")
     _attach(request, incident.id, now, actor, "attached by staff")
     session.flush()
+
+
+def attach_by_staff(
+    session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
+) -> None:
+    attach_to_incident(session, request, incident, now=now, actor=actor)
+    audit_staff_action(session, request, "attach", now=now, actor=actor)
 
 
 def still_broken(
@@ -287,6 +313,7 @@ def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, 
     request.closed_at = now
     _event(request, "closed", now, actor)
     session.flush()
+    audit_staff_action(session, request, "close", now=now, actor=actor)
 
 
 def affected_too(

@@ -37,8 +37,9 @@ from statuspage.models import (
     SupportRequest,
     still_open,
 )
+from statuspage.services import audit
 from statuspage.services.deflection.candidates import as_candidate, matcher
-from statuspage.services.deflection.life import attach_by_staff, mail_context
+from statuspage.services.deflection.life import attach_to_incident, mail_context
 
 S = rq.RequestState
 #: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
@@ -337,7 +338,7 @@ def bulk_attach(
     count = 0
     for request in requests:
         if request.state in rq.OPEN_STATES:
-            attach_by_staff(session, request, incident, now=now, actor=actor)
+            attach_to_incident(session, request, incident, now=now, actor=actor)
             mail.queue(
                 session,
                 kind="swept",
@@ -355,6 +356,15 @@ def bulk_attach(
                 request_id=request.id,
             )
             count += 1
+    audit.record(
+        session,
+        actor=actor,
+        action="incident.sweep",
+        now=now,
+        target_type="incident",
+        target_id=incident.id,
+        after={"attached": [r.reference for r in requests]},
+    )
     session.flush()
     return count
 

@@ -16,7 +16,7 @@ from statuspage.domain import requests as rq
 from statuspage.extensions import db
 from statuspage.i18n import current_language
 from statuspage.models import Component, Incident, SupportRequest, still_open
-from statuspage.services import audit, deflection
+from statuspage.services import deflection
 from statuspage.views.console.base import actor, bp
 from statuspage.web import forms as f
 from statuspage.web.errors import flash_refused
@@ -128,15 +128,6 @@ def support_request_action(request_id: int, action: str):
     except rq.TransitionError as error:
         flash_refused(error)
     else:
-        audit.record(
-            db.session,
-            actor=actor(),
-            action=f"request.{action}",
-            now=now,
-            target_type="request",
-            target_id=stored.reference,
-            after={"state": stored.state.value, "incident": stored.incident_id},
-        )
         flash(_("Request updated."), "success")
     return redirect(url_for("staff.support_request", request_id=stored.id))
 
@@ -155,15 +146,6 @@ def sweep(incident_id: str):
         allowed = {int(c.value) for c in form.requests.choices}
         rows = [db.session.get(SupportRequest, i) for i in sorted(chosen & allowed)]
         count = deflection.bulk_attach(db.session, incident, rows, now=now, actor=actor())
-        audit.record(
-            db.session,
-            actor=actor(),
-            action="incident.sweep",
-            now=now,
-            target_type="incident",
-            target_id=incident.id,
-            after={"attached": [r.reference for r in rows]},
-        )
         flash(
             ngettext(
                 "%(num)d request attached to the incident.",
