@@ -228,7 +228,6 @@ def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
     assert incident_heading(client, url) == "The incident our team detached your request from"
 
 
-
 def audit_of(data, target_id: str) -> list[tuple[str, dict | None]]:
     with data() as session:
         entries = session.execute(
