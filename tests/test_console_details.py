@@ -200,3 +200,41 @@ def test_french_mail_subjects_and_og_title_are_whole_french_sentences(client, da
     assert unescape(og) == f"Résolu{NBSP}: LiveDNS resolution errors"
     english = text(client.get(f"/incidents/{livedns}?lang=en"))
     assert '<meta property="og:title" content="Resolved: LiveDNS resolution errors">' in english
+
+
+def test_a_maintenance_whose_window_closed_by_itself_takes_only_a_closing_note(
+    responder, data, clock, components
+):
+    maintenance_id = new_maintenance(
+        data,
+        clock,
+        components,
+        name="Storage migration",
+        component="web-hosting-luxembourg",
+        starts_in=timedelta(hours=1),
+        body="Read-only for 10 minutes.",
+    )
+    clock.now += timedelta(hours=3)  # the window ended an hour ago; nobody posted an update
+    page = f"/staff/incidents/{maintenance_id}"
+    offered = re.search(r'<select[^>]*name="status".*?</select>', text(responder.get(page)), re.S)
+    assert re.findall(r'<option[^>]*value="([a-z_]+)"', offered.group(0)) == ["completed"]
+    late = form_post(
+        responder,
+        page,
+        f"{page}/updates",
+        {"status": "verifying", "body_en": "Checking.", "submit": "1"},
+    )
+    assert late.status_code == 422
+    closing = form_post(
+        responder,
+        page,
+        f"{page}/updates",
+        {"status": "completed", "body_en": "All volumes migrated.", "submit": "1"},
+    )
+    assert closing.status_code == 302
+    assert "All volumes migrated." in text(responder.get(page))
+    with data() as session:
+        actions = session.execute(
+            db.select(AuditEntry.action).where(AuditEntry.target_id == maintenance_id)
+        ).scalars()
+        assert "maintenance.update" in list(actions)
