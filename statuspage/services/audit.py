@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from statuspage.models import AuditEntry
+from statuspage.models import AuditEntry, SupportRequest
 
 
 def record(
@@ -33,6 +33,21 @@ def record(
     )
     session.add(entry)
     return entry
+
+
+def record_request(
+    session: Session, request: SupportRequest, action: str, *, now: datetime, actor: str
+) -> AuditEntry:
+    """A staff action on one customer request: `request.<action>`, with where it stands after."""
+    return record(
+        session,
+        actor=actor,
+        action=f"request.{action}",
+        now=now,
+        target_type="request",
+        target_id=request.reference,
+        after={"state": request.state.value, "incident": request.incident_id},
+    )
 
 
 def latest(action: str | None = None, target_id: str | None = None) -> Select[tuple[AuditEntry]]:

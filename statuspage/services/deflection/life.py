@@ -237,23 +237,7 @@ def detach(
     reason = HandoffReason.DETACHED_BY_STAFF if by_staff else HandoffReason.DETACHED
     _hand_off(session, request, reason, now)
     if by_staff:
-        audit_staff_action(session, request, "detach", now=now, actor=actor)
-
-
-def audit_staff_action(
-    session: Session, request: SupportRequest, action: str, *, now: datetime, actor: str
-) -> None:
-    """The audit entry of a staff action on one request: `request.<action>`, with where the
-    request stands after it."""
-    audit.record(
-        session,
-        actor=actor,
-        action=f"request.{action}",
-        now=now,
-        target_type="request",
-        target_id=request.reference,
-        after={"state": request.state.value, "incident": request.incident_id},
-    )
+        audit.record_request(session, request, "detach", now=now, actor=actor)
 
 
 def attach_to_incident(
@@ -271,7 +255,7 @@ def attach_by_staff(
     session: Session, request: SupportRequest, incident: Incident, *, now: datetime, actor: str
 ) -> None:
     attach_to_incident(session, request, incident, now=now, actor=actor)
-    audit_staff_action(session, request, "attach", now=now, actor=actor)
+    audit.record_request(session, request, "attach", now=now, actor=actor)
 
 
 def still_broken(
@@ -313,7 +297,7 @@ def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, 
     request.closed_at = now
     _event(request, "closed", now, actor)
     session.flush()
-    audit_staff_action(session, request, "close", now=now, actor=actor)
+    audit.record_request(session, request, "close", now=now, actor=actor)
 
 
 def affected_too(
