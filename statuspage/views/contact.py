@@ -250,7 +250,7 @@ def request_action(reference: str, action: str):
     moment = now()
     try:
         if action == "different":
-            deflection.detach(db.session, stored, moment, stored.email, by_staff=False)
+            deflection.detach(db.session, stored, now=moment, actor=stored.email, by_staff=False)
         elif action == "still-broken":
             deflection.still_broken(db.session, stored, moment, action_form.details.data or "")
         elif action == "accept":

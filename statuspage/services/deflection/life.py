@@ -217,7 +217,7 @@ def decline(session: Session, request: SupportRequest, now: datetime) -> None:
 
 
 def detach(
-    session: Session, request: SupportRequest, now: datetime, actor: str, by_staff: bool
+    session: Session, request: SupportRequest, *, now: datetime, actor: str, by_staff: bool
 ) -> None:
     """ "My problem is different" on an attached request, by the customer or staff."""
     rq.check(request.state, rq.ON_MASTER_TICKET)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from markupsafe import Markup
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from statuspage.clock import app_now
@@ -58,10 +58,9 @@ def _filled(template, components) -> dict[str, str]:
 @bp.get("/incidents")
 def incidents():
     page = page_number()
-    begins = func.coalesce(Incident.started_at, Incident.scheduled_for)
     listed = (
         select(Incident)
-        .order_by(begins.desc(), Incident.id.desc())
+        .order_by(Incident.begins_at.desc(), Incident.id.desc())
         .options(  # each row shows its components: loaded for the page at once, not per row
             selectinload(Incident.updates)
             .selectinload(IncidentUpdate.changes)

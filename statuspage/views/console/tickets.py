@@ -122,7 +122,7 @@ def support_request_action(request_id: int, action: str):
             if not f.ConfirmForm().validate_on_submit():
                 abort(400)
             if action == "detach":
-                deflection.detach(db.session, stored, now, actor(), by_staff=True)
+                deflection.detach(db.session, stored, now=now, actor=actor(), by_staff=True)
             else:
                 deflection.close_by_staff(db.session, stored, now=now, actor=actor())
     except rq.TransitionError as error:
