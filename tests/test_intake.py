@@ -57,6 +57,21 @@ def statements(app):
         event.remove(engine, "commit", on_commit)
 
 
+def webmail_outage(data, clock, components, *, started_at):
+    """The critical Webmail incident most tests here match requests against."""
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail login failures",
+        component="webmail",
+        status="major_outage",
+        impact=st.Impact.CRITICAL,
+        body="Customers cannot sign in to webmail: server error at login.",
+        started_at=started_at,
+    )
+
+
 def test_a_match_right_after_an_update_sees_its_new_text(app, client, data, clock, components):
     incident_id = new_incident(
         data,
@@ -89,17 +104,7 @@ def test_a_match_right_after_an_update_sees_its_new_text(app, client, data, cloc
 
 def test_an_incident_opened_is_offered_to_the_next_request(app, client, data, clock, components):
     assert submit(client, "ana@example.com")["state"] == "queued"  # nothing active yet
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail login failures",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
-        body="Customers cannot sign in to webmail: server error at login.",
-        started_at=clock.now,
-    )
+    incident_id = webmail_outage(data, clock, components, started_at=clock.now)
     assert submit(client, "eve@example.com")["proposal"] == incident_id
 
 
@@ -130,16 +135,8 @@ def test_a_submission_is_one_transaction_that_reads_no_incident(
 ):
     """During an incident, the second request and every one after it is matched against the
     incidents already read: one count of the address's mail, three INSERTs, one commit."""
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail login failures",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
-        body="Customers cannot sign in to webmail: server error at login.",
-        started_at=clock.now - timedelta(minutes=5),
+    incident_id = webmail_outage(
+        data, clock, components, started_at=clock.now - timedelta(minutes=5)
     )
     app.config["RATELIMIT_ENABLED"] = False
     assert submit(client, "ana@example.com")["proposal"] == incident_id
