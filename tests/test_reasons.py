@@ -90,7 +90,8 @@ def test_staff_read_the_score_every_reason_and_its_weight(admin, client, data, l
         client,
         service=components["livedns"].id,
         subject="SERVFAIL",
-        message="dig gives SERVFAIL for my domain since yesterday.",
+        message="dig gives SERVFAIL for my domain since yesterday; my websites and incoming "
+        "email do not resolve.",
     )
     reference, _ = reference_of(response)
     stored = request_row(data, reference)

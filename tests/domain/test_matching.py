@@ -1,5 +1,6 @@
 """The matcher's evidence and decisions on small cases (the labelled sets: test_deflection)."""
 
+import math
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -291,6 +292,72 @@ def test_codes_and_providers_named_only_as_not_affected_count_against(matcher):
     assert only.features.get("codes_excluded") == 1.0
     assert "codes" not in codes(only)
     assert only.features.get("near_excluded", 0) > 0
+
+
+def test_what_an_incident_says_is_unrelated_or_unchanged_is_out_of_its_scope():
+    found = entities.scope(
+        "Envoi d'e-mails retardé",
+        [
+            "Les e-mails envoyés partent avec 30 à 90 minutes de retard.",
+            "Les rejets immédiats (« 550 5.1.1 User unknown ») ne sont pas liés à cet incident.",
+            "The IP addresses and TSIG settings of the secondaries do not change.",
+        ],
+    )
+    assert {"550", "5.1.1"} <= found.excluded_codes
+    assert "tsig" in found.excluded_terms
+    assert "retard" not in found.excluded_terms
+    assert "change" not in found.excluded_terms  # the words that say so are not the scope
+
+
+def test_a_change_of_the_customer_s_own_made_before_the_incident_weighs_against(matcher):
+    at = T0 + timedelta(minutes=30)  # 14:30 in Paris, the incident began at 14:00
+    said = intent.cues("Hier soir j'ai changé le mot de passe de ma boîte, depuis Outlook refuse")
+    when = onset.changed_at(
+        "Hier soir j'ai changé le mot de passe de ma boîte, depuis Outlook refuse",
+        said["own_change"].words,
+        at,
+    )
+    assert when is not None
+    assert when < T0
+    morning = "This morning we moved our master. Since then transfers fail."
+    assert onset.changed_at(morning, intent.cues(morning)["own_change"].words, at) < T0
+    # a change the customer dates only in another sentence, or not at all, has no time
+    undated = "I changed my password. Yesterday the site was fine."
+    assert onset.changed_at(undated, intent.cues(undated)["own_change"].words, at) is None
+    assert onset.changed_at("I changed my password", "", at) is None
+
+    def features(message):
+        result = ask(matcher, [HOSTING_PARIS], "Site lent", message, service="hosting-paris")
+        return result.matches[0].features
+
+    assert features("Since we deployed our plugin last night the site is slow.")["change_before"]
+    undated = features("We updated our plugin, and now the site is slow.")
+    assert undated["cue_own_change"]
+    assert "change_before" not in undated
+
+
+def test_rare_evidence_against_is_weighed_next_to_the_trees():
+    """Evidence too rare for a tree to split on is weighed by the calibration: it lowers the
+    probability by its learned weight, and staff see that share next to its reason."""
+    model = m.Model(
+        {
+            "features": ["text"],
+            "baseline": 0.0,
+            "trees": [
+                {"f": [0, -1, -1], "t": [0.5, 0, 0], "l": [1, -1, -1], "r": [2, -1, -1],
+                 "v": [0.0, -1.0, 2.0]}
+            ],
+            "calibration": {"a": 2.0, "b": 0.0, "evidence": {"change_before": -3.0}},
+        }
+    )  # fmt: skip
+    plain = {"text": 1.0}
+    changed = {"text": 1.0, "change_before": 1.0}
+    assert model.probability(plain) > 0.95
+    assert model.probability(changed) < model.probability(plain)
+    logit, shares = model.explain(changed)
+    assert shares["change_before"] == -1.5  # in the trees' units: -3.0 once scaled by 2.0
+    assert logit == 0.5
+    assert model.calibrate(logit) == pytest.approx(1 / (1 + math.exp(-1.0)))
 
 
 def test_a_clock_time_at_the_incident_is_a_reason_the_customer_reads(matcher):

@@ -202,7 +202,7 @@ _REASON_FEATURES = {
     "cue_billing": ("cue_billing", "intent"),
     "cue_gdpr": ("cue_gdpr", "intent"),
     "cue_abuse": ("cue_abuse", "intent"),
-    "cue_own_change": ("cue_own_change", "intent"),
+    "cue_own_change": ("cue_own_change", "change_before", "intent"),
     "cue_precaution": ("cue_precaution", "intent"),
     "cue_recovered": ("cue_recovered", "intent"),
     "cue_early_renewal": ("cue_early_renewal", "intent"),

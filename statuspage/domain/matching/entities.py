@@ -144,8 +144,10 @@ _EXCLUSION = re.compile(
     r"(?:work|works|working|run|runs|running|operate|operates|pass|passes|remain|remains|stay|"
     r"stays)\s+(?:normally|fine|as\s+usual|online|unaffected|available)|are\s+fine|is\s+fine|"
     r"no\s+(?:impact|effect)|n'(?:est|sont)\s+pas\s+(?:concernee?s?|touchee?s?|affectee?s?|"
-    r"impactee?s?|en\s+cause|liee?s?)|ne\s+sont\s+pas\s+(?:concernee?s?|touchee?s?|affectee?s?|"
-    r"impactee?s?)|ne\s+(?:concerne|touche)\s+pas|pas\s+(?:concernee?s?|touchee?s?|affectee?s?|"
+    r"impactee?s?|en\s+cause|liee?s?)|ne\s+(?:sont|est)\s+pas\s+(?:concernee?s?|touchee?s?|"
+    r"affectee?s?|impactee?s?|en\s+cause|liee?s?)|ne\s+(?:change|changent)\s+pas|"
+    r"(?:do|does|will)\s*n[o']?t\s+change|"
+    r"ne\s+(?:concerne|touche)\s+pas|pas\s+(?:concernee?s?|touchee?s?|affectee?s?|"
     r"impactee?s?)|non\s+(?:concernee?s?|touchee?s?|affectee?s?)|sans\s+(?:lien|rapport|impact)|"
     r"fonctionnent?(?:\s+(?:normalement|bien|correctement|comme\s+d'habitude))?\s*(?:[.,;)]|$)|"
     r"(?:continuent?|continue)\s+(?:de|a|to)\s+(?:fonctionner|marcher|work|function)|"
@@ -160,7 +162,7 @@ _MARKER_TERMS = frozenset(
         "concerned concernes touches affected affectes fonctionnent fonctionner passent restent "
         "continuent continue autres other impacted impactes normalement unaffected except sauf "
         "uniquement existants existing work works working pass passes remain stay fine elles "
-        "involved unrelated related lies cause"
+        "involved unrelated related lies cause change changent"
     )
 )
 #: "only X" names what *is* covered; the rest of the sentence is the scope, not an exclusion.

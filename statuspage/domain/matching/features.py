@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from statuspage.domain.matching import entities, intent
 from statuspage.domain.matching.catalogue import Catalogue, Relation
 from statuspage.domain.matching.core import Incident, Reason, Request
-from statuspage.domain.matching.onset import Onset, onset
+from statuspage.domain.matching.onset import Onset, changed_at, onset
 from statuspage.domain.matching.text import Background, counts, fold, terms, worded_terms
 
 _PLACES = {"paris", "luxembou", "lux"}
@@ -111,6 +111,7 @@ class RequestFacts:
     phones: set[str]
     named: set[str]  #: services its words name
     onset: Onset
+    changed: datetime | None  #: when a change of the customer's own was made, if it says
     cues: dict[str, intent.Cue]
     third_parties: dict[str, str]  #: provider and its role: host, target or named
     together: bool = False  #: websites and mail named together: what a DNS failure looks like
@@ -137,6 +138,7 @@ def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
         surface["dns"] = "sites et mails" if request.lang == "fr" else "websites and mail"
     domain_tlds = entities.tlds(request.domain) if request.domain else set()
     tld = sorted(domain_tlds)[0] if domain_tlds else None
+    cues = intent.cues(text)
     return RequestFacts(
         text=text,
         terms=found_terms,
@@ -148,7 +150,10 @@ def read_request(request: Request, catalogue: Catalogue) -> RequestFacts:
         phones=entities.phone_countries(text),
         named=catalogue.named_in(text),
         onset=onset(text, request.at, tld),
-        cues=intent.cues(text),
+        changed=changed_at(text, cues["own_change"].words, request.at, tld)
+        if "own_change" in cues
+        else None,
+        cues=cues,
         third_parties=intent.third_parties(text),
         together=together,
         quoted=[q for q in (set(terms(quote)) for quote in entities.quotes(text)) if len(q) >= 2],
@@ -349,6 +354,9 @@ def pair(
                 f["onset_after"] = 1.0
                 if not began.vague and gap >= -6:
                     reasons.append(_r("onset_match", True, words=began.words))
+        changed = facts.changed
+        if changed is not None and (doc.start - changed) / timedelta(hours=1) > 0.75:
+            f["change_before"] = 1.0
     if doc.incident.kind == "maintenance":
         f["maintenance"] = 1.0
 

@@ -10,7 +10,9 @@ The artifact (`model.json`, written by `make train-matcher`) holds:
   each node with the mean output of the examples under it, so that a score can be split into the
   share of each feature along the path (what staff see next to each reason);
 * `calibration`: Platt scaling fit on scores of scenarios held out of the fit, so that the final
-  number reads as the probability that the request is about the incident.
+  number reads as the probability that the request is about the incident; next to the trees'
+  score it weighs, linearly, the evidence against an incident that is too rare for a tree to
+  split on (`evidence`: a weight per feature, never positive).
 """
 
 from __future__ import annotations
@@ -102,6 +104,8 @@ class Model:
         calibration = data.get("calibration", {})
         self.scale = float(calibration.get("a", 1.0))
         self.shift = float(calibration.get("b", 0.0))
+        #: evidence weighed next to the trees (log-odds per unit, after scaling)
+        self.evidence: dict[str, float] = dict(calibration.get("evidence", {}))
         background = data.get("background", {"documents": 1, "frequencies": {}})
         self.background = Background(dict(background["frequencies"]), int(background["documents"]))
         self.intent = Intent(data.get("intent", {}))
@@ -146,7 +150,14 @@ class Model:
                 node = child
                 split = feature[node]
             total += value[node]
-        return total, {self.features[i]: s for i, s in enumerate(shares) if s}
+        found = {self.features[i]: s for i, s in enumerate(shares) if s}
+        for name, weight in self.evidence.items():
+            value_of = features.get(name)
+            if value_of:
+                share = weight * value_of / (self.scale or 1.0)
+                total += share
+                found[name] = found.get(name, 0.0) + share
+        return total, found
 
     def logit(self, features: dict[str, float]) -> float:
         return self.explain(features)[0]

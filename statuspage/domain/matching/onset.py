@@ -81,6 +81,16 @@ _PARTS_OF_DAY = (
 )
 
 
+#: When a change of the customer's own was made, by the words of its sentence ("j'ai changé le
+#: mot de passe ce matin", "after we moved our master last night"): another day, or this morning.
+_CHANGE_DAY = re.compile(
+    r"\b(?:hier|yesterday|last\s+(?:night|evening|week)|la\s+veille|cette\s+nuit|overnight|"
+    r"la\s+semaine\s+derniere|(?:\d+|a\s+few|several|two|three)\s+days\s+ago|"
+    r"il\s+y\s+a\s+(?:\d+|quelques|plusieurs|deux|trois)\s+jours)\b"
+)
+_CHANGE_MORNING = re.compile(r"\b(?:ce\s+matin|this\s+morning)\b")
+
+
 @dataclass(frozen=True)
 class Onset:
     began: datetime | None  #: UTC
@@ -165,3 +175,23 @@ def onset(text: str, at: datetime, tld: str | None = None) -> Onset:
             if moment <= at:
                 return Onset(moment, found.group(0), False, True)
     return Onset(None, "", False, False)
+
+
+def changed_at(text: str, words: str, at: datetime, tld: str | None = None) -> datetime | None:
+    """When the customer's own change (`words`, as the intent cue found them) was made, if the
+    sentence that tells it says so: the day before, or this morning."""
+    folded = fold(text)
+    where = folded.find(words)
+    if not words or where < 0:
+        return None
+    marks = (".", "\n", "!", "?")
+    start = max(folded.rfind(mark, 0, where) for mark in marks) + 1
+    ends = (folded.find(mark, where + len(words)) for mark in marks)
+    end = min((i for i in ends if i >= 0), default=len(folded))
+    sentence = folded[start:end]
+    if _CHANGE_DAY.search(sentence):
+        return at - timedelta(days=1)
+    if _CHANGE_MORNING.search(sentence):
+        moment = _at_local(at, ZONE_BY_TLD.get(tld or "") or PARIS, 8, 0)
+        return moment if moment <= at else None
+    return None

@@ -7,7 +7,8 @@ time (an incident exists from its first update; only the updates published by th
 as of then; resolved only once its resolution is published). Every (request, active incident)
 pair is an example, positive when the request is labelled with that incident. The model is
 gradient-boosted trees over the features of `features.py`, then Platt-calibrated on scores
-predicted for scenarios held out of the fit, so that a score reads as a probability.
+predicted for scenarios held out of the fit, so that a score reads as a probability; the
+calibration also weighs the rare evidence against an incident that the trees cannot split on.
 
 The running app never imports this module: it loads the artifact.
 """
@@ -135,7 +136,7 @@ MONOTONIC = {
         "svc_excluded named_excluded excluded_words tld_domain_conflict tld_text_conflict "
         "tld_excluded dc_service_conflict dc_text_conflict dc_excluded phone_conflict onset_days "
         "onset_gap cue_howto cue_sales cue_billing cue_gdpr cue_abuse cue_own_change "
-        "cue_early_renewal third_party other_exact other_named svc_other named_other "
+        "cue_early_renewal change_before third_party other_exact other_named svc_other named_other "
         "codes_excluded third_party_excluded closer_excluded quote_unexplained".split(),
         -1,
     ),
@@ -286,7 +287,6 @@ def _fit(
 ) -> Model:
     import numpy as np
     from sklearn.ensemble import HistGradientBoostingClassifier
-    from sklearn.linear_model import LogisticRegression
 
     back = background(items)
     table = _table(items, services, back, _out_of_fold_readings(items, services))
@@ -300,7 +300,7 @@ def _fit(
     def trees():
         return HistGradientBoostingClassifier(random_state=0, monotonic_cst=constraints, **TREES)
 
-    scale, shift = 1.0, 0.0
+    scale, shift, evidence = 1.0, 0.0, {}
     if calibrate and len(set(scenario)) > 2:
         logits = np.zeros(len(y))
         scenarios = sorted(set(scenario))
@@ -309,8 +309,7 @@ def _fit(
             test = np.array([s in held for s in scenario])
             fitted = trees().fit(x[~test], y[~test], sample_weight=weight[~test])
             logits[test] = fitted.decision_function(x[test])
-        platt = LogisticRegression(C=1e6, max_iter=5000).fit(logits.reshape(-1, 1), y)
-        scale, shift = float(platt.coef_[0][0]), float(platt.intercept_[0])
+        scale, shift, evidence = _calibration(logits, x, y, names)
     if threshold is None:
         threshold = FALSE_PROPOSAL_COST / (1 + FALSE_PROPOSAL_COST)
     final = trees().fit(x, y, sample_weight=weight)
@@ -320,13 +319,42 @@ def _fit(
             "features": names,
             "baseline": round(float(final._baseline_prediction.ravel()[0]), 6),
             "trees": export_trees(final._predictors),
-            "calibration": {"a": round(scale, 5), "b": round(shift, 5)},
+            "calibration": {"a": round(scale, 5), "b": round(shift, 5), "evidence": evidence},
             "thresholds": {"proposal": round(float(threshold), 2)},
             "intent": _fit_intent(items),
             "said": _fit_said(items, services) if SAID else {},
             "background": {"documents": back.documents, "frequencies": back.frequencies},
         }
     )
+
+
+#: Evidence against an incident that few scenarios hold (a phone country outside the scope, a
+#: change the customer made the day before): too rare for a tree to split on (a leaf holds at
+#: least 20 pairs), so the calibration weighs it linearly next to the trees' score, each weight
+#: learned on held-out scores, shrunk by `EVIDENCE_C` and never for the incident.
+EVIDENCE = tuple(name for name, sign in MONOTONIC.items() if sign < 0)
+EVIDENCE_C = 1.0
+
+
+def _calibration(logits, x, y, names: list[str]) -> tuple[float, float, dict[str, float]]:
+    """Platt scaling of held-out tree scores, with the rare evidence against as extra inputs."""
+    import numpy as np
+    from sklearn.linear_model import LogisticRegression
+
+    if EVIDENCE_C is None:
+        platt = LogisticRegression(C=1e6, max_iter=5000).fit(logits.reshape(-1, 1), y)
+        return float(platt.coef_[0][0]), float(platt.intercept_[0]), {}
+    kept = [n for n in EVIDENCE if n in names and x[:, names.index(n)].any()]
+    while True:
+        columns = np.column_stack([logits, *(x[:, names.index(n)] for n in kept)])
+        fitted = LogisticRegression(C=EVIDENCE_C, max_iter=5000).fit(columns, y)
+        weights = fitted.coef_[0]
+        wrong = [n for n, w in zip(kept, weights[1:], strict=True) if w > 0]
+        if not wrong:
+            break
+        kept = [n for n in kept if n not in wrong]
+    evidence = {n: round(float(w), 5) for n, w in zip(kept, weights[1:], strict=True) if w < 0}
+    return float(weights[0]), float(fitted.intercept_[0]), evidence
 
 
 def write(model: Model, path: Path, sources: Sequence[str]) -> None:
