@@ -178,7 +178,7 @@ def current_overview() -> ov.Overview:
     """The page's overview for this request; the cached page turns stale when the overview does
     (a maintenance starts, a day ends)."""
     result = ov.build_overview(
-        db.session, app_now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
+        db.session, current_app.config["PAGE_CACHE_SECONDS"], now=app_now(), zone=page_zone()
     )
     expires_at(result.valid_until)
     return result

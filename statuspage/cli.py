@@ -62,7 +62,7 @@ def init_command() -> None:
 def demo_command(days: int, seed: int) -> None:
     """Load a realistic history of past incidents and maintenances (refuses if any exist)."""
     with _committed(demo.DemoRefused):
-        count = demo.load(db.session, app_now(), days=days, seed=seed)
+        count = demo.load(db.session, now=app_now(), days=days, seed=seed)
     click.echo(f"demo: {count} incidents and maintenances loaded over {days} days")
 
 
@@ -197,7 +197,7 @@ def deflection_train(paths: tuple[Path, ...], out: Path | None) -> None:
 def deflection_tick() -> None:
     """Move unanswered proposals and confirmations that ran out of time."""
     with _committed():
-        moved = deflection.run_timers(db.session, app_now())
+        moved = deflection.run_timers(db.session, now=app_now())
     click.echo(f"{moved} request(s) moved")
 
 

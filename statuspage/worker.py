@@ -99,8 +99,8 @@ def republish(session: Session, now: datetime, state: MirrorState) -> int:
     count = mirror.publish(app, session, Path(folder), now)
     overview = ov.build_overview(
         session,
-        now,
         current_app.config["PAGE_CACHE_SECONDS"],
+        now=now,
         zone=localtime.zone(current_app.config["TIMEZONE"]),
     )
     state.version, state.next_at = version, overview.valid_until
@@ -140,18 +140,18 @@ def run_round(
         result.ingested = intake.ingest(session, now())
 
     def turning() -> None:
-        result.turned = maintenance.turn(session, now())
+        result.turned = maintenance.turn(session, now=now())
 
     def timers() -> None:
-        result.moved = deflection.run_timers(session, now())
-        result.reminders = notifications.send_reminders(session, now())
+        result.moved = deflection.run_timers(session, now=now())
+        result.reminders = notifications.send_reminders(session, now=now())
         session.commit()
 
     def outbox() -> None:
         result.sent, result.failed = mail.deliver(session, now())
 
     def webhooks() -> None:
-        result.hooks_sent, result.hooks_failed = notifications.deliver_webhooks(session, now())
+        result.hooks_sent, result.hooks_failed = notifications.deliver_webhooks(session, now=now())
 
     for name, work in (
         ("spool", ingest),

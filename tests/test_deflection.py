@@ -570,7 +570,7 @@ def test_the_still_broken_link_still_works_once_the_request_is_closed(client, da
     links = resolved_mail_links(data, reference)
     clock.now += timedelta(days=8)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.CLOSED
     page = links["still-broken"]
     assert "Is it still broken for you?" in text(client.get(page))
@@ -630,10 +630,10 @@ def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
     assert request_row(data, strong).proposal_score >= 0.8
     clock.now += timedelta(minutes=29)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 0
+        assert deflection.run_timers(session, now=clock.now) == 0
     clock.now += timedelta(minutes=2)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 2
+        assert deflection.run_timers(session, now=clock.now) == 2
     assert request_row(data, strong).state is RequestState.ATTACHED
     assert request_row(data, weak).state is RequestState.QUEUED
 
@@ -697,11 +697,11 @@ def test_unanswered_confirmation_closes_after_7_days(client, data, livedns, cloc
     resolve(data, livedns, clock)
     clock.now += timedelta(days=6, hours=23)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
     clock.now += timedelta(hours=2)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.CLOSED
 
 
@@ -821,7 +821,7 @@ def test_staff_attach_and_detach_by_hand(admin, client, data, livedns, component
         numbers = deflection.stats(
             session,
             session.get(Incident, livedns),
-            session.get(Incident, livedns).started_at + timedelta(hours=1),
+            now=session.get(Incident, livedns).started_at + timedelta(hours=1),
         )
         assert numbers.detached_by_staff == 1
 
@@ -1156,7 +1156,7 @@ def test_with_two_offered_nothing_is_attached_by_itself_below_the_high_band(
     assert "will be attached" not in page
     clock.now += timedelta(minutes=31)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 1
+        assert deflection.run_timers(session, now=clock.now) == 1
     stored = request_row(data, reference)
     assert stored.state is RequestState.QUEUED
     assert stored.incident_id is None
@@ -1179,7 +1179,7 @@ def test_with_two_offered_a_first_in_the_high_band_is_attached_by_itself(
     )
     clock.now += timedelta(minutes=31)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 1
+        assert deflection.run_timers(session, now=clock.now) == 1
     assert request_row(data, reference).incident_id == first
 
 

@@ -171,7 +171,7 @@ def test_the_maintenance_reminder_gives_paris_time(client, data, clock, componen
     )
     clock.now += timedelta(days=2, hours=1)
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 1
+        assert notifications.send_reminders(session, now=clock.now) == 1
     (reminder,) = outbox(data, "reminder")
     assert "Mise à jour du webmail" in reminder.subject
     # 2026-03-13 12:00 UTC, in Paris: 13:00 (CET)

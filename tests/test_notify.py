@@ -166,12 +166,12 @@ def test_maintenance_reminder_the_day_before(client, data, clock, components):
     )
     assert len(outbox(data, "notify")) == 1  # the announcement
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 0
+        assert notifications.send_reminders(session, now=clock.now) == 0
     clock.now += timedelta(days=2, hours=1)
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 1
+        assert notifications.send_reminders(session, now=clock.now) == 1
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 0
+        assert notifications.send_reminders(session, now=clock.now) == 0
     (reminder,) = outbox(data, "reminder")
     assert "Reminder" in reminder.subject
 

@@ -120,7 +120,7 @@ def read_token(session: Session, value: str, action: str) -> Subscriber | None:
     return session.get(Subscriber, data["s"])
 
 
-def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
+def confirm(subscriber: Subscriber, token_value: str, *, now: datetime) -> None:
     """The owner of the address confirms: the subscription, and the preferences the link asked."""
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
@@ -140,7 +140,7 @@ def link(subscriber: Subscriber, action: str) -> str:
 
 
 def subscribe(
-    session: Session, email: str, lang: str, components: list[str] | None, now: datetime
+    session: Session, email: str, lang: str, components: list[str] | None, *, now: datetime
 ) -> Subscriber:
     """Creates (or refreshes) an unconfirmed subscription and sends the confirmation mail."""
     email = email.strip().lower()
@@ -189,8 +189,9 @@ def _mail_subscribers(
     session: Session,
     incident: Incident,
     update: IncidentUpdate,
-    now: datetime,
     template: str = "notify",
+    *,
+    now: datetime,
 ) -> int:
     affected = _affected(session, incident)
     subscribers = session.execute(
@@ -227,7 +228,7 @@ def _mail_subscribers(
     return count
 
 
-def send_reminders(session: Session, now: datetime) -> int:
+def send_reminders(session: Session, *, now: datetime) -> int:
     """Subscribers hear of a maintenance the day before it starts, once."""
     due = (
         session.execute(
@@ -247,7 +248,7 @@ def send_reminders(session: Session, now: datetime) -> int:
             continue
         incident.reminder_sent_at = now
         latest = max(incident.updates, key=lambda u: (u.display_at, u.position))
-        _mail_subscribers(session, incident, latest, now, template="reminder")
+        _mail_subscribers(session, incident, latest, now=now, template="reminder")
     session.flush()
     return len(due)
 
@@ -255,7 +256,7 @@ def send_reminders(session: Session, now: datetime) -> int:
 # -- webhooks ----------------------------------------------------------------------------------
 
 
-def _envelope(status: st.PageStatus, now: datetime) -> dict:
+def _envelope(status: st.PageStatus, *, now: datetime) -> dict:
     return {
         "meta": {
             "unsubscribe": links.webhooks_console(),
@@ -270,7 +271,7 @@ def _envelope(status: st.PageStatus, now: datetime) -> dict:
     }
 
 
-def _queue_webhooks(session: Session, event: str, payload: dict, now: datetime) -> None:
+def _queue_webhooks(session: Session, event: str, payload: dict, *, now: datetime) -> None:
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     for webhook in session.execute(select(Webhook).where(Webhook.active.is_(True))).scalars():
         session.add(
@@ -285,19 +286,19 @@ def _queue_webhooks(session: Session, event: str, payload: dict, now: datetime) 
 
 
 def _webhook_events(
-    session: Session, incident: Incident, changes: Iterable[ComponentChange], now: datetime
+    session: Session, incident: Incident, changes: Iterable[ComponentChange], *, now: datetime
 ) -> None:
     if session.execute(select(Webhook.id).where(Webhook.active.is_(True)).limit(1)).first() is None:
         return
     session.flush()
-    current = right_now(session, now)
+    current = right_now(session, now=now)
     states = current.statuses
-    envelope = _envelope(current.page, now)
+    envelope = _envelope(current.page, now=now)
     _queue_webhooks(
         session,
         "incident",
         {**envelope, "incident": serializers.incident(incident, now, states)},
-        now,
+        now=now,
     )
     for change in changes:
         component = session.get(Component, change.component_id)
@@ -317,7 +318,7 @@ def _webhook_events(
                     component, states.get(component.id, st.ComponentStatus.OPERATIONAL)
                 ),
             },
-            now,
+            now=now,
         )
 
 
@@ -406,7 +407,7 @@ def _secret(delivery: WebhookDelivery) -> str:
     return current_app.config["HELPDESK_WEBHOOK_SECRET"]
 
 
-def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+def deliver_webhooks(session: Session, limit: int = 100, *, now: datetime) -> tuple[int, int]:
     """Posts what is due; each delivery claimed first, so two workers never post it twice.
 
     Pending deliveries of a removed webhook are cancelled first, never sent.
@@ -475,14 +476,15 @@ def on_change(
     session: Session,
     incident: Incident,
     update: IncidentUpdate | None,
-    now: datetime,
     created: bool = False,
+    *,
+    now: datetime,
 ) -> None:
     """Called by the operations after each change of an incident."""
     changes = list(update.changes) if update is not None else []
-    _webhook_events(session, incident, changes, now)
+    _webhook_events(session, incident, changes, now=now)
     if update is None:
         return
     closing = update.status in st.ENDING_STATUSES
     if created or closing or update.deliver_notifications:
-        _mail_subscribers(session, incident, update, now)
+        _mail_subscribers(session, incident, update, now=now)

@@ -45,9 +45,9 @@ def _updated_at() -> datetime | None:
 def _current() -> RightNow:
     """What is open now, read once per request and shared by the parts of a response."""
     if "right_now" not in g:
-        g.right_now = right_now(db.session, app_now())
+        g.right_now = right_now(db.session, now=app_now())
         for incident in g.right_now.open:
-            expires_at(next_change(incident, app_now()))
+            expires_at(next_change(incident, now=app_now()))
     return g.right_now
 
 
@@ -89,7 +89,7 @@ def _recent(kind: st.IncidentKind) -> list[Incident]:
     )
     rows = list(db.session.execute(query).scalars())
     for incident in rows:
-        expires_at(next_change(incident, app_now()))
+        expires_at(next_change(incident, now=app_now()))
     return rows
 
 

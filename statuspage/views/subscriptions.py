@@ -42,7 +42,7 @@ def subscribe():
     status = 200
     if form.validate_on_submit():
         notifications.subscribe(
-            db.session, form.email.data, form.lang.data, _components(form), app_now()
+            db.session, form.email.data, form.lang.data, _components(form), now=app_now()
         )
         return render_template("subscriptions/sent.html", email=form.email.data)
     if request.method == "POST":
@@ -64,7 +64,7 @@ def confirm(token: str):
     subscriber = _subscriber(token, "confirm")
     form = f.ConfirmForm()
     if form.validate_on_submit():
-        notifications.confirm(subscriber, token, app_now())
+        notifications.confirm(subscriber, token, now=app_now())
         flash(_("Your subscription is confirmed."), "success")
         return redirect(notifications.link(subscriber, "manage"))
     return render_template("subscriptions/confirm.html", form=form, subscriber=subscriber)
