@@ -64,8 +64,12 @@ class Round:
 
 
 def _step(session: Session, result: Round, name: str, work: Callable[[], None]) -> None:
+    """One job of the round in one transaction, committed here when the job is done: the
+    services it calls only flush, as in a request. (`claims` also commits, each claim and each
+    outcome of a mail or a webhook, so that two workers never send the same one twice.)"""
     try:
         work()
+        session.commit()
     except StaleDataError as error:  # another worker moved the same request first: it did it
         session.rollback()
         log.info("worker: %s gave way to another worker: %s", name, error)
@@ -134,7 +138,6 @@ def run_round(
 
     def publishing() -> None:
         result.published = republish(session, now(), mirror_state)
-        session.commit()
 
     def ingest() -> None:
         result.ingested = intake.ingest(session, now())
@@ -145,7 +148,6 @@ def run_round(
     def timers() -> None:
         result.moved = deflection.run_timers(session, now=now())
         result.reminders = notifications.send_reminders(session, now=now())
-        session.commit()
 
     def outbox() -> None:
         result.sent, result.failed = mail.deliver(session, now())

@@ -7,7 +7,8 @@ window's start an "In progress" update dated at the start, at its end a "Complet
 at the end (which sets `resolved_at`), each through the same notifications as a responder's
 update (a transition more than `CATCH_UP` old, met by a worker that was stopped, is written
 without mail or webhooks). Each transition is claimed by a conditional UPDATE, so two workers
-never record it twice.
+never record it twice: the claim and the record are committed together by the worker (another
+worker's claim waits for that commit, then finds the transition taken).
 """
 
 from __future__ import annotations
@@ -87,8 +88,7 @@ def turn(session: Session, *, now: datetime) -> int:
                 continue
             _record(session, incident, S.COMPLETED, end, now=now)
             recorded += 1
-        session.commit()
     if recorded:
         backlog.refresh(session, now=now, actor=ACTOR)
-        session.commit()
+    session.flush()
     return recorded

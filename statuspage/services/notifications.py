@@ -422,7 +422,6 @@ def deliver_webhooks(session: Session, limit: int = 100, *, now: datetime) -> tu
         .where(WebhookDelivery.id.in_(cancelled))
         .values(status="cancelled", last_error="the webhook was removed")
     )
-    session.commit()
     config = current_app.config
 
     def send(delivery: WebhookDelivery) -> None:
