@@ -9,6 +9,7 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
 from statuspage.extensions import db
@@ -174,6 +175,36 @@ def test_maintenance_reminder_the_day_before(client, data, clock, components):
         assert notifications.send_reminders(session, now=clock.now) == 0
     (reminder,) = outbox(data, "reminder")
     assert "Reminder" in reminder.subject
+
+
+def test_two_workers_remind_of_a_maintenance_once(client, data, clock, components, monkeypatch):
+    """A second worker that found the maintenance due while the first one was reminding of it
+    sends no second reminder."""
+    subscribe(client)
+    confirm(client, data)
+    new_maintenance(
+        data,
+        clock,
+        components,
+        name="Webmail upgrade",
+        component="webmail",
+        starts_in=timedelta(days=3),
+        body="Short interruptions.",
+    )
+    clock.now += timedelta(days=2, hours=1)
+    effective_status = st.effective_status
+
+    def other_worker_first(facts, now):  # called once the due maintenances are read
+        monkeypatch.setattr(st, "effective_status", effective_status)
+        with Session(db.engine) as other:
+            assert notifications.send_reminders(other, now=now) == 1
+            other.commit()
+        return effective_status(facts, now)
+
+    monkeypatch.setattr(st, "effective_status", other_worker_first)
+    with data() as session:
+        assert notifications.send_reminders(session, now=clock.now) == 0
+    assert len(outbox(data, "reminder")) == 1
 
 
 # -- webhooks --------------------------------------------------------------------------------------

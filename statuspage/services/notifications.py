@@ -229,7 +229,12 @@ def _mail_subscribers(
 
 
 def send_reminders(session: Session, *, now: datetime) -> int:
-    """Subscribers hear of a maintenance the day before it starts, once."""
+    """Subscribers hear of a maintenance the day before it starts, once; returns how many
+    maintenances they heard of.
+
+    Each reminder is claimed by a conditional UPDATE of `reminder_sent_at`, committed with its
+    mail: a second worker that found the same maintenance due finds it taken (on PostgreSQL its
+    UPDATE waits for the first worker's commit, then matches no row)."""
     due = (
         session.execute(
             select(Incident).where(
@@ -243,14 +248,22 @@ def send_reminders(session: Session, *, now: datetime) -> int:
         .scalars()
         .all()
     )
+    reminded = 0
     for incident in due:
         if st.effective_status(incident.facts(), now) is not st.IncidentStatus.SCHEDULED:
             continue
-        incident.reminder_sent_at = now
+        claimed = session.execute(
+            sql_update(Incident)
+            .where(Incident.id == incident.id, Incident.reminder_sent_at.is_(None))
+            .values(reminder_sent_at=now)
+        ).rowcount
+        if claimed != 1:
+            continue
         latest = max(incident.updates, key=lambda u: (u.display_at, u.position))
         _mail_subscribers(session, incident, latest, now=now, template="reminder")
+        reminded += 1
     session.flush()
-    return len(due)
+    return reminded
 
 
 # -- webhooks ----------------------------------------------------------------------------------
