@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from statuspage import mail, mirror
+from statuspage import mail, mirror, webhooks
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import localtime
 from statuspage.services import deflection, intake, maintenance, notifications
@@ -150,17 +150,17 @@ def run_round(
         result.reminders = notifications.send_reminders(session, now=now())
 
     def outbox() -> None:
-        result.sent, result.failed = mail.deliver(session, now())
+        result.sent, result.failed = mail.deliver(session, now=now())
 
-    def webhooks() -> None:
-        result.hooks_sent, result.hooks_failed = notifications.deliver_webhooks(session, now=now())
+    def posting() -> None:
+        result.hooks_sent, result.hooks_failed = webhooks.deliver(session, now=now())
 
     for name, work in (
         ("spool", ingest),
         ("maintenance", turning),
         ("timers", timers),
         ("mail", outbox),
-        ("webhooks", webhooks),
+        ("webhooks", posting),
         ("mirror", publishing),
     ):
         _step(session, result, name, work)
