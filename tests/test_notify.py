@@ -153,7 +153,8 @@ def test_preferences_by_signed_link(client, data, clock, components):
     assert client.get(path[:-4] + "XXXX").status_code == 404  # a tampered token
 
 
-def test_maintenance_reminder_the_day_before(client, data, clock, components):
+def webmail_upgrade_in_three_days(client, data, clock, components):
+    """A confirmed subscriber, and a maintenance of the webmail announced three days ahead."""
     subscribe(client)
     confirm(client, data)
     new_maintenance(
@@ -165,6 +166,10 @@ def test_maintenance_reminder_the_day_before(client, data, clock, components):
         starts_in=timedelta(days=3),
         body="Short interruptions.",
     )
+
+
+def test_maintenance_reminder_the_day_before(client, data, clock, components):
+    webmail_upgrade_in_three_days(client, data, clock, components)
     assert len(outbox(data, "notify")) == 1  # the announcement
     with data() as session:
         assert notifications.send_reminders(session, now=clock.now) == 0
@@ -180,17 +185,7 @@ def test_maintenance_reminder_the_day_before(client, data, clock, components):
 def test_two_workers_remind_of_a_maintenance_once(client, data, clock, components, monkeypatch):
     """A second worker that found the maintenance due while the first one was reminding of it
     sends no second reminder."""
-    subscribe(client)
-    confirm(client, data)
-    new_maintenance(
-        data,
-        clock,
-        components,
-        name="Webmail upgrade",
-        component="webmail",
-        starts_in=timedelta(days=3),
-        body="Short interruptions.",
-    )
+    webmail_upgrade_in_three_days(client, data, clock, components)
     clock.now += timedelta(days=2, hours=1)
     effective_status = st.effective_status
 
