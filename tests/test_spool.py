@@ -4,7 +4,6 @@ matches and mails it as soon as the database is back."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
@@ -23,7 +22,7 @@ import pytest
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, SupportRequest
 from tests import outage
-from tests.outage import locked, sqlite_gone
+from tests.outage import database_gone, locked
 from tests.test_api import validator
 from tests.test_deflection import SERVFAIL, contact, reference_of, text
 
@@ -126,13 +125,7 @@ def test_a_request_is_spooled_when_the_database_is_gone(
 ):
     client.get("/contact")
     client.get("/?lang=en")
-    with app.app_context():
-        engine = db.engine
-    with contextlib.ExitStack() as stack:
-        if proxy is not None:
-            proxy.cut()
-        else:
-            stack.enter_context(sqlite_gone(database_url, engine))
+    with database_gone(app, database_url, proxy):
         response, fields = contact(client, **SERVFAIL)
         assert response.status_code == 302
         reference, link = reference_of(response)
