@@ -344,6 +344,21 @@ def open_livedns(data, clock, components, **extra) -> str:
     return new_incident(data, clock, components, **{**LIVEDNS, **extra})
 
 
+#: The tests' other outage: the webmail answers 502, a major incident.
+WEBMAIL = {
+    "name": "Webmail unavailable",
+    "component": "webmail",
+    "status": "major_outage",
+    "impact": st.Impact.MAJOR,
+    "body": "502 on the webmail.",
+}
+
+
+def open_webmail(data, clock, components, **extra) -> str:
+    """The webmail outage opened now (`extra` overrides: its impact...)."""
+    return new_incident(data, clock, components, **{**WEBMAIL, **extra})
+
+
 #: The keys of an incident and of one of its updates in Atlassian Statuspage's v2 JSON.
 V2_INCIDENT_KEYS = {
     "id",

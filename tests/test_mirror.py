@@ -16,7 +16,7 @@ from statuspage import create_app, mirror
 from statuspage.domain import status as st
 from statuspage.extensions import db
 from tests import outage
-from tests.conftest import new_incident
+from tests.conftest import new_incident, open_webmail
 from tests.outage import database_gone
 
 # the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
@@ -168,15 +168,7 @@ def test_the_worker_republishes_when_the_data_or_the_time_changes(
         first = target.resolve()
         assert run_round(db.session, clock, state).published == 0  # nothing changed
         assert target.resolve() == first
-    new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.MAJOR,
-    )
+    open_webmail(data, clock, components)
     with app.app_context():
         assert run_round(db.session, clock, state).published > 0
     assert "Webmail unavailable" in (target / "en" / "index.html").read_text()

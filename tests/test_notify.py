@@ -17,7 +17,7 @@ from statuspage.models import Incident, OutboxMessage, Subscriber, WebhookDelive
 from statuspage.services import notifications
 from statuspage.services.operations import add_update, resolve
 
-from .conftest import csrf_token, new_incident, new_maintenance
+from .conftest import csrf_token, new_maintenance, open_webmail
 
 
 def subscribe(client, email="sub@example.com", lang="en", components=None):
@@ -47,19 +47,6 @@ def confirm(client, data, email="sub@example.com"):
     page = client.get(path)
     assert page.status_code == 200
     return client.post(path, data={"csrf_token": csrf_token(client, path)})
-
-
-def open_webmail(data, clock, components, impact=st.Impact.MAJOR):
-    return new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=impact,
-        body="502 on the webmail.",
-    )
 
 
 def test_double_opt_in(client, data, clock, components):
