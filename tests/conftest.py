@@ -339,6 +339,10 @@ LIVEDNS = {
 }
 
 
+#: Its name in both languages, for the tests of bilingual texts.
+LIVEDNS_NAMES = {"en": LIVEDNS["name"], "fr": "Erreurs de résolution LiveDNS"}
+
+
 def open_livedns(data, clock, components, **extra) -> str:
     """The LiveDNS outage opened now (`extra` overrides: its body, `started_at`...)."""
     return new_incident(data, clock, components, **{**LIVEDNS, **extra})

@@ -9,7 +9,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident, IncidentUpdate
 from statuspage.services.operations import add_update
 
-from .conftest import new_incident
+from .conftest import LIVEDNS_NAMES, new_incident, open_livedns
 from .test_mail import smtp_server  # noqa: F401 - fixture
 from .test_notify import confirm, subscribe
 from .test_staff import form_post, text
@@ -34,14 +34,11 @@ def french_only(data, clock, components):
 
 
 def both_languages(data, clock, components):
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
+        name=LIVEDNS_NAMES,
         body={
             "en": "Queries for some zones return **SERVFAIL**.",
             "fr": "Les requêtes pour certaines zones renvoient **SERVFAIL**.",

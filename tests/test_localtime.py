@@ -11,7 +11,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services import notifications
 
-from .conftest import new_incident, new_maintenance
+from .conftest import LIVEDNS_NAMES, new_incident, new_maintenance, open_livedns
 from .test_notify import confirm, outbox, subscribe
 from .test_staff import form_post, text
 
@@ -20,14 +20,11 @@ SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)  # 14:00 in Paris (CEST)
 
 
 def livedns(data, clock, components, **texts):
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
+        name=LIVEDNS_NAMES,
         body=texts
         or {
             "en": "Queries for some zones return **SERVFAIL**. Next update within 30 minutes.",
