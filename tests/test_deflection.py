@@ -212,15 +212,22 @@ def test_after_staff_detach_the_page_says_our_team_detached_it(admin, client, da
     )
 
 
-def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
-    admin, client, data, livedns, components
-):
+def attached_by_hand(admin, client, data, livedns, components) -> tuple[str, str, str]:
+    """A request the matcher could not place, attached to the LiveDNS outage by an admin:
+    (its reference, the customer's link, its console page)."""
     response, _ = contact(
         client, service=components["payments"].id, subject="Site down", message="Nothing works."
     )
     reference, url = reference_of(response)
     page = f"/staff/requests/{request_row(data, reference).id}"
     admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    return reference, url, page
+
+
+def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
+    admin, client, data, livedns, components
+):
+    _, url, page = attached_by_hand(admin, client, data, livedns, components)
     assert incident_heading(client, url) == (
         "Our team attached your request to this incident: is this your problem?"
     )
@@ -239,12 +246,7 @@ def audit_of(data, target_id: str) -> list[tuple[str, dict | None]]:
 def test_staff_actions_on_a_request_are_audited_and_the_customers_are_not(
     admin, client, data, livedns, components
 ):
-    response, _ = contact(
-        client, service=components["payments"].id, subject="Site down", message="Nothing works."
-    )
-    reference, url = reference_of(response)
-    page = f"/staff/requests/{request_row(data, reference).id}"
-    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    reference, url, page = attached_by_hand(admin, client, data, livedns, components)
     admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
     admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
     answer(client, url, "different")  # the customer's own "not my problem": not a staff action
