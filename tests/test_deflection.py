@@ -983,13 +983,9 @@ def test_over_the_limit_the_form_comes_back_with_what_was_typed(app, client):
 CLOSE = {"subject": "DNS", "message": "My zone answers SERVFAIL."}
 
 
-@pytest.fixture
-def two_close(app, client, data, clock, components, livedns):
-    """Two LiveDNS incidents with similar updates, and the request both are offered for: returns
-    (first, second) as the matcher shows them. The low threshold keeps the test independent of
-    the trained model's exact scores; the match endpoint says what the customer will be shown."""
-    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
-    new_incident(
+def open_slow_zones(data, clock, components, **extra) -> str:
+    """A second LiveDNS incident, close to the outage: `CLOSE` is offered both."""
+    return new_incident(
         data,
         clock,
         components,
@@ -999,8 +995,17 @@ def two_close(app, client, data, clock, components, livedns):
         impact=st.Impact.MINOR,
         body="Changes to DNS zones take up to an hour to be published; some queries return "
         "SERVFAIL.",
-        started_at=clock.now - timedelta(minutes=5),
+        **extra,
     )
+
+
+@pytest.fixture
+def two_close(app, client, data, clock, components, livedns):
+    """Two LiveDNS incidents with similar updates, and the request both are offered for: returns
+    (first, second) as the matcher shows them. The low threshold keeps the test independent of
+    the trained model's exact scores; the match endpoint says what the customer will be shown."""
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    open_slow_zones(data, clock, components, started_at=clock.now - timedelta(minutes=5))
     fields = {**CLOSE, "service": components["livedns"].id}
     shown = client.post("/api/v1/requests/match", json=fields).get_json()["shown"]
     assert len(shown) == 2
