@@ -16,7 +16,7 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Incident, OutboxMessage, SupportRequest
 from statuspage.services import deflection
 
-from .conftest import csrf_token, new_incident, open_livedns
+from .conftest import csrf_token, new_incident, open_livedns, quiet_then_fixed
 
 DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
 
@@ -583,30 +583,10 @@ def test_the_still_broken_link_still_works_once_the_request_is_closed(client, da
 
 
 def test_updates_reach_attached_customers_when_staff_notify(client, data, livedns, clock):
-    from statuspage.services.operations import add_update
-
     attached_request(client, data, livedns)
     with data() as session:
         incident = session.get(Incident, livedns)
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.IDENTIFIED,
-            body="Rolling back.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-            deliver_notifications=False,
-        )
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.MONITORING,
-            body="Fix deployed.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-        )
+        quiet_then_fixed(session, incident, clock.now, quiet="Rolling back.")
     with data() as session:
         kinds = [m.kind for m in session.execute(db.select(OutboxMessage)).scalars()]
         bodies = [

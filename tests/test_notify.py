@@ -15,9 +15,9 @@ from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import Incident, OutboxMessage, Subscriber, WebhookDelivery
 from statuspage.services import notifications
-from statuspage.services.operations import add_update, resolve
+from statuspage.services.operations import resolve
 
-from .conftest import csrf_token, new_maintenance, open_webmail
+from .conftest import csrf_token, new_maintenance, open_webmail, quiet_then_fixed
 
 
 def subscribe(client, email="sub@example.com", lang="en", components=None):
@@ -67,25 +67,7 @@ def test_subscribers_follow_an_incident_to_resolution(client, data, clock, compo
     incident_id = open_webmail(data, clock, components)
     with data() as session:
         incident = session.get(Incident, incident_id)
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.IDENTIFIED,
-            body="Quiet note.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-            deliver_notifications=False,
-        )
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.MONITORING,
-            body="Fix deployed.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-        )
+        quiet_then_fixed(session, incident, clock.now, quiet="Quiet note.")
         resolve(session, incident, "All good.", actor="ops", now=clock.now)
     mails = outbox(data, "notify")
     assert [m.subject.split("\u00a0: ")[0] for m in mails] == [  # French: a no-break space
