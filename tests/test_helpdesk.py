@@ -18,6 +18,7 @@ from statuspage.models import HelpdeskHandoff, OutboxMessage, SupportRequest, We
 from statuspage.services import deflection
 
 from .conftest import csrf_token
+from .processes import free_port
 from .test_deflection import (
     SERVFAIL,
     answer,
@@ -28,7 +29,7 @@ from .test_deflection import (
     text,
     weak_request,
 )
-from .test_mail import Inbox, free_port, smtp_server  # noqa: F401 - the fixture
+from .test_mail import Inbox, smtp_server  # noqa: F401 - the fixture
 from .test_notify import receiver  # noqa: F401 - the fixture
 
 DESK = "support@desk.example"

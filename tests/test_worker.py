@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -24,8 +23,9 @@ from statuspage.extensions import db
 from statuspage.models import OutboxMessage, WebhookDelivery
 
 from .conftest import PG_URL
+from .processes import answers, free_port, wait_until
 from .test_cli import empty_url, fresh_app  # noqa: F401 - fixtures
-from .test_mail import Inbox, free_port
+from .test_mail import Inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -290,7 +290,7 @@ def test_make_run_starts_the_worker_next_to_gunicorn_and_stops_both(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: _answers(f"{base}/api/v2/status.json"), seconds=120)
+        wait_until(lambda: answers(f"{base}/api/v2/status.json"), seconds=120)
         with urllib.request.urlopen(f"{base}/history.atom") as response:
             feed = feedparser.parse(response.read())
         assert feed.feed.link.startswith(f"http://127.0.0.1:{port}/")  # links on PORT
@@ -306,10 +306,10 @@ def test_make_run_starts_the_worker_next_to_gunicorn_and_stops_both(tmp_path):
             assert response.status == 201
             assert json.loads(response.read())["url"].startswith(f"http://127.0.0.1:{port}/")
         # the worker runs: the acknowledgement leaves the outbox by itself
-        _wait_until(lambda: any((tmp_path / "outbox").glob("*.eml")), seconds=30)
+        wait_until(lambda: any((tmp_path / "outbox").glob("*.eml")), seconds=30)
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C in the terminal
         make.wait(timeout=60)
-        _wait_until(lambda: not _group_alive(make.pid), seconds=30)  # gunicorn and the worker
+        wait_until(lambda: not _group_alive(make.pid), seconds=30)  # gunicorn and the worker
     finally:
         if _group_alive(make.pid):
             os.killpg(make.pid, signal.SIGKILL)
@@ -322,19 +322,3 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _wait_until(predicate, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)
