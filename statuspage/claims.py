@@ -48,7 +48,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def claim_next(session: Session, model, now: datetime):
+def claim_next(session: Session, model, *, now: datetime):
     """The next due row of `model`, claimed for this worker and committed; None when none is due
     (or another worker holds the database's write lock this instant)."""
     due = (
@@ -89,7 +89,7 @@ def release(row) -> None:
 
 
 def work_through(
-    session: Session, model, now: datetime, send: Callable, limit: int = 100
+    session: Session, model, send: Callable, limit: int = 100, *, now: datetime
 ) -> tuple[int, int]:
     """Sends the due rows of `model` one at a time; returns (sent, failed attempts).
 
@@ -99,7 +99,7 @@ def work_through(
     """
     sent = failed = 0
     for _ in range(limit):
-        row = claim_next(session, model, now)
+        row = claim_next(session, model, now=now)
         if row is None:
             break
         row.attempts += 1

@@ -231,7 +231,7 @@ def publish_command(target: Path) -> None:
     """Write the static mirror (every public page in both languages, feeds, badges, the v2
     JSON) into TARGET, atomically: TARGET becomes a link switched to the new tree at once."""
     try:
-        count = mirror.publish(current_app._get_current_object(), db.session, target, app_now())
+        count = mirror.publish(current_app._get_current_object(), db.session, target, now=app_now())
     except mirror.PublishError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"published {count} files into {target}")

@@ -186,4 +186,4 @@ def deliver(session: Session, limit: int = 100, *, now: datetime) -> tuple[int, 
         message.status = "sent"
         message.sent_at = now
 
-    return claims.work_through(session, OutboxMessage, now, send, limit)
+    return claims.work_through(session, OutboxMessage, send, limit, now=now)

@@ -113,4 +113,4 @@ def deliver(session: Session, limit: int = 100, *, now: datetime) -> tuple[int, 
         delivery.status = "delivered"
         delivery.delivered_at = now
 
-    return claims.work_through(session, WebhookDelivery, now, send, limit)
+    return claims.work_through(session, WebhookDelivery, send, limit, now=now)

@@ -91,7 +91,7 @@ class MirrorState:
     next_at: datetime | None = None
 
 
-def republish(session: Session, now: datetime, state: MirrorState) -> int:
+def republish(session: Session, state: MirrorState, *, now: datetime) -> int:
     """With `PUBLISH_DIR` set: the mirror again when the data changed or time turned a page."""
     folder = current_app.config["PUBLISH_DIR"]
     if not folder:
@@ -100,7 +100,7 @@ def republish(session: Session, now: datetime, state: MirrorState) -> int:
     if state.version == version and state.next_at is not None and now < state.next_at:
         return 0
     app = current_app._get_current_object()
-    count = mirror.publish(app, session, Path(folder), now)
+    count = mirror.publish(app, session, Path(folder), now=now)
     overview = ov.build_overview(
         session,
         current_app.config["PAGE_CACHE_SECONDS"],
@@ -137,7 +137,7 @@ def run_round(
     mirror_state = mirror_state if mirror_state is not None else MirrorState()
 
     def publishing() -> None:
-        result.published = republish(session, now(), mirror_state)
+        result.published = republish(session, mirror_state, now=now())
 
     def ingest() -> None:
         result.ingested = intake.ingest(session, now())
