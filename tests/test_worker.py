@@ -18,6 +18,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, WebhookDelivery
@@ -265,6 +266,43 @@ def test_a_long_past_window_is_recorded_without_mail(
     api = client.get("/api/v2/scheduled-maintenances.json").json["scheduled_maintenances"][0]
     assert api["status"] == "completed"
     assert api["resolved_at"].startswith("2026-03-10T14:00:00")
+
+
+def test_a_maintenance_start_taken_by_another_worker_is_not_recorded_twice(
+    data, clock, components, monkeypatch
+):
+    """Two workers found the window open at the same moment: the one whose claim comes second
+    records nothing (the claim and the record are committed together, by the worker's round)."""
+    from statuspage.models import Incident
+    from statuspage.services import maintenance
+
+    from .conftest import new_maintenance
+
+    maintenance_id = new_maintenance(
+        data,
+        clock,
+        components,
+        name="Webmail upgrade",
+        component="webmail",
+        starts_in=timedelta(hours=1),
+        body="Webmail upgrade.",
+    )
+    clock.now += timedelta(hours=1, minutes=1)
+    claim = maintenance._claim
+
+    def other_worker_first(session, incident, **where):  # once the open windows are read
+        monkeypatch.setattr(maintenance, "_claim", claim)
+        with Session(db.engine) as other:
+            assert maintenance.turn(other, now=clock.now) == 1
+            other.commit()
+        return claim(session, incident, **where)
+
+    monkeypatch.setattr(maintenance, "_claim", other_worker_first)
+    with data() as session:
+        assert maintenance.turn(session, now=clock.now) == 0
+    with data() as session:
+        updates = session.get(Incident, maintenance_id).updates
+        assert sorted(u.status.value for u in updates) == ["in_progress", "scheduled"]
 
 
 # -- make run ------------------------------------------------------------------------------------
