@@ -238,17 +238,10 @@ def test_a_maintenance_window_is_recorded_as_it_starts_and_ends(
     assert "68 days" not in html
 
 
-def test_a_long_past_window_is_recorded_without_mail(
-    app, client, runner, data, clock, components, tmp_path
-):
-    app.config["OUTBOX_DIR"] = str(tmp_path / "outbox")
-    """A worker that was stopped for days writes the timeline, and mails nobody about it."""
+def webmail_upgrade_in_an_hour(data, clock, components) -> str:
     from .conftest import new_maintenance
-    from .test_notify import confirm, outbox, subscribe
 
-    subscribe(client)
-    confirm(client, data)
-    maintenance = new_maintenance(
+    return new_maintenance(
         data,
         clock,
         components,
@@ -257,6 +250,18 @@ def test_a_long_past_window_is_recorded_without_mail(
         starts_in=timedelta(hours=1),
         body="Webmail upgrade.",
     )
+
+
+def test_a_long_past_window_is_recorded_without_mail(
+    app, client, runner, data, clock, components, tmp_path
+):
+    app.config["OUTBOX_DIR"] = str(tmp_path / "outbox")
+    """A worker that was stopped for days writes the timeline, and mails nobody about it."""
+    from .test_notify import confirm, outbox, subscribe
+
+    subscribe(client)
+    confirm(client, data)
+    maintenance = webmail_upgrade_in_an_hour(data, clock, components)
     sent_before = len(outbox(data, "notify"))
     clock.now += timedelta(days=3)
     html = client.get(f"/incidents/{maintenance}?lang=en").get_data(as_text=True)
@@ -276,17 +281,7 @@ def test_a_maintenance_start_taken_by_another_worker_is_not_recorded_twice(
     from statuspage.models import Incident
     from statuspage.services import maintenance
 
-    from .conftest import new_maintenance
-
-    maintenance_id = new_maintenance(
-        data,
-        clock,
-        components,
-        name="Webmail upgrade",
-        component="webmail",
-        starts_in=timedelta(hours=1),
-        body="Webmail upgrade.",
-    )
+    maintenance_id = webmail_upgrade_in_an_hour(data, clock, components)
     clock.now += timedelta(hours=1, minutes=1)
     claim = maintenance._claim
 
