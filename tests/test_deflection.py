@@ -1057,6 +1057,19 @@ def test_picking_the_second_incident_attaches_the_request_to_it(
     assert "the second incident offered" in console
 
 
+def open_slow_login(data, clock, components) -> str:
+    """An incident far from LiveDNS: never offered for a DNS request."""
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail: slow login",
+        component="webmail",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+    )
+
+
 def test_picking_the_first_of_two_attaches_to_the_first(client, data, components, two_close):
     first, _ = two_close
     response, _ = contact(client, service=components["livedns"].id, **CLOSE)
@@ -1066,15 +1079,7 @@ def test_picking_the_first_of_two_attaches_to_the_first(client, data, components
 
 
 def test_an_incident_that_was_not_offered_is_refused(client, data, clock, components, two_close):
-    other = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail: slow login",
-        component="webmail",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-    )
+    other = open_slow_login(data, clock, components)
     response, _ = contact(client, service=components["livedns"].id, **CLOSE)
     reference, url = reference_of(response)
     for forged in (other, "zzzzzzzzzzzz", "x" * 5000, "<script>alert(1)</script>"):
@@ -1096,15 +1101,7 @@ def test_an_incident_that_was_not_offered_is_refused(client, data, clock, compon
 
 
 def test_a_single_proposal_refuses_any_other_incident(client, data, clock, components, livedns):
-    other = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail: slow login",
-        component="webmail",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-    )
+    other = open_slow_login(data, clock, components)
     response, _ = contact(client, **SERVFAIL)
     reference, url = reference_of(response)
     assert request_row(data, reference).alternative_incident_id is None
