@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from statuspage import create_app
-from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services import notifications
 
-from .conftest import LIVEDNS_NAMES, new_incident, new_maintenance, open_livedns
+from .conftest import LIVEDNS_NAMES, new_maintenance, open_livedns
+from .test_bilingual import french_only
 from .test_notify import confirm, outbox, subscribe
 from .test_staff import form_post, text
 
@@ -219,15 +219,8 @@ def test_a_share_text_in_summer_says_cest_and_a_missing_language_is_noted(
 
 
 def test_a_french_only_title_is_marked_in_the_english_text(responder, data, clock, components):
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name={"fr": "Retards de réception des emails"},
-        component="smtp-in",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-        body={"fr": "Les emails arrivent en retard."},
+    incident_id = french_only(
+        data, clock, components, body={"fr": "Les emails arrivent en retard."}
     )
     texts = shares(text(responder.get(f"/staff/incidents/{incident_id}")))
     assert texts["en"].startswith(
