@@ -29,7 +29,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import ServiceUnavailable
 
 from statuspage import mirror
-from statuspage.clock import app_now as now  # the request's clock, by its short name
+from statuspage.clock import app_now
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.extensions import db
 from statuspage.i18n import current_language, page_zone
@@ -178,7 +178,7 @@ def current_overview() -> ov.Overview:
     """The page's overview for this request; the cached page turns stale when the overview does
     (a maintenance starts, a day ends)."""
     result = ov.build_overview(
-        db.session, now(), current_app.config["PAGE_CACHE_SECONDS"], zone=page_zone()
+        db.session, current_app.config["PAGE_CACHE_SECONDS"], now=app_now(), zone=page_zone()
     )
     expires_at(result.valid_until)
     return result
@@ -285,7 +285,7 @@ def cached_page(
             if version is None:
                 return _stale(cache, key)
             request.environ["statuspage.version"] = version  # the headers reuse per-version data
-            moment = now()
+            moment = app_now()
             g.page_rendered_at = moment
             g.page_params = dict(args_key)
             entry = cache.get(key, version, moment)

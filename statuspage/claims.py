@@ -7,6 +7,9 @@ with `FOR UPDATE SKIP LOCKED`, so workers on several machines never wait for eac
 SQLite the claiming `UPDATE` is serialized by the database's write lock and only succeeds on a
 row whose lease is free. A worker killed mid-send leaves a lease that runs out after `LEASE`,
 then another worker takes the row again.
+
+Besides the worker's round (one commit per job), this is the one place that commits in the
+background: each claim and each outcome, for the reasons given where it does.
 """
 
 from __future__ import annotations
@@ -45,7 +48,7 @@ def backoff(attempts: int) -> timedelta:
     return min(timedelta(minutes=2 ** max(attempts - 1, 0)), MAX_BACKOFF)
 
 
-def claim_next(session: Session, model, now: datetime):
+def claim_next(session: Session, model, *, now: datetime):
     """The next due row of `model`, claimed for this worker and committed; None when none is due
     (or another worker holds the database's write lock this instant)."""
     due = (
@@ -53,7 +56,12 @@ def claim_next(session: Session, model, now: datetime):
         model.next_attempt_at <= now,
         or_(model.claimed_until.is_(None), model.claimed_until <= now),
     )
-    session.commit()  # a fresh transaction: the claim is a statement of its own
+    # The claim is committed before anything is sent: holding the row's lock (PostgreSQL) or the
+    # write lock (SQLite: every writer of the site) through a slow send would stall the others; a
+    # committed lease keeps other workers away instead, and runs out if this one dies. So it is
+    # a transaction of its own, and what the job wrote before it (the deliveries of a removed
+    # webhook, cancelled) is committed first.
+    session.commit()
     pick = select(model.id).where(*due).order_by(model.id).limit(1)
     if session.get_bind().dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)
@@ -81,7 +89,7 @@ def release(row) -> None:
 
 
 def work_through(
-    session: Session, model, now: datetime, send: Callable, limit: int = 100
+    session: Session, model, send: Callable, limit: int = 100, *, now: datetime
 ) -> tuple[int, int]:
     """Sends the due rows of `model` one at a time; returns (sent, failed attempts).
 
@@ -91,7 +99,7 @@ def work_through(
     """
     sent = failed = 0
     for _ in range(limit):
-        row = claim_next(session, model, now)
+        row = claim_next(session, model, now=now)
         if row is None:
             break
         row.attempts += 1
@@ -108,5 +116,5 @@ def work_through(
             row.last_error = ""
             sent += 1
         release(row)
-        session.commit()
+        session.commit()  # recorded before the next claim: what was sent is never sent again
     return sent, failed

@@ -62,7 +62,7 @@ def init_command() -> None:
 def demo_command(days: int, seed: int) -> None:
     """Load a realistic history of past incidents and maintenances (refuses if any exist)."""
     with _committed(demo.DemoRefused):
-        count = demo.load(db.session, app_now(), days=days, seed=seed)
+        count = demo.load(db.session, now=app_now(), days=days, seed=seed)
     click.echo(f"demo: {count} incidents and maintenances loaded over {days} days")
 
 
@@ -197,7 +197,7 @@ def deflection_train(paths: tuple[Path, ...], out: Path | None) -> None:
 def deflection_tick() -> None:
     """Move unanswered proposals and confirmations that ran out of time."""
     with _committed():
-        moved = deflection.run_timers(db.session, app_now())
+        moved = deflection.run_timers(db.session, now=app_now())
     click.echo(f"{moved} request(s) moved")
 
 
@@ -231,7 +231,7 @@ def publish_command(target: Path) -> None:
     """Write the static mirror (every public page in both languages, feeds, badges, the v2
     JSON) into TARGET, atomically: TARGET becomes a link switched to the new tree at once."""
     try:
-        count = mirror.publish(current_app._get_current_object(), db.session, target, app_now())
+        count = mirror.publish(current_app._get_current_object(), db.session, target, now=app_now())
     except mirror.PublishError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"published {count} files into {target}")

@@ -159,7 +159,7 @@ def permanent(error: Exception) -> bool:
     return False
 
 
-def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
+def deliver(session: Session, limit: int = 100, *, now: datetime) -> tuple[int, int]:
     """Sends what is due; returns (sent, failed attempts). Each message is claimed first
     (`statuspage.claims`), so two workers never send the same mail."""
     config = current_app.config
@@ -186,4 +186,4 @@ def deliver(session: Session, now: datetime, limit: int = 100) -> tuple[int, int
         message.status = "sent"
         message.sent_at = now
 
-    return claims.work_through(session, OutboxMessage, now, send, limit)
+    return claims.work_through(session, OutboxMessage, send, limit, now=now)

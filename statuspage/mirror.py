@@ -141,7 +141,7 @@ def _render_tree(
     return count
 
 
-def publish(app: Flask, session: Session, target: Path, now: datetime) -> int:
+def publish(app: Flask, session: Session, target: Path, *, now: datetime) -> int:
     """Writes the mirror beside `target`, then switches `target` (a symlink) to it."""
     target = target.absolute()
     if target.exists() and not target.is_symlink():

@@ -18,6 +18,8 @@ from pathlib import Path
 import click
 
 CHROMIUM = "/usr/bin/chromium"
+#: Debian's Chromium without a sandbox (root, containers) and kept off the network (it tries to
+#: reach Google's servers otherwise); the browser tests launch it the same way.
 ARGS = [
     "--no-sandbox",
     "--disable-gpu",

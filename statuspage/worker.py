@@ -22,7 +22,7 @@ from sqlalchemy import event
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
-from statuspage import mail, mirror
+from statuspage import mail, mirror, webhooks
 from statuspage.database import DATABASE_ERRORS
 from statuspage.domain import localtime
 from statuspage.services import deflection, intake, maintenance, notifications
@@ -64,8 +64,12 @@ class Round:
 
 
 def _step(session: Session, result: Round, name: str, work: Callable[[], None]) -> None:
+    """One job of the round in one transaction, committed here when the job is done: the
+    services it calls only flush, as in a request. (`claims` also commits, each claim and each
+    outcome of a mail or a webhook, so that two workers never send the same one twice.)"""
     try:
         work()
+        session.commit()
     except StaleDataError as error:  # another worker moved the same request first: it did it
         session.rollback()
         log.info("worker: %s gave way to another worker: %s", name, error)
@@ -87,7 +91,7 @@ class MirrorState:
     next_at: datetime | None = None
 
 
-def republish(session: Session, now: datetime, state: MirrorState) -> int:
+def republish(session: Session, state: MirrorState, *, now: datetime) -> int:
     """With `PUBLISH_DIR` set: the mirror again when the data changed or time turned a page."""
     folder = current_app.config["PUBLISH_DIR"]
     if not folder:
@@ -96,11 +100,11 @@ def republish(session: Session, now: datetime, state: MirrorState) -> int:
     if state.version == version and state.next_at is not None and now < state.next_at:
         return 0
     app = current_app._get_current_object()
-    count = mirror.publish(app, session, Path(folder), now)
+    count = mirror.publish(app, session, Path(folder), now=now)
     overview = ov.build_overview(
         session,
-        now,
         current_app.config["PAGE_CACHE_SECONDS"],
+        now=now,
         zone=localtime.zone(current_app.config["TIMEZONE"]),
     )
     state.version, state.next_at = version, overview.valid_until
@@ -133,32 +137,30 @@ def run_round(
     mirror_state = mirror_state if mirror_state is not None else MirrorState()
 
     def publishing() -> None:
-        result.published = republish(session, now(), mirror_state)
-        session.commit()
+        result.published = republish(session, mirror_state, now=now())
 
     def ingest() -> None:
         result.ingested = intake.ingest(session, now())
 
     def turning() -> None:
-        result.turned = maintenance.turn(session, now())
+        result.turned = maintenance.turn(session, now=now())
 
     def timers() -> None:
-        result.moved = deflection.run_timers(session, now())
-        result.reminders = notifications.send_reminders(session, now())
-        session.commit()
+        result.moved = deflection.run_timers(session, now=now())
+        result.reminders = notifications.send_reminders(session, now=now())
 
     def outbox() -> None:
-        result.sent, result.failed = mail.deliver(session, now())
+        result.sent, result.failed = mail.deliver(session, now=now())
 
-    def webhooks() -> None:
-        result.hooks_sent, result.hooks_failed = notifications.deliver_webhooks(session, now())
+    def posting() -> None:
+        result.hooks_sent, result.hooks_failed = webhooks.deliver(session, now=now())
 
     for name, work in (
         ("spool", ingest),
         ("maintenance", turning),
         ("timers", timers),
         ("mail", outbox),
-        ("webhooks", webhooks),
+        ("webhooks", posting),
         ("mirror", publishing),
     ):
         _step(session, result, name, work)

@@ -35,7 +35,7 @@ from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import Component, StaffRole
 from statuspage.services.catalogue import sync_catalogue
-from statuspage.services.operations import IncidentInput, open_incident
+from statuspage.services.operations import IncidentInput, add_update, open_incident
 from statuspage.services.staff import create_staff, create_token
 
 # The same examples on every run (a suite that lands or not must not depend on luck); set
@@ -339,9 +339,52 @@ LIVEDNS = {
 }
 
 
+#: Its name in both languages, for the tests of bilingual texts.
+LIVEDNS_NAMES = {"en": LIVEDNS["name"], "fr": "Erreurs de résolution LiveDNS"}
+
+
 def open_livedns(data, clock, components, **extra) -> str:
     """The LiveDNS outage opened now (`extra` overrides: its body, `started_at`...)."""
     return new_incident(data, clock, components, **{**LIVEDNS, **extra})
+
+
+def quiet_then_fixed(session, incident, now, *, quiet: str) -> None:
+    """Two updates by staff: `quiet` (identified) told to nobody, then "Fix deployed."
+    (monitoring), told as usual."""
+    add_update(
+        session,
+        incident,
+        status=st.IncidentStatus.IDENTIFIED,
+        body=quiet,
+        components=None,
+        actor="ops",
+        now=now,
+        deliver_notifications=False,
+    )
+    add_update(
+        session,
+        incident,
+        status=st.IncidentStatus.MONITORING,
+        body="Fix deployed.",
+        components=None,
+        actor="ops",
+        now=now,
+    )
+
+
+#: The tests' other outage: the webmail answers 502, a major incident.
+WEBMAIL = {
+    "name": "Webmail unavailable",
+    "component": "webmail",
+    "status": "major_outage",
+    "impact": st.Impact.MAJOR,
+    "body": "502 on the webmail.",
+}
+
+
+def open_webmail(data, clock, components, **extra) -> str:
+    """The webmail outage opened now (`extra` overrides: its impact...)."""
+    return new_incident(data, clock, components, **{**WEBMAIL, **extra})
 
 
 #: The keys of an incident and of one of its updates in Atlassian Statuspage's v2 JSON.

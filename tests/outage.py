@@ -125,6 +125,22 @@ def sqlite_gone(url: str, engine):
 
 
 @contextmanager
+def database_gone(app, url: str, proxy):
+    """The app's database is out of reach inside the block: on PostgreSQL the relay is cut (for
+    good), on SQLite the file cannot be opened (it is back after the block)."""
+    if proxy is not None:
+        proxy.cut()
+        yield
+        return
+    from statuspage.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    with sqlite_gone(url, engine):
+        yield
+
+
+@contextmanager
 def direct(url: str):
     """A connection to the database itself, around the relay a test may have cut."""
     from tests.conftest import PG_URL

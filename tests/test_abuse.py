@@ -6,9 +6,9 @@ import re
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, Subscriber, SupportRequest, Webhook, WebhookDelivery
 
-from .conftest import PASSWORD, csrf_token
+from .conftest import PASSWORD, csrf_token, open_webmail
 from .test_deflection import SERVFAIL, answer, contact
-from .test_notify import add_hook, confirm, open_webmail, outbox, subscribe
+from .test_notify import add_hook, confirm, outbox, subscribe
 from .test_notify import receiver as receiver_fixture  # noqa: F401 - the `receiver` fixture
 
 VICTIM = "victim@example.com"

@@ -9,7 +9,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident, IncidentUpdate
 from statuspage.services.operations import add_update
 
-from .conftest import new_incident
+from .conftest import LIVEDNS_NAMES, WEBMAIL, new_incident, open_livedns, open_webmail
 from .test_mail import smtp_server  # noqa: F401 - fixture
 from .test_notify import confirm, subscribe
 from .test_staff import form_post, text
@@ -19,29 +19,29 @@ def bearer(secret):
     return {"Authorization": f"Bearer {secret}"}
 
 
-def french_only(data, clock, components):
+def french_only(data, clock, components, **extra):
     """An incident opened in French only (as from the French template, before translating)."""
     return new_incident(
         data,
         clock,
         components,
-        name={"fr": "Retards de réception des emails"},
-        component="smtp-in",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-        body={"fr": "Nous constatons des **retards** dans la réception des emails."},
+        **{
+            "name": {"fr": "Retards de réception des emails"},
+            "component": "smtp-in",
+            "status": "degraded_performance",
+            "impact": st.Impact.MINOR,
+            "body": {"fr": "Nous constatons des **retards** dans la réception des emails."},
+            **extra,
+        },
     )
 
 
 def both_languages(data, clock, components):
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
+        name=LIVEDNS_NAMES,
         body={
             "en": "Queries for some zones return **SERVFAIL**.",
             "fr": "Les requêtes pour certaines zones renvoient **SERVFAIL**.",
@@ -85,15 +85,8 @@ def test_a_missing_language_falls_back_to_the_other_marked_as_such(client, data,
 
 
 def test_an_english_only_text_says_so_in_french(client, data, clock, components):
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name={"en": "Webmail unavailable"},
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.MAJOR,
-        body={"en": "502 on the webmail."},
+    incident_id = open_webmail(
+        data, clock, components, name={"en": WEBMAIL["name"]}, body={"en": WEBMAIL["body"]}
     )
     french = text(client.get(f"/incidents/{incident_id}?lang=fr"))
     assert '<span lang="en">Webmail unavailable</span>' in french

@@ -182,7 +182,7 @@ def test_the_numbers_of_a_page_are_those_of_each_incident_alone(app, data, clock
     is not attached)."""
     ids = seed(data, clock, components, 5)
     with app.app_context():
-        rows = deflection.master_tickets(db.session, clock.now)
+        rows = deflection.master_tickets(db.session, now=clock.now)
         assert [row.incident.id for row in rows] == ids  # newest first
         for row in rows:
             numbers = (
@@ -197,7 +197,7 @@ def test_the_numbers_of_a_page_are_those_of_each_incident_alone(app, data, clock
             # declined, proposed and detached ones, and the one naming the service then;
             # never the queued one naming no service.
             assert numbers == (1, 1, 1, 1, 6, 1), row.incident.name
-            alone = deflection.stats(db.session, row.incident, clock.now)
+            alone = deflection.stats(db.session, row.incident, now=clock.now)
             assert alone == row
 
 
@@ -238,7 +238,9 @@ def test_a_request_naming_the_service_of_two_concurrent_incidents_counts_once_fo
             proposed_incident_id=first,
         )
     with app.app_context():
-        rows = {row.incident.id: row for row in deflection.master_tickets(db.session, clock.now)}
+        rows = {
+            row.incident.id: row for row in deflection.master_tickets(db.session, now=clock.now)
+        }
     assert (rows[first].received, rows[first].attached) == (2, 1)
     assert (rows[second].received, rows[second].attached) == (2, 0)
 

@@ -16,7 +16,7 @@ from statuspage.extensions import db
 from statuspage.models import AuditEntry, Incident, OutboxMessage, SupportRequest
 from statuspage.services import deflection
 
-from .conftest import csrf_token, new_incident, open_livedns
+from .conftest import csrf_token, new_incident, open_livedns, quiet_then_fixed
 
 DEV_SET = Path(__file__).parent / "data" / "deflection-dev.json"
 
@@ -212,15 +212,22 @@ def test_after_staff_detach_the_page_says_our_team_detached_it(admin, client, da
     )
 
 
-def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
-    admin, client, data, livedns, components
-):
+def attached_by_hand(admin, client, data, livedns, components) -> tuple[str, str, str]:
+    """A request the matcher could not place, attached to the LiveDNS outage by an admin:
+    (its reference, the customer's link, its console page)."""
     response, _ = contact(
         client, service=components["payments"].id, subject="Site down", message="Nothing works."
     )
     reference, url = reference_of(response)
     page = f"/staff/requests/{request_row(data, reference).id}"
     admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    return reference, url, page
+
+
+def test_a_request_attached_by_hand_then_detached_still_shows_that_incident(
+    admin, client, data, livedns, components
+):
+    _, url, page = attached_by_hand(admin, client, data, livedns, components)
     assert incident_heading(client, url) == (
         "Our team attached your request to this incident: is this your problem?"
     )
@@ -239,12 +246,7 @@ def audit_of(data, target_id: str) -> list[tuple[str, dict | None]]:
 def test_staff_actions_on_a_request_are_audited_and_the_customers_are_not(
     admin, client, data, livedns, components
 ):
-    response, _ = contact(
-        client, service=components["payments"].id, subject="Site down", message="Nothing works."
-    )
-    reference, url = reference_of(response)
-    page = f"/staff/requests/{request_row(data, reference).id}"
-    admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
+    reference, url, page = attached_by_hand(admin, client, data, livedns, components)
     admin.post(f"{page}/detach", data={"csrf_token": csrf_token(admin, page)})
     admin.post(f"{page}/attach", data={"csrf_token": csrf_token(admin, page), "incident": livedns})
     answer(client, url, "different")  # the customer's own "not my problem": not a staff action
@@ -570,7 +572,7 @@ def test_the_still_broken_link_still_works_once_the_request_is_closed(client, da
     links = resolved_mail_links(data, reference)
     clock.now += timedelta(days=8)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.CLOSED
     page = links["still-broken"]
     assert "Is it still broken for you?" in text(client.get(page))
@@ -581,30 +583,10 @@ def test_the_still_broken_link_still_works_once_the_request_is_closed(client, da
 
 
 def test_updates_reach_attached_customers_when_staff_notify(client, data, livedns, clock):
-    from statuspage.services.operations import add_update
-
     attached_request(client, data, livedns)
     with data() as session:
         incident = session.get(Incident, livedns)
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.IDENTIFIED,
-            body="Rolling back.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-            deliver_notifications=False,
-        )
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.MONITORING,
-            body="Fix deployed.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-        )
+        quiet_then_fixed(session, incident, clock.now, quiet="Rolling back.")
     with data() as session:
         kinds = [m.kind for m in session.execute(db.select(OutboxMessage)).scalars()]
         bodies = [
@@ -630,10 +612,10 @@ def test_an_unanswered_proposal_is_attached_only_in_the_high_band(
     assert request_row(data, strong).proposal_score >= 0.8
     clock.now += timedelta(minutes=29)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 0
+        assert deflection.run_timers(session, now=clock.now) == 0
     clock.now += timedelta(minutes=2)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 2
+        assert deflection.run_timers(session, now=clock.now) == 2
     assert request_row(data, strong).state is RequestState.ATTACHED
     assert request_row(data, weak).state is RequestState.QUEUED
 
@@ -697,11 +679,11 @@ def test_unanswered_confirmation_closes_after_7_days(client, data, livedns, cloc
     resolve(data, livedns, clock)
     clock.now += timedelta(days=6, hours=23)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.AWAITING_CONFIRMATION
     clock.now += timedelta(hours=2)
     with data() as session:
-        deflection.run_timers(session, clock.now)
+        deflection.run_timers(session, now=clock.now)
     assert request_row(data, reference).state is RequestState.CLOSED
 
 
@@ -821,7 +803,7 @@ def test_staff_attach_and_detach_by_hand(admin, client, data, livedns, component
         numbers = deflection.stats(
             session,
             session.get(Incident, livedns),
-            session.get(Incident, livedns).started_at + timedelta(hours=1),
+            now=session.get(Incident, livedns).started_at + timedelta(hours=1),
         )
         assert numbers.detached_by_staff == 1
 
@@ -981,13 +963,9 @@ def test_over_the_limit_the_form_comes_back_with_what_was_typed(app, client):
 CLOSE = {"subject": "DNS", "message": "My zone answers SERVFAIL."}
 
 
-@pytest.fixture
-def two_close(app, client, data, clock, components, livedns):
-    """Two LiveDNS incidents with similar updates, and the request both are offered for: returns
-    (first, second) as the matcher shows them. The low threshold keeps the test independent of
-    the trained model's exact scores; the match endpoint says what the customer will be shown."""
-    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
-    new_incident(
+def open_slow_zones(data, clock, components, **extra) -> str:
+    """A second LiveDNS incident, close to the outage: `CLOSE` is offered both."""
+    return new_incident(
         data,
         clock,
         components,
@@ -997,8 +975,17 @@ def two_close(app, client, data, clock, components, livedns):
         impact=st.Impact.MINOR,
         body="Changes to DNS zones take up to an hour to be published; some queries return "
         "SERVFAIL.",
-        started_at=clock.now - timedelta(minutes=5),
+        **extra,
     )
+
+
+@pytest.fixture
+def two_close(app, client, data, clock, components, livedns):
+    """Two LiveDNS incidents with similar updates, and the request both are offered for: returns
+    (first, second) as the matcher shows them. The low threshold keeps the test independent of
+    the trained model's exact scores; the match endpoint says what the customer will be shown."""
+    app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
+    open_slow_zones(data, clock, components, started_at=clock.now - timedelta(minutes=5))
     fields = {**CLOSE, "service": components["livedns"].id}
     shown = client.post("/api/v1/requests/match", json=fields).get_json()["shown"]
     assert len(shown) == 2
@@ -1070,6 +1057,19 @@ def test_picking_the_second_incident_attaches_the_request_to_it(
     assert "the second incident offered" in console
 
 
+def open_slow_login(data, clock, components) -> str:
+    """An incident far from LiveDNS: never offered for a DNS request."""
+    return new_incident(
+        data,
+        clock,
+        components,
+        name="Webmail: slow login",
+        component="webmail",
+        status="degraded_performance",
+        impact=st.Impact.MINOR,
+    )
+
+
 def test_picking_the_first_of_two_attaches_to_the_first(client, data, components, two_close):
     first, _ = two_close
     response, _ = contact(client, service=components["livedns"].id, **CLOSE)
@@ -1079,15 +1079,7 @@ def test_picking_the_first_of_two_attaches_to_the_first(client, data, components
 
 
 def test_an_incident_that_was_not_offered_is_refused(client, data, clock, components, two_close):
-    other = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail: slow login",
-        component="webmail",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-    )
+    other = open_slow_login(data, clock, components)
     response, _ = contact(client, service=components["livedns"].id, **CLOSE)
     reference, url = reference_of(response)
     for forged in (other, "zzzzzzzzzzzz", "x" * 5000, "<script>alert(1)</script>"):
@@ -1109,15 +1101,7 @@ def test_an_incident_that_was_not_offered_is_refused(client, data, clock, compon
 
 
 def test_a_single_proposal_refuses_any_other_incident(client, data, clock, components, livedns):
-    other = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail: slow login",
-        component="webmail",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-    )
+    other = open_slow_login(data, clock, components)
     response, _ = contact(client, **SERVFAIL)
     reference, url = reference_of(response)
     assert request_row(data, reference).alternative_incident_id is None
@@ -1156,7 +1140,7 @@ def test_with_two_offered_nothing_is_attached_by_itself_below_the_high_band(
     assert "will be attached" not in page
     clock.now += timedelta(minutes=31)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 1
+        assert deflection.run_timers(session, now=clock.now) == 1
     stored = request_row(data, reference)
     assert stored.state is RequestState.QUEUED
     assert stored.incident_id is None
@@ -1179,7 +1163,7 @@ def test_with_two_offered_a_first_in_the_high_band_is_attached_by_itself(
     )
     clock.now += timedelta(minutes=31)
     with data() as session:
-        assert deflection.run_timers(session, clock.now) == 1
+        assert deflection.run_timers(session, now=clock.now) == 1
     assert request_row(data, reference).incident_id == first
 
 

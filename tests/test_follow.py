@@ -13,7 +13,7 @@ from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services.operations import add_update, resolve
 
-from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS, new_incident, new_maintenance
+from .conftest import V2_INCIDENT_KEYS, V2_UPDATE_KEYS, new_maintenance, open_webmail
 
 PAGE_KEYS = {"id", "name", "url", "time_zone", "updated_at"}
 COMPONENT_KEYS = {
@@ -239,16 +239,7 @@ def test_a_real_statuspage_consumer_follows_an_incident(
     assert calm["raw_status"] == "none"
     assert {c["status"] for c in calm["component_metadata"]} == {"operational"}
 
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.MAJOR,
-        body="502 on the webmail.",
-    )
+    incident_id = open_webmail(data, clock, components)
     down = checker.check_status_page_service("ours", {"url": url, "name": "Ours"})
     assert down["status"] == 0
     assert down["raw_status"] == "major"

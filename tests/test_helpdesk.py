@@ -18,6 +18,7 @@ from statuspage.models import HelpdeskHandoff, OutboxMessage, SupportRequest, We
 from statuspage.services import deflection
 
 from .conftest import csrf_token
+from .processes import free_port
 from .test_deflection import (
     SERVFAIL,
     answer,
@@ -28,7 +29,7 @@ from .test_deflection import (
     text,
     weak_request,
 )
-from .test_mail import Inbox, free_port, smtp_server  # noqa: F401 - the fixture
+from .test_mail import Inbox, smtp_server  # noqa: F401 - the fixture
 from .test_notify import receiver  # noqa: F401 - the fixture
 
 DESK = "support@desk.example"
@@ -196,11 +197,11 @@ def test_two_workers_moving_the_same_request_hand_it_off_once(
         query = db.select(SupportRequest).where(SupportRequest.reference == reference)
         mine, theirs = first.execute(query).scalar_one(), second.execute(query).scalar_one()
         assert mine.state == theirs.state == deflection.S.PROPOSED  # both saw it waiting
-        deflection.expire_proposal(first, mine, clock.now, high)
+        deflection.expire_proposal(first, mine, high, now=clock.now)
         first.commit()
 
         def the_other_worker():
-            deflection.expire_proposal(second, theirs, clock.now, high)
+            deflection.expire_proposal(second, theirs, high, now=clock.now)
             second.commit()
 
         with pytest.raises(StaleDataError):
@@ -408,12 +409,12 @@ def test_the_private_page_shows_a_request_the_worker_moves_at_the_same_moment(
 
     expire = deflection.expire_proposal
 
-    def worker_first(session, request, now, high):
+    def worker_first(session, request, high, *, now):
         with Session(db.engine) as other:  # the worker's transaction, committed first
             mine = other.get(SupportRequest, request.id)
-            expire(other, mine, now, high)
+            expire(other, mine, high, now=now)
             other.commit()
-        expire(session, request, now, high)  # this one, on the row it read before
+        expire(session, request, high, now=now)  # this one, on the row it read before
 
     monkeypatch.setattr(deflection, "expire_proposal", worker_first)
     page = client.get(url + "&lang=en")

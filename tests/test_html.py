@@ -8,12 +8,11 @@ from pathlib import Path
 
 import pytest
 
-from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import SupportRequest
 
-from .conftest import csrf_token, new_incident, sign_in
-from .test_deflection import CLOSE, SERVFAIL, answer, contact, resolve
+from .conftest import csrf_token, sign_in
+from .test_deflection import CLOSE, SERVFAIL, answer, contact, open_slow_zones, resolve
 
 VNU = Path(__file__).parent / "e2e" / "node_modules" / "vnu-jar" / "build" / "dist" / "vnu.jar"
 
@@ -85,17 +84,7 @@ def test_pages_are_valid_html(
     # Two close incidents: "is it one of these?", the refusal of a forged choice, the console.
     threshold = app.config["MATCH_PROPOSAL_THRESHOLD"]
     app.config["MATCH_PROPOSAL_THRESHOLD"] = 0.05
-    new_incident(
-        data,
-        clock,
-        components,
-        name="LiveDNS: slow zone updates",
-        component="livedns",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-        body="Changes to DNS zones take up to an hour to be published; some queries return "
-        "SERVFAIL.",
-    )
+    open_slow_zones(data, clock, components)
     two, _ = contact(client, service=components["livedns"].id, **CLOSE)
     two_page = two.headers["Location"]
     fetch("request-two-incidents", client, two_page)

@@ -7,11 +7,11 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from statuspage import create_app
-from statuspage.domain import status as st
 from statuspage.models import Incident
 from statuspage.services import notifications
 
-from .conftest import new_incident, new_maintenance
+from .conftest import LIVEDNS_NAMES, new_maintenance, open_livedns
+from .test_bilingual import french_only
 from .test_notify import confirm, outbox, subscribe
 from .test_staff import form_post, text
 
@@ -20,14 +20,11 @@ SUMMER = datetime(2026, 7, 15, 12, 0, tzinfo=UTC)  # 14:00 in Paris (CEST)
 
 
 def livedns(data, clock, components, **texts):
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
+        name=LIVEDNS_NAMES,
         body=texts
         or {
             "en": "Queries for some zones return **SERVFAIL**. Next update within 30 minutes.",
@@ -171,7 +168,7 @@ def test_the_maintenance_reminder_gives_paris_time(client, data, clock, componen
     )
     clock.now += timedelta(days=2, hours=1)
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 1
+        assert notifications.send_reminders(session, now=clock.now) == 1
     (reminder,) = outbox(data, "reminder")
     assert "Mise à jour du webmail" in reminder.subject
     # 2026-03-13 12:00 UTC, in Paris: 13:00 (CET)
@@ -222,15 +219,8 @@ def test_a_share_text_in_summer_says_cest_and_a_missing_language_is_noted(
 
 
 def test_a_french_only_title_is_marked_in_the_english_text(responder, data, clock, components):
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name={"fr": "Retards de réception des emails"},
-        component="smtp-in",
-        status="degraded_performance",
-        impact=st.Impact.MINOR,
-        body={"fr": "Les emails arrivent en retard."},
+    incident_id = french_only(
+        data, clock, components, body={"fr": "Les emails arrivent en retard."}
     )
     texts = shares(text(responder.get(f"/staff/incidents/{incident_id}")))
     assert texts["en"].startswith(

@@ -2,7 +2,6 @@
 
 import email
 import re
-import socket
 from datetime import timedelta
 from email import policy
 from html import unescape
@@ -15,6 +14,7 @@ from statuspage.extensions import db
 from statuspage.models import OutboxMessage
 
 from .conftest import csrf_token, open_livedns
+from .processes import free_port
 from .test_deflection import (
     SERVFAIL,
     answer,
@@ -25,12 +25,6 @@ from .test_deflection import (
     resolve,
     text,
 )
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Inbox:

@@ -3,7 +3,6 @@ the database is gone."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
 import time
@@ -17,8 +16,8 @@ from statuspage import create_app, mirror
 from statuspage.domain import status as st
 from statuspage.extensions import db
 from tests import outage
-from tests.conftest import new_incident
-from tests.outage import sqlite_gone
+from tests.conftest import new_incident, open_webmail
+from tests.outage import database_gone
 
 # the app reaches PostgreSQL through a relay a test can cut (tests/outage.py)
 proxy = outage.proxy
@@ -139,13 +138,7 @@ def test_a_cold_process_serves_the_mirror_while_the_database_is_gone(
     target = tmp_path / "mirror"
     assert runner.invoke(args=["publish", str(target)]).exit_code == 0
     cold = create_app({**app.config, "PUBLISH_DIR": str(target), "TESTING": True})
-    with app.app_context():
-        engine = db.engine
-    with contextlib.ExitStack() as stack:
-        if proxy is not None:
-            proxy.cut()
-        else:
-            stack.enter_context(sqlite_gone(database_url, engine))
+    with database_gone(app, database_url, proxy):
         client = cold.test_client()
         page = client.get("/?lang=fr")
         assert page.status_code == 200
@@ -175,15 +168,7 @@ def test_the_worker_republishes_when_the_data_or_the_time_changes(
         first = target.resolve()
         assert run_round(db.session, clock, state).published == 0  # nothing changed
         assert target.resolve() == first
-    new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.MAJOR,
-    )
+    open_webmail(data, clock, components)
     with app.app_context():
         assert run_round(db.session, clock, state).published > 0
     assert "Webmail unavailable" in (target / "en" / "index.html").read_text()

@@ -9,14 +9,15 @@ from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, HTTPServer
 
 import pytest
+from sqlalchemy.orm import Session
 
 from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.models import Incident, OutboxMessage, Subscriber, WebhookDelivery
 from statuspage.services import notifications
-from statuspage.services.operations import add_update, resolve
+from statuspage.services.operations import resolve
 
-from .conftest import csrf_token, new_incident, new_maintenance
+from .conftest import csrf_token, new_maintenance, open_webmail, quiet_then_fixed
 
 
 def subscribe(client, email="sub@example.com", lang="en", components=None):
@@ -48,19 +49,6 @@ def confirm(client, data, email="sub@example.com"):
     return client.post(path, data={"csrf_token": csrf_token(client, path)})
 
 
-def open_webmail(data, clock, components, impact=st.Impact.MAJOR):
-    return new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=impact,
-        body="502 on the webmail.",
-    )
-
-
 def test_double_opt_in(client, data, clock, components):
     response = subscribe(client)
     assert response.status_code == 200
@@ -79,25 +67,7 @@ def test_subscribers_follow_an_incident_to_resolution(client, data, clock, compo
     incident_id = open_webmail(data, clock, components)
     with data() as session:
         incident = session.get(Incident, incident_id)
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.IDENTIFIED,
-            body="Quiet note.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-            deliver_notifications=False,
-        )
-        add_update(
-            session,
-            incident,
-            status=st.IncidentStatus.MONITORING,
-            body="Fix deployed.",
-            components=None,
-            actor="ops",
-            now=clock.now,
-        )
+        quiet_then_fixed(session, incident, clock.now, quiet="Quiet note.")
         resolve(session, incident, "All good.", actor="ops", now=clock.now)
     mails = outbox(data, "notify")
     assert [m.subject.split("\u00a0: ")[0] for m in mails] == [  # French: a no-break space
@@ -152,7 +122,8 @@ def test_preferences_by_signed_link(client, data, clock, components):
     assert client.get(path[:-4] + "XXXX").status_code == 404  # a tampered token
 
 
-def test_maintenance_reminder_the_day_before(client, data, clock, components):
+def webmail_upgrade_in_three_days(client, data, clock, components):
+    """A confirmed subscriber, and a maintenance of the webmail announced three days ahead."""
     subscribe(client)
     confirm(client, data)
     new_maintenance(
@@ -164,16 +135,40 @@ def test_maintenance_reminder_the_day_before(client, data, clock, components):
         starts_in=timedelta(days=3),
         body="Short interruptions.",
     )
+
+
+def test_maintenance_reminder_the_day_before(client, data, clock, components):
+    webmail_upgrade_in_three_days(client, data, clock, components)
     assert len(outbox(data, "notify")) == 1  # the announcement
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 0
+        assert notifications.send_reminders(session, now=clock.now) == 0
     clock.now += timedelta(days=2, hours=1)
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 1
+        assert notifications.send_reminders(session, now=clock.now) == 1
     with data() as session:
-        assert notifications.send_reminders(session, clock.now) == 0
+        assert notifications.send_reminders(session, now=clock.now) == 0
     (reminder,) = outbox(data, "reminder")
     assert "Reminder" in reminder.subject
+
+
+def test_two_workers_remind_of_a_maintenance_once(client, data, clock, components, monkeypatch):
+    """A second worker that found the maintenance due while the first one was reminding of it
+    sends no second reminder."""
+    webmail_upgrade_in_three_days(client, data, clock, components)
+    clock.now += timedelta(days=2, hours=1)
+    effective_status = st.effective_status
+
+    def other_worker_first(facts, now):  # called once the due maintenances are read
+        monkeypatch.setattr(st, "effective_status", effective_status)
+        with Session(db.engine) as other:
+            assert notifications.send_reminders(other, now=now) == 1
+            other.commit()
+        return effective_status(facts, now)
+
+    monkeypatch.setattr(st, "effective_status", other_worker_first)
+    with data() as session:
+        assert notifications.send_reminders(session, now=clock.now) == 0
+    assert len(outbox(data, "reminder")) == 1
 
 
 # -- webhooks --------------------------------------------------------------------------------------

@@ -17,7 +17,7 @@ from statuspage.extensions import db
 from statuspage.models import SupportRequest
 from tests import outage
 from tests.conftest import csrf_token, new_incident
-from tests.outage import direct, locked, sqlite_gone
+from tests.outage import database_gone, direct, locked, sqlite_gone
 
 UPDATED = re.compile(r'Page updated <time datetime="([^"]+)">')
 
@@ -193,13 +193,7 @@ def test_unknown_query_parameters_make_no_new_render(app, client):
 def test_a_page_that_needs_the_database_says_so_with_a_503(
     app, client, tokens, database_url, proxy
 ):
-    with app.app_context():
-        engine = db.engine
-    with contextlib.ExitStack() as stack:
-        if proxy is not None:
-            proxy.cut()
-        else:
-            stack.enter_context(sqlite_gone(database_url, engine))
+    with database_gone(app, database_url, proxy):
         page = client.get("/subscribe?lang=fr")
         assert page.status_code == 503
         assert page.headers["Retry-After"] == "5"
@@ -219,8 +213,6 @@ def test_i_am_affected_too_with_the_database_down_says_so_and_keeps_the_address(
     send again (a quick answer, never a 500, nothing half-stored, nothing spooled)."""
     app.config["INTAKE_TIMEOUT_MS"] = 300
     app.config["SPOOL_DIR"] = str(tmp_path / "spool")
-    with app.app_context():
-        engine = db.engine
     url = f"/incidents/{livedns}/affected"
     token = csrf_token(client, f"{url}?lang=fr")  # the visitor's page is in French
     form = {"email": "client@example.fr", "lang": "fr", "csrf_token": token}
@@ -228,10 +220,8 @@ def test_i_am_affected_too_with_the_database_down_says_so_and_keeps_the_address(
         with contextlib.ExitStack() as stack:
             if mode == "locked":
                 stack.enter_context(locked(database_url))
-            elif proxy is not None:
-                proxy.cut()
             else:
-                stack.enter_context(sqlite_gone(database_url, engine))
+                stack.enter_context(database_gone(app, database_url, proxy))
             started = time.monotonic()
             answer = client.post(url, data=form)
             waited = time.monotonic() - started

@@ -4,17 +4,14 @@ matches and mails it as soon as the database is back."""
 
 from __future__ import annotations
 
-import contextlib
 import http.client
 import json
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.request
 from pathlib import Path
 
@@ -23,7 +20,8 @@ import pytest
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, SupportRequest
 from tests import outage
-from tests.outage import locked, sqlite_gone
+from tests.outage import database_gone, locked
+from tests.processes import answers, free_port, wait_until
 from tests.test_api import validator
 from tests.test_deflection import SERVFAIL, contact, reference_of, text
 
@@ -126,13 +124,7 @@ def test_a_request_is_spooled_when_the_database_is_gone(
 ):
     client.get("/contact")
     client.get("/?lang=en")
-    with app.app_context():
-        engine = db.engine
-    with contextlib.ExitStack() as stack:
-        if proxy is not None:
-            proxy.cut()
-        else:
-            stack.enter_context(sqlite_gone(database_url, engine))
+    with database_gone(app, database_url, proxy):
         response, fields = contact(client, **SERVFAIL)
         assert response.status_code == 302
         reference, link = reference_of(response)
@@ -169,28 +161,6 @@ def test_the_private_link_of_an_unknown_reference_is_still_a_404(client, spool_d
 # -- kill -9 at any point loses no acknowledged request ------------------------------------------
 
 ROOT = Path(__file__).resolve().parent.parent
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def _wait_until(predicate, seconds: float = 30.0) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.05)
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
 
 
 def _storm(base: str, acknowledged: list[str], stop: threading.Event, client_id: int) -> None:
@@ -234,7 +204,7 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
         "STATUSPAGE_INTAKE_TIMEOUT_MS": "300",
         "STATUSPAGE_RATELIMIT_ENABLED": "0",
     }
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}", "--workers", "2"]
         + ["--worker-class", "gthread", "--threads", "4", "wsgi:app"],
@@ -247,7 +217,7 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
     base = f"http://127.0.0.1:{port}"
     acknowledged: list[str] = []
     try:
-        _wait_until(lambda: _answers(f"{base}/api/v2/status.json"))
+        wait_until(lambda: answers(f"{base}/api/v2/status.json"))
         with locked(database_url):
             stop = threading.Event()
             clients = [
@@ -256,7 +226,7 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
             ]
             for thread in clients:
                 thread.start()
-            _wait_until(lambda: len(acknowledged) >= 40)
+            wait_until(lambda: len(acknowledged) >= 40)
             os.killpg(server.pid, signal.SIGKILL)  # the web server, mid-way, with no warning
             server.wait()
             stop.set()
@@ -277,7 +247,7 @@ def test_no_acknowledged_request_is_lost_when_processes_are_killed(
         stderr=subprocess.DEVNULL,
     )
     try:
-        _wait_until(lambda: len(list(spool_dir.glob("*.json"))) < spooled)
+        wait_until(lambda: len(list(spool_dir.glob("*.json"))) < spooled)
         worker.kill()
         worker.wait()
     finally:

@@ -9,7 +9,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 import urllib.request
 from datetime import timedelta
 from pathlib import Path
@@ -19,13 +18,15 @@ import pytest
 from aiosmtpd.controller import Controller
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage, WebhookDelivery
 
 from .conftest import PG_URL
+from .processes import answers, free_port, wait_until
 from .test_cli import empty_url, fresh_app  # noqa: F401 - fixtures
-from .test_mail import Inbox, free_port
+from .test_mail import Inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -237,17 +238,10 @@ def test_a_maintenance_window_is_recorded_as_it_starts_and_ends(
     assert "68 days" not in html
 
 
-def test_a_long_past_window_is_recorded_without_mail(
-    app, client, runner, data, clock, components, tmp_path
-):
-    app.config["OUTBOX_DIR"] = str(tmp_path / "outbox")
-    """A worker that was stopped for days writes the timeline, and mails nobody about it."""
+def webmail_upgrade_in_an_hour(data, clock, components) -> str:
     from .conftest import new_maintenance
-    from .test_notify import confirm, outbox, subscribe
 
-    subscribe(client)
-    confirm(client, data)
-    maintenance = new_maintenance(
+    return new_maintenance(
         data,
         clock,
         components,
@@ -256,6 +250,18 @@ def test_a_long_past_window_is_recorded_without_mail(
         starts_in=timedelta(hours=1),
         body="Webmail upgrade.",
     )
+
+
+def test_a_long_past_window_is_recorded_without_mail(
+    app, client, runner, data, clock, components, tmp_path
+):
+    app.config["OUTBOX_DIR"] = str(tmp_path / "outbox")
+    """A worker that was stopped for days writes the timeline, and mails nobody about it."""
+    from .test_notify import confirm, outbox, subscribe
+
+    subscribe(client)
+    confirm(client, data)
+    maintenance = webmail_upgrade_in_an_hour(data, clock, components)
     sent_before = len(outbox(data, "notify"))
     clock.now += timedelta(days=3)
     html = client.get(f"/incidents/{maintenance}?lang=en").get_data(as_text=True)
@@ -265,6 +271,33 @@ def test_a_long_past_window_is_recorded_without_mail(
     api = client.get("/api/v2/scheduled-maintenances.json").json["scheduled_maintenances"][0]
     assert api["status"] == "completed"
     assert api["resolved_at"].startswith("2026-03-10T14:00:00")
+
+
+def test_a_maintenance_start_taken_by_another_worker_is_not_recorded_twice(
+    data, clock, components, monkeypatch
+):
+    """Two workers found the window open at the same moment: the one whose claim comes second
+    records nothing (the claim and the record are committed together, by the worker's round)."""
+    from statuspage.models import Incident
+    from statuspage.services import maintenance
+
+    maintenance_id = webmail_upgrade_in_an_hour(data, clock, components)
+    clock.now += timedelta(hours=1, minutes=1)
+    claim = maintenance._claim
+
+    def other_worker_first(session, incident, **where):  # once the open windows are read
+        monkeypatch.setattr(maintenance, "_claim", claim)
+        with Session(db.engine) as other:
+            assert maintenance.turn(other, now=clock.now) == 1
+            other.commit()
+        return claim(session, incident, **where)
+
+    monkeypatch.setattr(maintenance, "_claim", other_worker_first)
+    with data() as session:
+        assert maintenance.turn(session, now=clock.now) == 0
+    with data() as session:
+        updates = session.get(Incident, maintenance_id).updates
+        assert sorted(u.status.value for u in updates) == ["in_progress", "scheduled"]
 
 
 # -- make run ------------------------------------------------------------------------------------
@@ -290,7 +323,7 @@ def test_make_run_starts_the_worker_next_to_gunicorn_and_stops_both(tmp_path):
     )
     base = f"http://127.0.0.1:{port}"
     try:
-        _wait_until(lambda: _answers(f"{base}/api/v2/status.json"), seconds=120)
+        wait_until(lambda: answers(f"{base}/api/v2/status.json"), seconds=120)
         with urllib.request.urlopen(f"{base}/history.atom") as response:
             feed = feedparser.parse(response.read())
         assert feed.feed.link.startswith(f"http://127.0.0.1:{port}/")  # links on PORT
@@ -306,10 +339,10 @@ def test_make_run_starts_the_worker_next_to_gunicorn_and_stops_both(tmp_path):
             assert response.status == 201
             assert json.loads(response.read())["url"].startswith(f"http://127.0.0.1:{port}/")
         # the worker runs: the acknowledgement leaves the outbox by itself
-        _wait_until(lambda: any((tmp_path / "outbox").glob("*.eml")), seconds=30)
+        wait_until(lambda: any((tmp_path / "outbox").glob("*.eml")), seconds=30)
         os.killpg(make.pid, signal.SIGINT)  # Ctrl-C in the terminal
         make.wait(timeout=60)
-        _wait_until(lambda: not _group_alive(make.pid), seconds=30)  # gunicorn and the worker
+        wait_until(lambda: not _group_alive(make.pid), seconds=30)  # gunicorn and the worker
     finally:
         if _group_alive(make.pid):
             os.killpg(make.pid, signal.SIGKILL)
@@ -322,19 +355,3 @@ def _group_alive(pgid: int) -> bool:
     except ProcessLookupError:
         return False
     return True
-
-
-def _answers(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2):
-            return True
-    except OSError:
-        return False
-
-
-def _wait_until(predicate, seconds: float) -> None:
-    deadline = time.monotonic() + seconds
-    while not predicate():
-        if time.monotonic() > deadline:
-            raise AssertionError("timed out")
-        time.sleep(0.1)

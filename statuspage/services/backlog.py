@@ -13,7 +13,7 @@ from statuspage.models import BacklogKillerEvent, Incident, still_open
 from statuspage.services import audit, settings
 
 
-def current(session: Session, now: datetime) -> backlog.State:
+def current(session: Session, *, now: datetime) -> backlog.State:
     open_incidents = session.execute(
         select(Incident).where(still_open(now), Incident.kind == st.IncidentKind.INCIDENT)
     ).scalars()
@@ -32,7 +32,7 @@ def last_event(session: Session) -> BacklogKillerEvent | None:
 def refresh(session: Session, *, now: datetime, actor: str = "") -> backlog.State:
     """Writes an event when the state or mode differs from the last one recorded."""
     session.flush()
-    state = current(session, now)
+    state = current(session, now=now)
     last = last_event(session)
     if last is None:
         changed = state.active or state.mode is not backlog.Mode.AUTO

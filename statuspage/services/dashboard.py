@@ -32,8 +32,8 @@ class Dashboard:
     queue_size: int  #: requests waiting in the queue
 
 
-def build(session: Session, now: datetime, *, zone: tzinfo) -> Dashboard:
-    overview = build_overview(session, now, zone=zone)
+def build(session: Session, *, now: datetime, zone: tzinfo) -> Dashboard:
+    overview = build_overview(session, now=now, zone=zone)
     overdue_minutes = settings.get(session, "overdue_minutes")
     rows = []
     for view in [*overview.active, *overview.upcoming]:

@@ -269,7 +269,7 @@ class DemoRefused(Exception):
     pass
 
 
-def load(session: Session, now: datetime, days: int = 90, seed: int = 7) -> int:
+def load(session: Session, days: int = 90, seed: int = 7, *, now: datetime) -> int:
     if session.execute(select(func.count(Incident.id))).scalar():
         raise DemoRefused("incidents already exist: the demo loads only into an empty history")
     rows = list(session.execute(select(Component)).scalars())

@@ -137,8 +137,9 @@ def hand_off(
     session: Session,
     request: SupportRequest,
     reason: hd.HandoffReason,
-    now: datetime,
     candidates: Iterable[Incident],
+    *,
+    now: datetime,
 ) -> HelpdeskHandoff:
     """Records the handoff and queues its mail and webhook, in the caller's transaction (the
     operations of `statuspage.services.deflection` that move a request to the queue, when
@@ -187,7 +188,9 @@ def hand_off(
             webhook_id=None,
             target=config["HELPDESK_WEBHOOK"],
             event=EVENT,
-            payload=json.dumps({"meta": _meta(now), **data}, ensure_ascii=False, sort_keys=True),
+            payload=json.dumps(
+                {"meta": _meta(now=now), **data}, ensure_ascii=False, sort_keys=True
+            ),
             created_at=now,
             next_attempt_at=now,
         )
@@ -204,7 +207,7 @@ def _fallback_subject(request: SupportRequest) -> str:
     return gettext("Request without a subject")
 
 
-def _meta(now: datetime) -> dict[str, Any]:
+def _meta(*, now: datetime) -> dict[str, Any]:
     return {
         "page_id": current_app.config["PAGE_ID"],
         "event": EVENT,

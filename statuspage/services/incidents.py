@@ -50,7 +50,7 @@ class RightNow:
         return self.states.get(component.id, st.ComponentState()).status
 
 
-def right_now(session: Session, now: datetime) -> RightNow:
+def right_now(session: Session, *, now: datetime) -> RightNow:
     begins = Incident.begins_at
     rows = list(
         session.execute(
@@ -124,7 +124,7 @@ def post_update(
     every component the incident holds to operational."""
     display_at = display_at or now
     held = st.affected_components(incident.facts())
-    others = right_now(session, now).states
+    others = right_now(session, now=now).states
     wanted = dict(components or {})
     if status in st.CLOSED_STATUSES:
         for component_id, component_status in held.items():

@@ -142,13 +142,13 @@ def _take(
     reference = rq.new_reference()
     while draw and _stored(session, reference):
         reference = rq.new_reference()
-    stored = deflection.new_request(data, moment, reference=reference, submission_key=key)
+    stored = deflection.new_request(data, now=moment, reference=reference, submission_key=key)
     ack = _acknowledgement(stored, moment) if told else None
     session.add(stored)
     if result is not None:
-        deflection.apply_match(session, stored, result, moment)  # flushes
+        deflection.apply_match(session, stored, result, now=moment)  # flushes
     else:
-        deflection.matcher_failed(session, stored, moment, failure)
+        deflection.matcher_failed(session, stored, failure, now=moment)
         session.flush()
     if ack is not None:
         ack.request_id = stored.id
@@ -169,11 +169,11 @@ def _kept_as_is(
     if existing is not None and deflection.same_submission(existing, data):
         return Receipt.of(existing)
     stored = deflection.store(session, data, moment, submission_key=None if existing else key)
-    deflection.matcher_failed(session, stored, moment, RuntimeError("intake failed"))
+    deflection.matcher_failed(session, stored, RuntimeError("intake failed"), now=moment)
     receipt = Receipt.of(stored)
     session.commit()
     try:
-        deflection.acknowledge(session, stored, moment)
+        deflection.acknowledge(session, stored, now=moment)
         session.commit()
     except Exception:  # noqa: BLE001 - the acknowledgement is not worth losing the request
         _rollback(session)
@@ -224,10 +224,10 @@ def _ingest_one(session: Session, waiting: spool.Spooled, now: datetime) -> None
         session, data, waiting.received_at, submission_key=key, reference=waiting.reference
     )
     if result is not None:
-        deflection.apply_match(session, stored, result, now)
+        deflection.apply_match(session, stored, result, now=now)
     else:
-        deflection.matcher_failed(session, stored, now, failure)
-    deflection.acknowledge(session, stored, now)
+        deflection.matcher_failed(session, stored, failure, now=now)
+    deflection.acknowledge(session, stored, now=now)
 
 
 def _stored(session: Session, reference: str) -> bool:

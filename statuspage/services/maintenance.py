@@ -7,7 +7,8 @@ window's start an "In progress" update dated at the start, at its end a "Complet
 at the end (which sets `resolved_at`), each through the same notifications as a responder's
 update (a transition more than `CATCH_UP` old, met by a worker that was stopped, is written
 without mail or webhooks). Each transition is claimed by a conditional UPDATE, so two workers
-never record it twice.
+never record it twice: the claim and the record are committed together by the worker (another
+worker's claim waits for that commit, then finds the transition taken).
 """
 
 from __future__ import annotations
@@ -41,14 +42,16 @@ def _claim(session: Session, incident: Incident, **where) -> bool:
     return result.rowcount == 1
 
 
-def _record(session: Session, incident: Incident, status: S, at: datetime, now: datetime) -> None:
+def _record(
+    session: Session, incident: Incident, status: S, at: datetime, *, now: datetime
+) -> None:
     before = {"status": incident.status.value}
     entry = post_update(
         session, incident, status=status, body={}, components=None, now=now, display_at=at
     )
     if now - at <= CATCH_UP:  # long past (a worker that was stopped): recorded, not announced
-        deflection.on_update(session, incident, entry, now)
-        notifications.on_change(session, incident, entry, now)
+        deflection.on_update(session, incident, entry, now=now)
+        notifications.on_change(session, incident, entry, now=now)
     audit.record(
         session,
         actor=ACTOR,
@@ -61,7 +64,7 @@ def _record(session: Session, incident: Incident, status: S, at: datetime, now: 
     )
 
 
-def turn(session: Session, now: datetime) -> int:
+def turn(session: Session, *, now: datetime) -> int:
     """Records the starts and ends of maintenance windows that passed; returns how many."""
     due = session.execute(
         select(Incident).where(
@@ -77,16 +80,15 @@ def turn(session: Session, now: datetime) -> int:
         if incident.status is S.SCHEDULED and start is not None and start <= now:
             if not _claim(session, incident, status=S.SCHEDULED.value):
                 continue
-            _record(session, incident, S.IN_PROGRESS, start, now)
+            _record(session, incident, S.IN_PROGRESS, start, now=now)
             recorded += 1
         end = incident.scheduled_until
         if end is not None and end <= now and incident.resolved_at is None:
             if not _claim(session, incident, status=incident.status.value, resolved_at=None):
                 continue
-            _record(session, incident, S.COMPLETED, end, now)
+            _record(session, incident, S.COMPLETED, end, now=now)
             recorded += 1
-        session.commit()
     if recorded:
         backlog.refresh(session, now=now, actor=ACTOR)
-        session.commit()
+    session.flush()
     return recorded

@@ -1,20 +1,15 @@
 """Subscribers (email, double opt-in) and webhooks, told of incidents as they happen.
 
 Both are written in the transaction of the change that causes them (outbox rows, delivery rows)
-and sent by the worker (`flask outbox deliver`), with retries and backoff.
+and sent by the worker (`statuspage.mail`, `statuspage.webhooks`), with retries and backoff.
 """
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
-import logging
 import secrets
 import socket
-import urllib.error
 import urllib.parse
-import urllib.request
 from collections.abc import Iterable
 from datetime import datetime, timedelta
 
@@ -30,7 +25,7 @@ from sqlalchemy import select
 from sqlalchemy import update as sql_update
 from sqlalchemy.orm import Session
 
-from statuspage import claims, links, mail, serializers
+from statuspage import links, mail, serializers
 from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
@@ -48,10 +43,7 @@ from statuspage.models import (
 from statuspage.services import audit
 from statuspage.services.incidents import right_now
 
-log = logging.getLogger(__name__)
-
 REMINDER_BEFORE = timedelta(hours=24)
-SIGNATURE_HEADER = "X-Statuspage-Signature"
 
 
 # -- signed links ------------------------------------------------------------------------------
@@ -120,7 +112,7 @@ def read_token(session: Session, value: str, action: str) -> Subscriber | None:
     return session.get(Subscriber, data["s"])
 
 
-def confirm(subscriber: Subscriber, token_value: str, now: datetime) -> None:
+def confirm(subscriber: Subscriber, token_value: str, *, now: datetime) -> None:
     """The owner of the address confirms: the subscription, and the preferences the link asked."""
     if subscriber.confirmed_at is None:
         subscriber.confirmed_at = now
@@ -140,7 +132,7 @@ def link(subscriber: Subscriber, action: str) -> str:
 
 
 def subscribe(
-    session: Session, email: str, lang: str, components: list[str] | None, now: datetime
+    session: Session, email: str, lang: str, components: list[str] | None, *, now: datetime
 ) -> Subscriber:
     """Creates (or refreshes) an unconfirmed subscription and sends the confirmation mail."""
     email = email.strip().lower()
@@ -189,8 +181,9 @@ def _mail_subscribers(
     session: Session,
     incident: Incident,
     update: IncidentUpdate,
-    now: datetime,
     template: str = "notify",
+    *,
+    now: datetime,
 ) -> int:
     affected = _affected(session, incident)
     subscribers = session.execute(
@@ -227,8 +220,13 @@ def _mail_subscribers(
     return count
 
 
-def send_reminders(session: Session, now: datetime) -> int:
-    """Subscribers hear of a maintenance the day before it starts, once."""
+def send_reminders(session: Session, *, now: datetime) -> int:
+    """Subscribers hear of a maintenance the day before it starts, once; returns how many
+    maintenances they heard of.
+
+    Each reminder is claimed by a conditional UPDATE of `reminder_sent_at`, committed with its
+    mail: a second worker that found the same maintenance due finds it taken (on PostgreSQL its
+    UPDATE waits for the first worker's commit, then matches no row)."""
     due = (
         session.execute(
             select(Incident).where(
@@ -242,20 +240,28 @@ def send_reminders(session: Session, now: datetime) -> int:
         .scalars()
         .all()
     )
+    reminded = 0
     for incident in due:
         if st.effective_status(incident.facts(), now) is not st.IncidentStatus.SCHEDULED:
             continue
-        incident.reminder_sent_at = now
+        claimed = session.execute(
+            sql_update(Incident)
+            .where(Incident.id == incident.id, Incident.reminder_sent_at.is_(None))
+            .values(reminder_sent_at=now)
+        ).rowcount
+        if claimed != 1:
+            continue
         latest = max(incident.updates, key=lambda u: (u.display_at, u.position))
-        _mail_subscribers(session, incident, latest, now, template="reminder")
+        _mail_subscribers(session, incident, latest, now=now, template="reminder")
+        reminded += 1
     session.flush()
-    return len(due)
+    return reminded
 
 
 # -- webhooks ----------------------------------------------------------------------------------
 
 
-def _envelope(status: st.PageStatus, now: datetime) -> dict:
+def _envelope(status: st.PageStatus, *, now: datetime) -> dict:
     return {
         "meta": {
             "unsubscribe": links.webhooks_console(),
@@ -270,7 +276,7 @@ def _envelope(status: st.PageStatus, now: datetime) -> dict:
     }
 
 
-def _queue_webhooks(session: Session, event: str, payload: dict, now: datetime) -> None:
+def _queue_webhooks(session: Session, event: str, payload: dict, *, now: datetime) -> None:
     body = json.dumps(payload, ensure_ascii=False, sort_keys=True)
     for webhook in session.execute(select(Webhook).where(Webhook.active.is_(True))).scalars():
         session.add(
@@ -285,19 +291,19 @@ def _queue_webhooks(session: Session, event: str, payload: dict, now: datetime) 
 
 
 def _webhook_events(
-    session: Session, incident: Incident, changes: Iterable[ComponentChange], now: datetime
+    session: Session, incident: Incident, changes: Iterable[ComponentChange], *, now: datetime
 ) -> None:
     if session.execute(select(Webhook.id).where(Webhook.active.is_(True)).limit(1)).first() is None:
         return
     session.flush()
-    current = right_now(session, now)
+    current = right_now(session, now=now)
     states = current.statuses
-    envelope = _envelope(current.page, now)
+    envelope = _envelope(current.page, now=now)
     _queue_webhooks(
         session,
         "incident",
         {**envelope, "incident": serializers.incident(incident, now, states)},
-        now,
+        now=now,
     )
     for change in changes:
         component = session.get(Component, change.component_id)
@@ -317,7 +323,7 @@ def _webhook_events(
                     component, states.get(component.id, st.ComponentStatus.OPERATIONAL)
                 ),
             },
-            now,
+            now=now,
         )
 
 
@@ -377,97 +383,6 @@ def remove_webhook(session: Session, webhook: Webhook, *, actor: str, now: datet
     session.flush()
 
 
-class RefusedTarget(Exception):
-    """A delivery not attempted: the webhook's address is not one we send to."""
-
-    def __init__(self, problem: UrlProblem) -> None:
-        super().__init__(f"refused target: {problem.value}")
-
-
-def signature(secret: str, body: bytes) -> str:
-    return "sha256=" + hmac.new(secret.encode(), body, hashlib.sha256).hexdigest()
-
-
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    """A 3xx is the receiver's answer, never followed: its target was not checked (it could
-    point at a loopback or private address)."""
-
-    def redirect_request(self, req, fp, code, msg, headers, newurl):
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
-def _secret(delivery: WebhookDelivery) -> str:
-    """A registered webhook's own secret; the help desk's comes from the configuration."""
-    if delivery.webhook is not None:
-        return delivery.webhook.secret
-    return current_app.config["HELPDESK_WEBHOOK_SECRET"]
-
-
-def deliver_webhooks(session: Session, now: datetime, limit: int = 100) -> tuple[int, int]:
-    """Posts what is due; each delivery claimed first, so two workers never post it twice.
-
-    Pending deliveries of a removed webhook are cancelled first, never sent.
-    """
-    cancelled = (
-        select(WebhookDelivery.id)
-        .join(Webhook, WebhookDelivery.webhook_id == Webhook.id)
-        .where(WebhookDelivery.status == "pending", Webhook.active.is_(False))
-    )
-    session.execute(
-        sql_update(WebhookDelivery)
-        .where(WebhookDelivery.id.in_(cancelled))
-        .values(status="cancelled", last_error="the webhook was removed")
-    )
-    session.commit()
-    config = current_app.config
-
-    def send(delivery: WebhookDelivery) -> None:
-        body = delivery.payload.encode()
-        problem = webhook_target_problem(
-            delivery.url,
-            private_allowed=config["WEBHOOK_ALLOW_PRIVATE"]
-            or (  # the help desk's own address, as the operator configured it
-                delivery.webhook_id is None
-                and config["HELPDESK_WEBHOOK_ALLOW_PRIVATE"]
-                and delivery.url == config["HELPDESK_WEBHOOK"]
-            ),
-        )
-        delivery.response_code = None
-        try:
-            if problem is not None:
-                raise RefusedTarget(problem)
-            request = urllib.request.Request(  # noqa: S310 - checked http(s) URL just above
-                delivery.url,
-                data=body,
-                method="POST",
-                headers={
-                    "Content-Type": "application/json",
-                    "User-Agent": "statuspage-webhooks/1",
-                    SIGNATURE_HEADER: signature(_secret(delivery), body),
-                    "X-Statuspage-Event": delivery.event,
-                    "X-Statuspage-Delivery": str(delivery.id),
-                },
-            )
-            with _OPENER.open(request, timeout=10) as response:
-                delivery.response_code = response.status
-        except urllib.error.HTTPError as error:
-            delivery.response_code = error.code
-            raise claims.Failed(f"HTTP {error.code}") from error
-        except Exception as error:  # noqa: BLE001 - one bad delivery never stops the worker
-            # a refused address will not get better by itself
-            hopeless = problem in (UrlProblem.SYNTAX, UrlProblem.CREDENTIALS, UrlProblem.PRIVATE)
-            raise claims.Failed(f"{type(error).__name__}: {error}", permanent=hopeless) from error
-        if not 200 <= delivery.response_code < 300:
-            raise claims.Failed(f"HTTP {delivery.response_code}")
-        delivery.status = "delivered"
-        delivery.delivered_at = now
-
-    return claims.work_through(session, WebhookDelivery, now, send, limit)
-
-
 # -- the events --------------------------------------------------------------------------------
 
 
@@ -475,14 +390,15 @@ def on_change(
     session: Session,
     incident: Incident,
     update: IncidentUpdate | None,
-    now: datetime,
     created: bool = False,
+    *,
+    now: datetime,
 ) -> None:
     """Called by the operations after each change of an incident."""
     changes = list(update.changes) if update is not None else []
-    _webhook_events(session, incident, changes, now)
+    _webhook_events(session, incident, changes, now=now)
     if update is None:
         return
     closing = update.status in st.ENDING_STATUSES
     if created or closing or update.deliver_notifications:
-        _mail_subscribers(session, incident, update, now)
+        _mail_subscribers(session, incident, update, now=now)

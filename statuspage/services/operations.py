@@ -195,12 +195,12 @@ def open_incident(session: Session, data: IncidentInput, *, actor: str, now: dat
         actor=actor,
         now=now,
     )
-    notifications.on_change(session, incident, incident.updates[0], now, created=True)
+    notifications.on_change(session, incident, incident.updates[0], now=now, created=True)
     backlog.refresh(session, now=now, actor=actor)
     return incident
 
 
-def current_status(incident: Incident, now: datetime) -> st.IncidentStatus:
+def current_status(incident: Incident, *, now: datetime) -> st.IncidentStatus:
     return st.effective_status(incident.facts(), now)
 
 
@@ -218,10 +218,14 @@ def add_update(
 ) -> IncidentUpdate:
     body = texts_of(body)
     _check_body(body, required=status in st.ENDING_STATUSES)
-    if not _has_text(body) and not components and status is current_status(incident, now):
+    if not _has_text(body) and not components and status is current_status(incident, now=now):
         raise InvalidInput("body", "an update needs a message or a change")
     lifecycle.check_update(
-        incident.kind, current_status(incident, now), status, tx.both(body), stored=incident.status
+        incident.kind,
+        current_status(incident, now=now),
+        status,
+        tx.both(body),
+        stored=incident.status,
     )
     if display_at is not None and display_at > now + timedelta(minutes=5):
         raise InvalidInput("display_at", "an update cannot be dated in the future")
@@ -237,8 +241,8 @@ def add_update(
         display_at=display_at,
         deliver_notifications=deliver_notifications,
     )
-    deflection.on_update(session, incident, update, now)
-    notifications.on_change(session, incident, update, now)
+    deflection.on_update(session, incident, update, now=now)
+    notifications.on_change(session, incident, update, now=now)
     _audit(
         session,
         f"{incident.kind.value}.update",
@@ -299,8 +303,8 @@ def reopen(
     before = snapshot(incident)
     incident.resolved_at = None
     update = post_update(session, incident, status=status, body=body, components=checked, now=now)
-    deflection.on_reopen(session, incident, now)
-    notifications.on_change(session, incident, update, now)
+    deflection.on_reopen(session, incident, now=now)
+    notifications.on_change(session, incident, update, now=now)
     _audit(
         session, "incident.reopen", incident.id, before, snapshot(incident), actor=actor, now=now
     )
@@ -373,7 +377,7 @@ def edit_incident(
         now=now,
     )
     session.flush()
-    notifications.on_change(session, incident, None, now)
+    notifications.on_change(session, incident, None, now=now)
     backlog.refresh(session, now=now, actor=actor)
 
 
@@ -424,7 +428,7 @@ def extend_maintenance(
 ) -> IncidentUpdate | None:
     if incident.kind is not st.IncidentKind.MAINTENANCE:
         raise InvalidInput("scheduled_until", "only a maintenance has a window")
-    status = current_status(incident, now)
+    status = current_status(incident, now=now)
     if status is st.IncidentStatus.COMPLETED and incident.resolved_at is not None:
         raise lifecycle.LifecycleError("closed", "this maintenance is completed")
     start = incident.started_at or incident.scheduled_for
@@ -442,7 +446,7 @@ def extend_maintenance(
         return add_update(
             session,
             incident,
-            status=current_status(incident, now),
+            status=current_status(incident, now=now),
             body=body,
             components=None,
             actor=actor,

@@ -84,7 +84,7 @@ class Overview:
         return None
 
 
-def view_incident(incident: Incident, now: datetime) -> IncidentView:
+def view_incident(incident: Incident, *, now: datetime) -> IncidentView:
     facts = incident.facts()
     active = st.is_active(facts, now)
     shown = st.affected_components(facts) if active else st.declared_components(facts)
@@ -106,7 +106,7 @@ def view_incident(incident: Incident, now: datetime) -> IncidentView:
     )
 
 
-def next_change(incident: Incident, now: datetime) -> datetime:
+def next_change(incident: Incident, *, now: datetime) -> datetime:
     """When time alone will change what the rules say of this incident (far future: never)."""
     moments = (incident.started_at, incident.scheduled_for, incident.scheduled_until)
     return min(
@@ -114,14 +114,14 @@ def next_change(incident: Incident, now: datetime) -> datetime:
     )
 
 
-def _next_midnight(now: datetime, zone: tzinfo = UTC) -> datetime:
+def _next_midnight(zone: tzinfo = UTC, *, now: datetime) -> datetime:
     """When the day turns in `zone` (the uptime bars move on), in UTC."""
     tomorrow = now.astimezone(zone).date() + timedelta(days=1)
     return datetime.combine(tomorrow, time.min, tzinfo=zone).astimezone(UTC)
 
 
 def build_overview(
-    session: Session, now: datetime, max_age: int = 60, zone: tzinfo = UTC
+    session: Session, max_age: int = 60, zone: tzinfo = UTC, *, now: datetime
 ) -> Overview:
     """The public page's data; the uptime bars count the days of `zone` (the page's)."""
     today = now.astimezone(zone).date()
@@ -134,7 +134,7 @@ def build_overview(
         .unique()
     )
     facts = [i.facts() for i in incidents]
-    views = {i.id: view_incident(i, now) for i in incidents}
+    views = {i.id: view_incident(i, now=now) for i in incidents}
     states = st.current_component_states(facts, now)
 
     segments_by_component: dict[str, list[st.Segment]] = {}
@@ -195,8 +195,8 @@ def build_overview(
         (s.status for s in states.values()), [v.incident.facts() for v in active_views]
     )
 
-    boundaries = [now + timedelta(seconds=max_age), _next_midnight(now, zone)]
-    boundaries += [next_change(incident, now) for incident in incidents]
+    boundaries = [now + timedelta(seconds=max_age), _next_midnight(zone, now=now)]
+    boundaries += [next_change(incident, now=now) for incident in incidents]
     return Overview(
         now=now,
         page=page,
@@ -209,7 +209,7 @@ def build_overview(
     )
 
 
-def active_incidents(session: Session, now: datetime) -> list[IncidentView]:
+def active_incidents(session: Session, *, now: datetime) -> list[IncidentView]:
     """Only what is active right now: cheap enough for the contact page under load."""
     begins = Incident.begins_at
     rows = session.execute(
@@ -218,18 +218,18 @@ def active_incidents(session: Session, now: datetime) -> list[IncidentView]:
         .order_by(begins.desc())
         .options(with_timeline())
     ).scalars()
-    return [view for view in (view_incident(i, now) for i in rows) if view.active]
+    return [view for view in (view_incident(i, now=now) for i in rows) if view.active]
 
 
-def incident_page(session: Session, incident_id: str, now: datetime) -> IncidentView | None:
+def incident_page(session: Session, incident_id: str, *, now: datetime) -> IncidentView | None:
     incident = session.execute(
         select(Incident).where(Incident.id == incident_id).options(with_timeline())
     ).scalar_one_or_none()
-    return None if incident is None else view_incident(incident, now)
+    return None if incident is None else view_incident(incident, now=now)
 
 
 def component_incidents(
-    session: Session, component: Component, now: datetime, limit: int = 20
+    session: Session, component: Component, limit: int = 20, *, now: datetime
 ) -> list[IncidentView]:
     """The latest incidents that named this component (or one of its children)."""
     ids = [component.id, *(c.id for c in component.children)]
@@ -247,7 +247,7 @@ def component_incidents(
         .limit(limit)
         .options(with_timeline())
     )
-    return [view_incident(i, now) for i in session.execute(query).scalars()]
+    return [view_incident(i, now=now) for i in session.execute(query).scalars()]
 
 
 @dataclass
@@ -268,7 +268,7 @@ def _month_start(day: date, back: int = 0) -> date:
     return date(index // 12, index % 12 + 1, 1)
 
 
-def history(session: Session, now: datetime, page: int, months_per_page: int) -> HistoryPage:
+def history(session: Session, page: int, months_per_page: int, *, now: datetime) -> HistoryPage:
     """Past incidents and maintenances by month, newest month first."""
     today = now.date()
     newest = _month_start(today, (page - 1) * months_per_page)
@@ -286,7 +286,7 @@ def history(session: Session, now: datetime, page: int, months_per_page: int) ->
     for incident in rows:
         begins = incident.begins_at
         if begins is not None:
-            months[_month_start(begins.date())].incidents.append(view_incident(incident, now))
+            months[_month_start(begins.date())].incidents.append(view_incident(incident, now=now))
     begins = Incident.begins_at
     has_older = (
         session.execute(select(Incident.id).where(begins < start).limit(1)).first() is not None

@@ -100,7 +100,7 @@ def end_sessions(user: StaffUser) -> None:
     user.session_version += 1
 
 
-def begin_sign_in(session: Session, email: str, address: str, now: datetime) -> LoginFailure:
+def begin_sign_in(session: Session, email: str, address: str, *, now: datetime) -> LoginFailure:
     """An attempt counts as a failure until it succeeds. The caller commits it *before* the
     password is checked, so attempts made in parallel all see each other and no more than the
     limit are ever checked."""
@@ -110,7 +110,7 @@ def begin_sign_in(session: Session, email: str, address: str, now: datetime) -> 
     return attempt
 
 
-def is_throttled(session: Session, email: str, address: str, now: datetime) -> bool:
+def is_throttled(session: Session, email: str, address: str, *, now: datetime) -> bool:
     """Over the limit (this attempt included): per client address, whatever the account (one
     machine guessing), and per account from all addresses (a guessing botnet). The per-account
     limit is higher, so that one address cannot lock a staff member out by itself."""
@@ -135,14 +135,15 @@ def authenticate(
     email: str,
     password: str,
     address: str,
-    now: datetime,
     attempt: LoginFailure | None = None,
+    *,
+    now: datetime,
 ) -> StaffUser:
     """Checks a password; `attempt` is the row `begin_sign_in` committed (made here if none)."""
     email = normalise_email(email)
     if attempt is None:
-        attempt = begin_sign_in(session, email, address, now)
-    if is_throttled(session, email, address, now):
+        attempt = begin_sign_in(session, email, address, now=now)
+    if is_throttled(session, email, address, now=now):
         raise StaffError("throttled", "too many failed sign-ins: wait 15 minutes")
     user = session.execute(select(StaffUser).where(StaffUser.email == email)).scalar()
     valid = check_password_hash(user.password_hash if user else _DUMMY_HASH, password)

@@ -14,7 +14,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from statuspage import serializers
-from statuspage.cache import cached_page, expires_at, now
+from statuspage.cache import cached_page, expires_at
+from statuspage.clock import app_now
 from statuspage.domain import status as st
 from statuspage.extensions import db
 from statuspage.i18n import json_language
@@ -44,9 +45,9 @@ def _updated_at() -> datetime | None:
 def _current() -> RightNow:
     """What is open now, read once per request and shared by the parts of a response."""
     if "right_now" not in g:
-        g.right_now = right_now(db.session, now())
+        g.right_now = right_now(db.session, now=app_now())
         for incident in g.right_now.open:
-            expires_at(next_change(incident, now()))
+            expires_at(next_change(incident, now=app_now()))
     return g.right_now
 
 
@@ -88,7 +89,7 @@ def _recent(kind: st.IncidentKind) -> list[Incident]:
     )
     rows = list(db.session.execute(query).scalars())
     for incident in rows:
-        expires_at(next_change(incident, now()))
+        expires_at(next_change(incident, now=app_now()))
     return rows
 
 
@@ -98,7 +99,7 @@ def _open(kind: st.IncidentKind) -> list[Incident]:
 
 def _serialise(rows, states) -> list[dict[str, Any]]:
     lang = json_language()
-    return [serializers.incident(i, now(), states, lang) for i in rows]
+    return [serializers.incident(i, app_now(), states, lang) for i in rows]
 
 
 def _status() -> dict[str, str]:
@@ -107,7 +108,7 @@ def _status() -> dict[str, str]:
 
 
 def _maintenances(which: str, states) -> list[dict[str, Any]]:
-    moment = now()
+    moment = app_now()
     if which == "all":
         rows = _recent(st.IncidentKind.MAINTENANCE)
     else:
@@ -126,7 +127,7 @@ def _maintenances(which: str, states) -> list[dict[str, Any]]:
 
 
 def _unresolved(states) -> list[dict[str, Any]]:
-    moment = now()
+    moment = app_now()
     rows = [i for i in reversed(_open(st.IncidentKind.INCIDENT)) if st.is_active(i.facts(), moment)]
     return _serialise(rows, states)
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from werkzeug.exceptions import NotFound
 
 from statuspage import links, reasons, spool
-from statuspage.cache import now
+from statuspage.clock import app_now
 from statuspage.content import pages_cached
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import requests as rq
@@ -75,7 +75,7 @@ def _service_choices() -> list:
 def _active_incidents() -> list:
     try:
         with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
-            return ov.active_incidents(db.session, now())
+            return ov.active_incidents(db.session, now=app_now())
     except DATABASE_ERRORS:
         db.session.rollback()
         return []
@@ -115,7 +115,7 @@ def _too_many(error: RateLimitExceeded):
         if incident is not None:
             affected_form = f.AffectedForm()
             affected_form.form_errors.append(message)
-            view = ov.view_incident(incident, now())
+            view = ov.view_incident(incident, now=app_now())
             return render_template("contact/affected.html", form=affected_form, view=view), 429
     return render_template("errors/error.html", error=error), 429
 
@@ -141,7 +141,7 @@ def form():
         key = contact_form.submission_key.data or ""
         # The key is ours (set on the form); one that is not is dropped, never the request.
         receipt = intake.submit(
-            db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, now()
+            db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, app_now()
         )
         return redirect(links.request_path(receipt))
     if request.method == "POST":
@@ -180,7 +180,7 @@ def request_page(reference: str):
     if stored.state is rq.RequestState.PROPOSED:
         try:
             deflection.expire_proposal(
-                db.session, stored, now(), current_app.config["MATCH_HIGH_THRESHOLD"]
+                db.session, stored, current_app.config["MATCH_HIGH_THRESHOLD"], now=app_now()
             )
             db.session.flush()  # a move made at the same moment shows here, not at the commit
         except StaleDataError:  # the worker's timer moved it at the same moment: show that
@@ -200,16 +200,16 @@ def _render_request(
 ):
     token = links.token_for(stored.reference)
     incident, relation = deflection.shown_incident(db.session, stored)
-    view = ov.incident_page(db.session, incident.id, now()) if incident else None
+    view = ov.incident_page(db.session, incident.id, now=app_now()) if incident else None
     unanswered = time_left = None
     choices: list[tuple[ov.IncidentView, list[str]]] = []
     if stored.state is rq.RequestState.PROPOSED:
         high = current_app.config["MATCH_HIGH_THRESHOLD"]
         unanswered = deflection.unanswered_outcome(stored, high)
-        time_left = rq.proposal_time_left(stored.proposed_at, now())
+        time_left = rq.proposal_time_left(stored.proposed_at, app_now())
         name = reasons.service_namer(deflection.service_names(db.session), current_language())
         for incident_id, offered_reasons in deflection.offered(stored):
-            shown = ov.incident_page(db.session, incident_id, now())
+            shown = ov.incident_page(db.session, incident_id, now=app_now())
             if shown is not None:
                 choices.append((shown, reasons.for_customer(offered_reasons, name)))
     return render_template(
@@ -247,16 +247,16 @@ def request_action(reference: str, action: str):
                 stored, answer="still-broken", broken_form=action_form, status=422
             )
         abort(400)
-    moment = now()
+    moment = app_now()
     try:
         if action == "different":
             deflection.detach(db.session, stored, now=moment, actor=stored.email, by_staff=False)
         elif action == "still-broken":
-            deflection.still_broken(db.session, stored, moment, action_form.details.data or "")
+            deflection.still_broken(db.session, stored, action_form.details.data or "", now=moment)
         elif action == "accept":
-            deflection.accept(db.session, stored, moment, action_form.incident.data or None)
+            deflection.accept(db.session, stored, action_form.incident.data or None, now=moment)
         else:
-            ACTIONS[action](db.session, stored, moment)
+            ACTIONS[action](db.session, stored, now=moment)
     except rq.NotOfferedError:
         discard_refused()
         message = _(
@@ -293,7 +293,7 @@ def affected(incident_id: str):
     if request.method == "GET":
         affected_form = f.AffectedForm()
         affected_form.lang.data = current_language()
-        view = ov.view_incident(_incident_or_404(incident_id), now())
+        view = ov.view_incident(_incident_or_404(incident_id), now=app_now())
         return render_template("contact/affected.html", form=affected_form, view=view)
     try:
         return _record_affected(incident_id)
@@ -312,21 +312,25 @@ def _incident_or_404(incident_id: str) -> Incident:
 
 
 def _record_affected(incident_id: str):
-    moment = now()
+    moment = app_now()
     affected_form = f.AffectedForm()
     try:
         # a locked or slow database makes the customer wait this long at most
         with bounded(db.session, current_app.config["INTAKE_TIMEOUT_MS"]):
-            view = ov.view_incident(_incident_or_404(incident_id), moment)
+            view = ov.view_incident(_incident_or_404(incident_id), now=moment)
             if not view.active or not affected_form.validate_on_submit():
                 status = 422 if view.active else 409
                 return render_template(
                     "contact/affected.html", form=affected_form, view=view
                 ), status
             stored = deflection.affected_too(
-                db.session, view.incident, affected_form.email.data, affected_form.lang.data, moment
+                db.session,
+                view.incident,
+                affected_form.email.data,
+                affected_form.lang.data,
+                now=moment,
             )
-            deflection.acknowledge(db.session, stored, moment)
+            deflection.acknowledge(db.session, stored, now=moment)
     except rq.TransitionError:
         discard_refused()
         return render_template("contact/affected.html", form=affected_form, view=view), 409

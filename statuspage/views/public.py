@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 from flask import Blueprint, Response, abort, current_app, redirect, render_template, url_for
 from flask_babel import gettext as _
 
-from statuspage.cache import cached_page, current_overview, expires_at, now
+from statuspage.cache import cached_page, current_overview, expires_at
+from statuspage.clock import app_now
 from statuspage.content import pages_cached
 from statuspage.domain import status as st
 from statuspage.domain.ids import is_public_id
@@ -28,7 +29,7 @@ def _live_chat():
 
     def live_chat() -> str:
         snippet = settings.get(db.session, "chat_snippet")
-        if not snippet or backlog.current(db.session, now()).active:
+        if not snippet or backlog.current(db.session, now=app_now()).active:
             return ""
         return snippet
 
@@ -45,10 +46,10 @@ def _incident_view(incident_id: str) -> ov.IncidentView:
     """The incident as its pages show it now, or 404; the page turns stale at its next change."""
     if not is_public_id(incident_id):
         abort(404)
-    view = ov.incident_page(db.session, incident_id, now())
+    view = ov.incident_page(db.session, incident_id, now=app_now())
     if view is None:
         abort(404)
-    expires_at(ov.next_change(view.incident, now()))
+    expires_at(ov.next_change(view.incident, now=app_now()))
     return view
 
 
@@ -61,7 +62,7 @@ def incident(incident_id: str):
     return render_template(
         "public/incident.html",
         view=view,
-        now=now(),
+        now=app_now(),
         card=card,
         card_version=card.digest(fonts) if card else None,
     )
@@ -124,7 +125,7 @@ def component(component_id: str):
     node = overview.node(component_id)
     if node is None:
         abort(404)
-    incidents = ov.component_incidents(db.session, item, now())
+    incidents = ov.component_incidents(db.session, item, now=app_now())
     return render_template(
         "public/component.html", node=node, incidents=incidents, overview=overview
     )
@@ -134,7 +135,7 @@ def component(component_id: str):
 @cached_page(params=("page",))
 def history():
     page = page_number(maximum=1000)
-    result = ov.history(db.session, now(), page, current_app.config["HISTORY_PAGE_SIZE"])
+    result = ov.history(db.session, page, current_app.config["HISTORY_PAGE_SIZE"], now=app_now())
     return render_template("public/history.html", history=result)
 
 

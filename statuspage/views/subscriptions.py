@@ -6,7 +6,7 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from flask_babel import gettext as _
 from sqlalchemy import select
 
-from statuspage.cache import now
+from statuspage.clock import app_now
 from statuspage.extensions import csrf, db, limiter
 from statuspage.i18n import current_language
 from statuspage.models import Component, Subscriber
@@ -42,7 +42,7 @@ def subscribe():
     status = 200
     if form.validate_on_submit():
         notifications.subscribe(
-            db.session, form.email.data, form.lang.data, _components(form), now()
+            db.session, form.email.data, form.lang.data, _components(form), now=app_now()
         )
         return render_template("subscriptions/sent.html", email=form.email.data)
     if request.method == "POST":
@@ -64,7 +64,7 @@ def confirm(token: str):
     subscriber = _subscriber(token, "confirm")
     form = f.ConfirmForm()
     if form.validate_on_submit():
-        notifications.confirm(subscriber, token, now())
+        notifications.confirm(subscriber, token, now=app_now())
         flash(_("Your subscription is confirmed."), "success")
         return redirect(notifications.link(subscriber, "manage"))
     return render_template("subscriptions/confirm.html", form=form, subscriber=subscriber)
@@ -103,6 +103,6 @@ def unsubscribe(token: str):
     subscriber = _subscriber(token, "unsubscribe")
     if request.method == "POST":
         if subscriber.unsubscribed_at is None:
-            subscriber.unsubscribed_at = now()
+            subscriber.unsubscribed_at = app_now()
         return render_template("subscriptions/unsubscribed.html", subscriber=subscriber)
     return render_template("subscriptions/unsubscribe.html", subscriber=subscriber)

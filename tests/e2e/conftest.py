@@ -6,16 +6,10 @@ import os
 
 import pytest
 
-CHROMIUM = os.environ.get("STATUSPAGE_CHROMIUM", "/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-    "--disable-quic",
-]
+from statuspage import screenshots
+
+CHROMIUM = os.environ.get("STATUSPAGE_CHROMIUM", screenshots.CHROMIUM)
+ARGS = [*screenshots.ARGS, "--disable-quic"]  # the screenshots' Chromium, kept off the network
 
 
 @pytest.fixture(scope="session")

@@ -30,7 +30,7 @@ def public_pages(app, client, data, clock, components, livedns) -> list[str]:
     )
     response, _ = contact(client, **SERVFAIL)
     with data() as session:
-        subscriber = notifications.subscribe(session, "ann@example.com", "en", None, clock.now)
+        subscriber = notifications.subscribe(session, "ann@example.com", "en", None, now=clock.now)
         manage = urlsplit(notifications.link(subscriber, "manage")).path
     return [
         "/?lang=en",

@@ -2,8 +2,7 @@
 
 import pytest
 
-from statuspage.domain import status as st
-from tests.conftest import PASSWORD, new_incident
+from tests.conftest import PASSWORD, open_webmail
 
 pytestmark = pytest.mark.browser
 
@@ -12,15 +11,7 @@ def test_chromium_blocks_nothing_of_ours(
     app, browser, live_server, data, clock, components, staff_accounts
 ):
     app.config["SESSION_COOKIE_SECURE"] = False  # the live server speaks plain http
-    incident_id = new_incident(
-        data,
-        clock,
-        components,
-        name="Webmail unavailable",
-        component="webmail",
-        status="major_outage",
-        impact=st.Impact.MAJOR,
-    )
+    incident_id = open_webmail(data, clock, components)
     context = browser.new_context(locale="en-GB")
     page = context.new_page()
     refused = []

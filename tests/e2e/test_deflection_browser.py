@@ -9,8 +9,9 @@ from playwright.sync_api import expect
 
 from tests import conftest
 from tests.conftest import PASSWORD
+from tests.processes import free_port
 from tests.test_bilingual import both_languages
-from tests.test_mail import Inbox, free_port
+from tests.test_mail import Inbox
 
 pytestmark = pytest.mark.browser
 

@@ -6,22 +6,18 @@ from datetime import datetime, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from statuspage.domain import status as st
-from tests.conftest import new_incident
+from tests.conftest import LIVEDNS_NAMES, open_livedns
 
 pytestmark = pytest.mark.browser
 
 
 @pytest.fixture
 def incident(data, clock, components):
-    return new_incident(
+    return open_livedns(
         data,
         clock,
         components,
-        name={"en": "LiveDNS resolution errors", "fr": "Erreurs de résolution LiveDNS"},
-        component="livedns",
-        status="major_outage",
-        impact=st.Impact.CRITICAL,
+        name=LIVEDNS_NAMES,
         body={"en": "Queries fail.", "fr": "Les requêtes échouent."},
     )
 

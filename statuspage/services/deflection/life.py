@@ -38,22 +38,22 @@ ANSWERS = ("fixed", "still-broken", "confirm", "different")
 
 
 def _event(
-    request: SupportRequest, action: str, now: datetime, actor: str = "", detail: str = ""
+    request: SupportRequest, action: str, detail: str = "", *, now: datetime, actor: str = ""
 ) -> None:
     request.events.append(RequestEvent(at=now, action=action, actor=actor, detail=detail))
     request.updated_at = now
 
 
 def _hand_off(
-    session: Session, request: SupportRequest, reason: HandoffReason, now: datetime
+    session: Session, request: SupportRequest, reason: HandoffReason, *, now: datetime
 ) -> None:
     """The request ended in our queue: the company's help desk gets it, when one is configured
     (`statuspage.services.helpdesk`), in this same transaction."""
     if not helpdesk.configured():
         return
     active = active_at(session, request.created_at)
-    helpdesk.hand_off(session, request, reason, now, active)
-    _event(request, "handed off", now, detail=reason.value)
+    helpdesk.hand_off(session, request, reason, active, now=now)
+    _event(request, "handed off", now=now, detail=reason.value)
 
 
 def find_submission(session: Session, key: str | None) -> SupportRequest | None:
@@ -75,8 +75,8 @@ def same_submission(request: SupportRequest, data: RequestInput) -> bool:
 
 def new_request(
     data: RequestInput,
-    now: datetime,
     *,
+    now: datetime,
     reference: str,
     submission_key: str | None = None,
     kind: rq.RequestKind = rq.RequestKind.TICKET,
@@ -97,7 +97,7 @@ def new_request(
         updated_at=now,
         submission_key=submission_key,
     )
-    _event(request, "received", now)
+    _event(request, "received", now=now)
     return request
 
 
@@ -118,21 +118,23 @@ def store(
             select(SupportRequest.id).where(SupportRequest.reference == reference)
         ).first():
             reference = rq.new_reference()
-    request = new_request(data, now, reference=reference, submission_key=submission_key, kind=kind)
+    request = new_request(
+        data, now=now, reference=reference, submission_key=submission_key, kind=kind
+    )
     session.add(request)
     session.flush()
     return request
 
 
 def apply_match(
-    session: Session, request: SupportRequest, result: matching.Result, now: datetime
+    session: Session, request: SupportRequest, result: matching.Result, *, now: datetime
 ) -> None:
     """A proposal waits for the customer's answer; without one, the request joins the queue."""
     rq.check(request.state, {S.RECEIVED})
     if result.proposal is None:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="no active incident matches")
-        _hand_off(session, request, HandoffReason.NO_MATCH, now)
+        _event(request, "queued", now=now, detail="no active incident matches")
+        _hand_off(session, request, HandoffReason.NO_MATCH, now=now)
     else:
         request.state = S.PROPOSED
         request.proposed_incident_id = result.proposal.incident_id
@@ -146,7 +148,7 @@ def apply_match(
             request.alternative_score = second.score
             request.alternative_reasons = reasons_data(second.reasons)
             detail += f"; or {second.name} (score {second.score:.2f})"
-        _event(request, "proposed", now, detail=detail)
+        _event(request, "proposed", now=now, detail=detail)
     session.flush()
 
 
@@ -166,25 +168,25 @@ def reasons_data(reasons: Iterable[matching.Reason]) -> list[dict]:
 
 
 def matcher_failed(
-    session: Session, request: SupportRequest, now: datetime, error: Exception
+    session: Session, request: SupportRequest, error: Exception, *, now: datetime
 ) -> None:
     request.state = S.QUEUED
-    _event(request, "queued", now, detail=f"matching unavailable ({type(error).__name__})")
-    _hand_off(session, request, HandoffReason.MATCHER_UNAVAILABLE, now)
+    _event(request, "queued", now=now, detail=f"matching unavailable ({type(error).__name__})")
+    _hand_off(session, request, HandoffReason.MATCHER_UNAVAILABLE, now=now)
 
 
 def _attach(
-    request: SupportRequest, incident_id: str, now: datetime, actor: str, action: str
+    request: SupportRequest, incident_id: str, action: str, *, now: datetime, actor: str
 ) -> None:
     request.state = S.ATTACHED
     request.incident_id = incident_id
     request.attached_at = now
     request.still_broken = False
-    _event(request, action, now, actor)
+    _event(request, action, now=now, actor=actor)
 
 
 def accept(
-    session: Session, request: SupportRequest, now: datetime, incident_id: str | None = None
+    session: Session, request: SupportRequest, incident_id: str | None = None, *, now: datetime
 ) -> None:
     """ "Yes, this is my problem: keep me informed", for the incident chosen among those offered
     (the proposal when none is named); `rq.NotOfferedError` for any other."""
@@ -195,24 +197,24 @@ def accept(
     incident = session.get(Incident, chosen)
     if incident is None or incident.status in st.CLOSED_STATUSES:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="the chosen incident is over")
-        _hand_off(session, request, HandoffReason.INCIDENT_OVER, now)
+        _event(request, "queued", now=now, detail="the chosen incident is over")
+        _hand_off(session, request, HandoffReason.INCIDENT_OVER, now=now)
     else:
-        _attach(request, incident.id, now, request.email, "attached")
+        _attach(request, incident.id, "attached", now=now, actor=request.email)
         if incident.id != request.proposed_incident_id:
             request.events[-1].detail = "the second incident offered"
     session.flush()
 
 
-def decline(session: Session, request: SupportRequest, now: datetime) -> None:
+def decline(session: Session, request: SupportRequest, *, now: datetime) -> None:
     """ "No, my problem is different": a normal ticket, the declined match recorded. With two
     incidents offered, both are turned down (`turned_down`): the second stays recorded as
     offered."""
     rq.check(request.state, {S.PROPOSED})
     request.state = S.QUEUED
     request.declined_incident_id = request.proposed_incident_id
-    _event(request, "declined", now, request.email)
-    _hand_off(session, request, HandoffReason.DECLINED, now)
+    _event(request, "declined", now=now, actor=request.email)
+    _hand_off(session, request, HandoffReason.DECLINED, now=now)
     session.flush()
 
 
@@ -228,14 +230,14 @@ def detach(
     _event(
         request,
         "detached by staff" if by_staff else "detached",
-        now,
-        actor,
+        now=now,
+        actor=actor,
         detail=request.incident_id or "",
     )
     request.incident_id = None
     session.flush()
     reason = HandoffReason.DETACHED_BY_STAFF if by_staff else HandoffReason.DETACHED
-    _hand_off(session, request, reason, now)
+    _hand_off(session, request, reason, now=now)
     if by_staff:
         audit.record_request(session, request, "detach", now=now, actor=actor)
 
@@ -247,7 +249,7 @@ def attach_to_incident(
     rq.check(request.state, rq.OPEN_STATES)
     if incident.status in st.CLOSED_STATUSES:
         raise rq.TransitionError("this incident is over: it takes no new request")
-    _attach(request, incident.id, now, actor, "attached by staff")
+    _attach(request, incident.id, "attached by staff", now=now, actor=actor)
     session.flush()
 
 
@@ -259,7 +261,7 @@ def attach_by_staff(
 
 
 def still_broken(
-    session: Session, request: SupportRequest, now: datetime, details: str = ""
+    session: Session, request: SupportRequest, details: str = "", *, now: datetime
 ) -> None:
     """After the resolution: reopens this request alone, as a normal ticket with its history;
     what the customer says still fails is kept in that history, for staff to read."""
@@ -269,25 +271,25 @@ def still_broken(
     request.state = S.QUEUED
     request.still_broken = True
     request.closed_at = None
-    _event(request, "still broken", now, request.email, detail=details.strip())
-    _hand_off(session, request, HandoffReason.STILL_BROKEN, now)
+    _event(request, "still broken", now=now, actor=request.email, detail=details.strip())
+    _hand_off(session, request, HandoffReason.STILL_BROKEN, now=now)
     session.flush()
 
 
-def confirm(session: Session, request: SupportRequest, now: datetime) -> None:
+def confirm(session: Session, request: SupportRequest, *, now: datetime) -> None:
     """ "Yes, this is my problem" on a request our team attached: it stays attached, confirmed."""
     rq.check(request.state, {S.ATTACHED})
     if not rq.consent_pending([e.action for e in request.events]):
         raise rq.TransitionError("nothing to confirm")
-    _event(request, "confirmed", now, request.email)
+    _event(request, "confirmed", now=now, actor=request.email)
     session.flush()
 
 
-def fixed(session: Session, request: SupportRequest, now: datetime) -> None:
+def fixed(session: Session, request: SupportRequest, *, now: datetime) -> None:
     rq.check(request.state, {S.AWAITING_CONFIRMATION})
     request.state = S.CLOSED
     request.closed_at = now
-    _event(request, "fixed", now, request.email)
+    _event(request, "fixed", now=now, actor=request.email)
     session.flush()
 
 
@@ -295,13 +297,13 @@ def close_by_staff(session: Session, request: SupportRequest, *, now: datetime, 
     rq.check(request.state, rq.OPEN_STATES | rq.ON_MASTER_TICKET)
     request.state = S.CLOSED
     request.closed_at = now
-    _event(request, "closed", now, actor)
+    _event(request, "closed", now=now, actor=actor)
     session.flush()
     audit.record_request(session, request, "close", now=now, actor=actor)
 
 
 def affected_too(
-    session: Session, incident: Incident, email: str, lang: str, now: datetime
+    session: Session, incident: Incident, email: str, lang: str, *, now: datetime
 ) -> SupportRequest:
     """ "I'm affected too": a short request on the master ticket, to be told of the outcome."""
     if incident.status in st.CLOSED_STATUSES or not st.is_active(incident.facts(), now):
@@ -321,7 +323,7 @@ def affected_too(
         return existing
     data = RequestInput(email, "", None, None, incident.name, "", lang)
     request = store(session, data, now, kind=rq.RequestKind.AFFECTED)
-    _attach(request, incident.id, now, request.email, "attached")
+    _attach(request, incident.id, "attached", now=now, actor=request.email)
     session.flush()
     return request
 
@@ -351,7 +353,7 @@ def shown_incident(
 # -- timers (run by the outbox worker, and lazily when a request is looked at) -----------------
 
 
-def run_timers(session: Session, now: datetime) -> int:
+def run_timers(session: Session, *, now: datetime) -> int:
     """Unanswered proposals and confirmations that ran out of time; returns how many moved."""
     high = current_app.config["MATCH_HIGH_THRESHOLD"]
     moved = 0
@@ -362,7 +364,7 @@ def run_timers(session: Session, now: datetime) -> int:
         )
     ).scalars()
     for request in expired:
-        expire_proposal(session, request, now, high)
+        expire_proposal(session, request, high, now=now)
         moved += 1
     stuck = session.execute(
         select(SupportRequest).where(
@@ -371,9 +373,9 @@ def run_timers(session: Session, now: datetime) -> int:
     ).scalars()
     for request in stuck:  # stored, then the process died before the matcher answered
         request.state = S.QUEUED
-        _event(request, "queued", now, detail="not matched: recovered after an interruption")
-        _hand_off(session, request, HandoffReason.INTERRUPTED, now)
-        acknowledge(session, request, now)
+        _event(request, "queued", now=now, detail="not matched: recovered after an interruption")
+        _hand_off(session, request, HandoffReason.INTERRUPTED, now=now)
+        acknowledge(session, request, now=now)
         moved += 1
     stale = session.execute(
         select(SupportRequest).where(
@@ -384,7 +386,7 @@ def run_timers(session: Session, now: datetime) -> int:
     for request in stale:
         request.state = S.CLOSED
         request.closed_at = now
-        _event(request, "closed", now, detail="no answer 7 days after the resolution")
+        _event(request, "closed", now=now, detail="no answer 7 days after the resolution")
         moved += 1
     session.flush()
     return moved
@@ -398,17 +400,19 @@ def unanswered_outcome(request: SupportRequest, high: float) -> rq.RequestState:
     return rq.after_timeout(request.proposal_score or 0.0, high, incident_over=over)
 
 
-def expire_proposal(session: Session, request: SupportRequest, now: datetime, high: float) -> None:
+def expire_proposal(
+    session: Session, request: SupportRequest, high: float, *, now: datetime
+) -> None:
     if request.state is not S.PROPOSED or not rq.proposal_expired(request.proposed_at, now):
         return
     waited = f"no answer in {rq.PROPOSAL_TIMEOUT // timedelta(minutes=1)} minutes"
     if unanswered_outcome(request, high) is S.ATTACHED:
-        _attach(request, request.proposed_incident_id, now, "", "attached")
+        _attach(request, request.proposed_incident_id, "attached", now=now, actor="")
         request.events[-1].detail = f"{waited}, high-confidence match"
     else:
         request.state = S.QUEUED
-        _event(request, "queued", now, detail=waited)
-        _hand_off(session, request, HandoffReason.UNANSWERED, now)
+        _event(request, "queued", now=now, detail=waited)
+        _hand_off(session, request, HandoffReason.UNANSWERED, now=now)
     session.flush()
 
 
@@ -424,7 +428,7 @@ def mail_context(request: SupportRequest, **extra) -> dict:
     }
 
 
-def acknowledge(session: Session, request: SupportRequest, now: datetime) -> None:
+def acknowledge(session: Session, request: SupportRequest, *, now: datetime) -> None:
     """One acknowledgement per request: "I'm affected too" pressed again sends nothing new."""
     already = session.execute(
         select(OutboxMessage.id).where(
@@ -445,7 +449,9 @@ def acknowledge(session: Session, request: SupportRequest, now: datetime) -> Non
     )
 
 
-def on_update(session: Session, incident: Incident, update: IncidentUpdate, now: datetime) -> None:
+def on_update(
+    session: Session, incident: Incident, update: IncidentUpdate, *, now: datetime
+) -> None:
     """Attached customers hear of updates staff choose to send, and of the resolution."""
     attached = (
         session.execute(
@@ -462,7 +468,7 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
         if closing:
             request.state = S.AWAITING_CONFIRMATION
             request.confirmation_since = now
-            _event(request, "resolved", now, detail="waiting for the customer's confirmation")
+            _event(request, "resolved", now=now, detail="waiting for the customer's confirmation")
             template = "resolved"
         elif update.deliver_notifications:
             template = "update"
@@ -490,7 +496,7 @@ def on_update(session: Session, incident: Incident, update: IncidentUpdate, now:
     session.flush()
 
 
-def on_reopen(session: Session, incident: Incident, now: datetime) -> None:
+def on_reopen(session: Session, incident: Incident, *, now: datetime) -> None:
     """A reopened incident takes back the requests still waiting for their confirmation."""
     waiting = session.execute(
         select(SupportRequest).where(
@@ -501,5 +507,5 @@ def on_reopen(session: Session, incident: Incident, now: datetime) -> None:
     for request in waiting:
         request.state = S.ATTACHED
         request.confirmation_since = None
-        _event(request, "attached", now, detail="the incident was reopened")
+        _event(request, "attached", now=now, detail="the incident was reopened")
     session.flush()

@@ -84,9 +84,9 @@ def _tied(incident_id, why: str, *conditions):
     ).where(*conditions)
 
 
-def stats(session: Session, incident: Incident, now: datetime) -> IncidentStats:
+def stats(session: Session, incident: Incident, *, now: datetime) -> IncidentStats:
     """The incident's numbers, counted as `statuspage.domain.requests` says in words."""
-    return stats_of(session, [incident], now)[0]
+    return stats_of(session, [incident], now=now)[0]
 
 
 @cache
@@ -170,7 +170,9 @@ def _numbers(count: int):
     ).group_by(rows.c.incident_id)
 
 
-def stats_of(session: Session, incidents: Sequence[Incident], now: datetime) -> list[IncidentStats]:
+def stats_of(
+    session: Session, incidents: Sequence[Incident], *, now: datetime
+) -> list[IncidentStats]:
     """The numbers of several incidents in one grouped query (`_numbers`), whatever their
     count: the console shows 20 incidents on every page, with millions of requests
     (bench/scale.py)."""
@@ -254,7 +256,7 @@ def _newest_with_requests():
     return ids, incidents
 
 
-def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[IncidentStats]:
+def master_tickets(session: Session, limit: int = 20, *, now: datetime) -> list[IncidentStats]:
     """Incidents with requests on them, or active: one row each, newest first.
 
     Walked newest first by `started_at` (then, for the maintenances not started, by
@@ -266,11 +268,11 @@ def master_tickets(session: Session, now: datetime, limit: int = 20) -> list[Inc
     loaded = {
         incident.id: incident for incident in session.execute(incidents, {"ids": ids}).scalars()
     }
-    return stats_of(session, [loaded[i] for i in ids], now)
+    return stats_of(session, [loaded[i] for i in ids], now=now)
 
 
 def sweep_candidates(
-    session: Session, incident: Incident, now: datetime
+    session: Session, incident: Incident, *, now: datetime
 ) -> list[tuple[SupportRequest, matching.Match]]:
     """Open requests written shortly before (or since) the incident that match it."""
     hours = current_app.config["SWEEP_HOURS"]

@@ -222,7 +222,7 @@ def incident_json(
     """Statuspage's shape with `name` and `body` in the site's default language (or `?lang=`),
     falling back to the other, and `translations` holding both languages."""
     if states is None:
-        states = right_now(db.session, now).statuses
+        states = right_now(db.session, now=now).statuses
     lang = _reading_lang()
     data = serializers.incident(incident, now, states, lang)
     data.setdefault("scheduled_for", None)

@@ -42,7 +42,7 @@ def openapi():
 @bp.get("/components")
 @token_required()
 def components():
-    current = right_now(db.session, app_now())
+    current = right_now(db.session, now=app_now())
     rows = db.session.execute(
         select(Component).where(Component.hidden.is_(False)).order_by(Component.position)
     ).scalars()
@@ -69,7 +69,7 @@ def list_incidents():
         for i in rows
         if which == "all" or st.effective_status(i.facts(), now) not in st.CLOSED_STATUSES
     ]
-    states = right_now(db.session, now).statuses  # once for the list, not once per incident
+    states = right_now(db.session, now=now).statuses  # once for the list, not once per incident
     return jsonify({"incidents": [incident_json(i, now, states) for i in items]})
 
 

@@ -164,7 +164,7 @@ def create_request():
 @token_required()
 def deflection_stats():
     now = app_now()
-    rows = deflection.master_tickets(db.session, now, limit=50)
+    rows = deflection.master_tickets(db.session, now=now, limit=50)
     return jsonify(
         {
             "incidents": [

@@ -26,13 +26,13 @@ def login():
     status = 200
     if form.validate_on_submit():
         address = request.remote_addr or ""
-        attempt = staff.begin_sign_in(db.session, form.email.data, address, app_now())
+        attempt = staff.begin_sign_in(db.session, form.email.data, address, now=app_now())
         # Committed at once, not at the end of the request: the attempt must be seen by every
         # attempt made in parallel (on any instance), or a burst of guesses passes the throttle.
         db.session.commit()
         try:
             user = staff.authenticate(
-                db.session, form.email.data, form.password.data, address, app_now(), attempt
+                db.session, form.email.data, form.password.data, address, attempt, now=app_now()
             )
         except staff.StaffError as error:
             db.session.commit()  # the failure counts for the throttle, though the answer is a 4xx

@@ -18,8 +18,8 @@ from statuspage.web import forms as f
 @bp.get("/")
 def dashboard():
     now = app_now()
-    dashboard = dash.build(db.session, now, zone=page_zone())
-    state = backlog.current(db.session, now)
+    dashboard = dash.build(db.session, now=now, zone=page_zone())
+    state = backlog.current(db.session, now=now)
     return render_template(
         "staff/dashboard.html",
         now=now,
@@ -28,7 +28,7 @@ def dashboard():
         backlog_history=backlog.history(db.session),
         backlog_form=f.BacklogForm(mode=state.mode.value),
         templates=incident_templates(),
-        masters=deflection.master_tickets(db.session, now, limit=10),
+        masters=deflection.master_tickets(db.session, now=now, limit=10),
     )
 
 

@@ -73,7 +73,7 @@ def incidents():
     return render_template(
         "staff/incidents.html",
         pagination=pagination,
-        views=[ov.view_incident(i, now) for i in pagination.items],
+        views=[ov.view_incident(i, now=now) for i in pagination.items],
     )
 
 
@@ -175,7 +175,7 @@ def _update_form(incident: Incident, now, formdata=None):
     form = f.with_components(f.UpdateForm, components, current_language(), _("Unchanged"))(
         formdata=formdata
     )
-    current = operations.current_status(incident, now)
+    current = operations.current_status(incident, now=now)
     allowed = lifecycle.allowed_updates(incident.kind, current, stored=incident.status)
     form.status.choices = f.status_choices(allowed)
     if formdata is None:
@@ -204,7 +204,7 @@ def _edit_form(incident: Incident, formdata=None):
 
 def _render_incident(incident: Incident, status: int = 200, **forms):
     now = app_now()
-    view = ov.view_incident(incident, now)
+    view = ov.view_incident(incident, now=now)
     held = st.affected_components(incident.facts())
     forms.setdefault("update_form", _update_form(incident, now))
     forms.setdefault("resolve_form", f.ResolveForm(prefix="resolve"))
@@ -224,7 +224,7 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
     updates = sorted(incident.updates, key=lambda u: (u.display_at, u.position), reverse=True)
     history = db.session.execute(audit.latest(target_id=incident.id).limit(50)).scalars()
     sweep_rows = (
-        deflection.sweep_candidates(db.session, incident, now)
+        deflection.sweep_candidates(db.session, incident, now=now)
         if view.active and incident.kind is st.IncidentKind.INCIDENT
         else []
     )
@@ -234,7 +234,7 @@ def _render_incident(incident: Incident, status: int = 200, **forms):
         view=view,
         sweep_rows=sweep_rows,
         sweep_form=f.SweepForm(),
-        ticket=deflection.stats(db.session, incident, now),
+        ticket=deflection.stats(db.session, incident, now=now),
         held=held,
         updates=updates,
         shares={u.id: panel(incident, u) for u in updates},

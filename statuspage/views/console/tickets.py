@@ -55,7 +55,7 @@ class QueuePage:
 @bp.get("/tickets")
 def tickets():
     now = app_now()
-    deflection.run_timers(db.session, now)
+    deflection.run_timers(db.session, now=now)
     filters = {
         "state": request.args.get("state") or None,
         "service_id": request.args.get("service") or None,
@@ -75,7 +75,7 @@ def tickets():
     services = f.service_choices(catalogue, current_language(), _("All services"))
     return render_template(
         "staff/tickets.html",
-        masters=deflection.master_tickets(db.session, now),
+        masters=deflection.master_tickets(db.session, now=now),
         pagination=QueuePage.of(deflection.queue_query(**filters), page_number(), per_page=50),
         filters=filters,
         services=services,
@@ -139,7 +139,7 @@ def sweep(incident_id: str):
     form = f.SweepForm()
     form.requests.choices = [
         f.SelectChoice(str(r.id), r.reference)
-        for r, _ in deflection.sweep_candidates(db.session, incident, now)
+        for r, _ in deflection.sweep_candidates(db.session, incident, now=now)
     ]
     if form.validate_on_submit():
         chosen = {int(v) for v in form.requests.data or []}
