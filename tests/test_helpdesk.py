@@ -17,7 +17,7 @@ from statuspage.extensions import db
 from statuspage.models import HelpdeskHandoff, OutboxMessage, SupportRequest, WebhookDelivery
 from statuspage.services import deflection
 
-from .conftest import csrf_token
+from .conftest import Inbox, csrf_token, free_port
 from .test_deflection import (
     SERVFAIL,
     answer,
@@ -28,7 +28,6 @@ from .test_deflection import (
     text,
     weak_request,
 )
-from .test_mail import Inbox, free_port, smtp_server  # noqa: F401 - the fixture
 from .test_notify import receiver  # noqa: F401 - the fixture
 
 DESK = "support@desk.example"
