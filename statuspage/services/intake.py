@@ -176,14 +176,14 @@ def _take(
         "detail": detail,
         **mail.unrendered_params(kind="ack", recipient=row["email"], lang=data.lang, now=moment),
     }
-    if session.get_bind().dialect.name == "postgresql":
-        told = session.execute(_intake_postgresql(), params).one().told == 1
+    connection = session.connection()  # Core statements: the ORM's execute adds nothing here
+    if connection.dialect.name == "postgresql":
+        told = connection.execute(_intake_postgresql(), params).one().told == 1
     else:
-        request_id = session.execute(_request_insert(), params).scalar_one()
-        session.execute(_events_insert(bindparam("request_id", type_=Integer)), {
-            **params, "request_id": request_id
-        })  # fmt: skip
-        told = session.execute(_ack_insert(), {**params, "request_id": request_id}).rowcount == 1
+        request_id = connection.execute(_request_insert(), params).scalar_one()
+        params["request_id"] = request_id
+        connection.execute(_events_by_id(), params)
+        told = connection.execute(_ack_insert(), params).rowcount == 1
     if not told:
         mail.log_over_allowance("ack", row["email"])
     shown = tuple(row[k] for k in ("proposed_incident_id", "alternative_incident_id") if row.get(k))
@@ -237,6 +237,11 @@ def _events_insert(request_id) -> Insert:
     rows = select(both.c.request_id, at, both.c.action, literal(""), both.c.detail)
     rows = rows.order_by(both.c.n)
     return insert(table).from_select(["request_id", "at", "action", "actor", "detail"], rows)
+
+
+@cache
+def _events_by_id() -> Insert:
+    return _events_insert(bindparam("request_id", type_=Integer))
 
 
 @cache
