@@ -99,8 +99,8 @@ class Matcher:
         facts = read_request(request, self.catalogue)
         if readings is None:
             readings = (
-                self.model.intent.probability(facts.text),
-                self.model.said.probabilities(facts.text),
+                self.model.intent.probability(facts.text, facts.terms),
+                self.model.said.probabilities(facts.text, facts.terms),
             )
         intent, said_by_key = readings
         by_key = self.catalogue.by_key
