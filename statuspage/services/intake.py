@@ -3,16 +3,17 @@
 The one way in for the contact form (`views/contact.py`) and `POST /api/v1/requests`
 (`views/api/support.py`). Each answers at once with a `Receipt`: the reference (the private link),
 the state and the incidents proposed. A submission costs the request's own matching (the active
-incidents are read and prepared once per data version: `deflection.candidates`), one count of
-the address's recent mail (the allowance), then one transaction of three INSERTs (the request,
-its events, its acknowledgement) and one commit: a storm of requests during an incident holds
-the database's write lock (SQLite) as briefly as it can.
+incidents are read and prepared once per data version: `deflection.candidates`), then one
+transaction that writes the request, its events and its acknowledgement (the address's
+allowance counted in the same statement; the mail rendered later by the worker) and one
+commit: one statement on PostgreSQL, three INSERTs on SQLite, so that a storm of requests
+during an incident holds the database's write lock (SQLite) as briefly as it can.
 
-Nothing is lost: a failing matcher stores the request in our queue; a failing acknowledgement
-is logged and the request kept; when the database itself cannot take the request, it goes to
-the local spool (`statuspage.spool`) and is acknowledged from there, to be ingested by the
-worker (`ingest`). This module commits, unlike the other services: the request must be stored
-before the customer is told it was received, and nothing else in the HTTP request may undo it.
+Nothing is lost: a failing matcher stores the request in our queue; when the database itself
+cannot take the request, it goes to the local spool (`statuspage.spool`) and is acknowledged
+from there, to be ingested by the worker (`ingest`). This module commits, unlike the other
+services: the request must be stored before the customer is told it was received, and nothing
+else in the HTTP request may undo it.
 """
 
 from __future__ import annotations
@@ -139,13 +140,14 @@ def _take(
     """The request, its match and its acknowledgement written; not committed.
 
     The matcher reads nothing during an incident (the active incidents are kept per data
-    version), then three statements write: the request's row with its match (`INSERT ...
-    RETURNING id`), its events (one `INSERT` of two rows) and its acknowledgement, queued with
-    the address's allowance counted in the same statement and rendered later by the worker
-    (`mail.queue_unrendered`). Core statements rather than the unit of work: on SQLite the
-    write lock is held for those three and the commit, and a submission costs the app little
-    more than the rows it stores (bench/RESULTS.md, the contact storm). A match that hands the
-    request to the help desk, or a matcher that failed, takes the ORM's way (`_take_orm`).
+    version), then the writes: the request's row with its match, its two events and its
+    acknowledgement, queued with the address's allowance counted in the same statement and
+    rendered later by the worker (`mail.unrendered_insert`). On PostgreSQL they are one
+    statement (`_intake_postgresql`), on SQLite three (`INSERT ... RETURNING id`, then the
+    others with that id). Core statements built once, rather than the unit of work: a
+    submission costs little more than the rows it stores (bench/RESULTS.md, the contact storm).
+    A match that hands the request to the help desk, or a matcher that failed, takes the ORM's
+    way (`_take_orm`).
 
     The reference is drawn at random and trusted to be new (a unique constraint says otherwise,
     very rarely: then `draw` checks it first, as `deflection.store` does)."""
