@@ -103,8 +103,8 @@ def main() -> None:
                 components={webmail: "major_outage"},
                 keywords=("webmail", "login"),
             ),
-            "bench",
-            now,
+            actor="bench",
+            now=now,
         )
         db.session.commit()
         engine = db.engine

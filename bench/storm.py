@@ -258,6 +258,7 @@ def main() -> None:
         # the baseline first: one row per request, same database, same gunicorn
         create = "import minimal_app; minimal_app.create()"
         subprocess.run([sys.executable, "-c", create], cwd=ROOT / "bench", env=env, check=True)
+        load_before_baseline = os.getloadavg()[0]
         server = gunicorn(env, port, "--pythonpath", "bench", "minimal_app:app")
         try:
             wait_for(f"http://127.0.0.1:{port}/insert", server)
@@ -267,6 +268,7 @@ def main() -> None:
         with engine.connect() as connection:
             baseline_rows = connection.execute(text("SELECT count(*) FROM bench_row")).scalar()
 
+        load_before_app = os.getloadavg()[0]
         server = gunicorn(env, port, "wsgi:app", log=work / "gunicorn.log")
         try:
             wait_for(f"http://127.0.0.1:{port}/", server)
@@ -307,7 +309,8 @@ def main() -> None:
     print(f"### {database}: {args.requests:,} requests from {args.clients} clients\n")
     print(
         f"{platform.platform()}, {os.cpu_count()} cores, Python {platform.python_version()}; "
-        f"load average before the run {os.getloadavg()[0]:.1f}.\n"
+        f"load average (1 min) before the baseline {load_before_baseline:.1f}, before the "
+        f"app {load_before_app:.1f}, after both {os.getloadavg()[0]:.1f}.\n"
     )
     print(
         "| | acknowledged | stored | lost | spooled (202) | retries (after a 5xx) | given up "

@@ -14,6 +14,7 @@ deployment does, the same whatever the database.
 
 from __future__ import annotations
 
+import email
 import os
 import re
 import shutil
@@ -22,9 +23,11 @@ from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from email import policy
 from pathlib import Path
 
 import pytest
+from aiosmtpd.controller import Controller
 from hypothesis import settings as hypothesis_settings
 from sqlalchemy import text
 from werkzeug.serving import make_server
@@ -37,6 +40,8 @@ from statuspage.models import Component, StaffRole
 from statuspage.services.catalogue import sync_catalogue
 from statuspage.services.operations import IncidentInput, add_update, open_incident
 from statuspage.services.staff import create_staff, create_token
+
+from .processes import free_port
 
 # The same examples on every run (a suite that lands or not must not depend on luck); set
 # HYPOTHESIS_PROFILE=explore to search new ones, as a fuzzing session would.
@@ -427,3 +432,26 @@ def live_server(app):
     yield f"http://127.0.0.1:{server.server_port}"
     server.shutdown()
     thread.join()
+
+
+# -- a real SMTP server ---------------------------------------------------------------------------
+
+
+class Inbox:
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp_server(app):
+    inbox = Inbox()
+    port = free_port()
+    controller = Controller(inbox, hostname="127.0.0.1", port=port)
+    controller.start()
+    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
+    yield inbox
+    controller.stop()

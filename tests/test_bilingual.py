@@ -10,7 +10,6 @@ from statuspage.models import Incident, IncidentUpdate
 from statuspage.services.operations import add_update
 
 from .conftest import LIVEDNS_NAMES, WEBMAIL, new_incident, open_livedns, open_webmail
-from .test_mail import smtp_server  # noqa: F401 - fixture
 from .test_notify import confirm, subscribe
 from .test_staff import form_post, text
 

@@ -292,16 +292,28 @@ def test_an_unrelated_request_goes_straight_to_the_queue(client, data, livedns, 
     assert "In our support queue" in text(client.get(url))
 
 
-def test_the_acknowledgement_mail_is_queued_in_the_customer_language(client, data, livedns):
+def test_the_acknowledgement_mail_is_sent_in_the_customer_language(
+    client, runner, data, livedns, smtp_server
+):
     response, _ = contact(client, lang="fr", **SERVFAIL)
     reference, _ = reference_of(response)
     with data() as session:
-        (message,) = session.execute(db.select(OutboxMessage)).scalars()
-        assert message.recipient == "tom@example.com"
-        assert reference in message.subject
-        assert "Nous avons bien reçu votre demande" in message.text_body
-        assert f"/requests/{reference}?t=" in message.text_body
-        assert message.headers["Content-Language"] == "fr"
+        (queued,) = session.execute(db.select(OutboxMessage)).scalars()
+        assert (queued.recipient, queued.kind) == ("tom@example.com", "ack")
+        assert queued.status == "pending"
+    assert "sent 1, failed 0" in runner.invoke(args=["outbox", "deliver"]).output
+    (message,) = smtp_server.messages
+    assert message["To"] == "tom@example.com"
+    assert reference in message["Subject"]
+    assert message["Content-Language"] == "fr"
+    plain = message.get_body(("plain",)).get_content()
+    assert "Nous avons bien reçu votre demande" in plain
+    assert f"/requests/{reference}?t=" in plain
+    with data() as session:  # what was sent is kept with the message
+        (sent,) = session.execute(db.select(OutboxMessage)).scalars()
+        assert sent.status == "sent"
+        assert reference in sent.subject
+        assert "Nous avons bien reçu votre demande" in sent.text_body
 
 
 def test_invalid_form_keeps_everything_typed(client):

@@ -17,7 +17,7 @@ from statuspage.extensions import db
 from statuspage.models import HelpdeskHandoff, OutboxMessage, SupportRequest, WebhookDelivery
 from statuspage.services import deflection
 
-from .conftest import csrf_token
+from .conftest import Inbox, csrf_token
 from .processes import free_port
 from .test_deflection import (
     SERVFAIL,
@@ -29,7 +29,6 @@ from .test_deflection import (
     text,
     weak_request,
 )
-from .test_mail import Inbox, smtp_server  # noqa: F401 - the fixture
 from .test_notify import receiver  # noqa: F401 - the fixture
 
 DESK = "support@desk.example"
@@ -37,7 +36,7 @@ SECRET = "desk-secret"
 
 
 @pytest.fixture
-def desk(app, smtp_server):  # noqa: F811 - the fixture imported above
+def desk(app, smtp_server):
     """The help desk by mail, behind a real SMTP server: its inbox, with the customers'."""
     app.config["HELPDESK_EMAIL"] = DESK
     return smtp_server

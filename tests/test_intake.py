@@ -3,6 +3,7 @@ per data version, and still sees every change the moment it is committed."""
 
 from __future__ import annotations
 
+import re
 from contextlib import contextmanager
 from datetime import timedelta
 
@@ -134,7 +135,9 @@ def test_a_submission_is_one_transaction_that_reads_no_incident(
     app, client, data, clock, components
 ):
     """During an incident, the second request and every one after it is matched against the
-    incidents already read: one count of the address's mail, three INSERTs, one commit."""
+    incidents already read, then written: the request, its events and its acknowledgement (the
+    address's allowance counted in the same statement), one statement on PostgreSQL and three
+    on SQLite, then one commit; nothing rendered (the worker renders the acknowledgement)."""
     incident_id = webmail_outage(
         data, clock, components, started_at=clock.now - timedelta(minutes=5)
     )
@@ -146,8 +149,11 @@ def test_a_submission_is_one_transaction_that_reads_no_incident(
     assert seen.count("COMMIT") == 1
     reads = [s for s in seen if s.startswith("SELECT")]
     assert not [s for s in reads if " incident" in s or "component" in s], reads
-    writes = [s.split()[2] for s in seen if s.startswith("INSERT")]
-    assert sorted(set(writes)) == ["outbox_message", "request_event", "support_request"]
+    writing = [s for s in seen if "INSERT INTO" in s]
+    writes = [table for s in writing for table in re.findall(r"INSERT INTO (\w+)", s)]
+    assert sorted(writes) == ["outbox_message", "request_event", "support_request"]
+    postgresql = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    assert len(writing) == (1 if postgresql else 3)
     assert not [s for s in seen if s.startswith("UPDATE")]
     with data() as session:
         stored = session.execute(
@@ -159,8 +165,8 @@ def test_a_submission_is_one_transaction_that_reads_no_incident(
         (ack,) = session.execute(
             db.select(OutboxMessage).where(OutboxMessage.request_id == stored.id)
         ).scalars()
-        assert ack.kind == "ack"
-        assert answer["reference"] in ack.subject
+        assert (ack.kind, ack.recipient, ack.status) == ("ack", "eve@example.com", "pending")
+        assert ack.text_body == ""  # rendered by the worker as it sends it (test_worker)
     # the same form sent again: the same request, nothing written
     with statements(app) as seen:
         again = submit(client, "eve@example.com", submission_key="k-eve")
@@ -202,5 +208,4 @@ def test_a_fault_after_the_matcher_keeps_the_request_in_our_queue(app, client, m
         assert stored.reference == answer["reference"]
         assert stored.message == WEBMAIL["message"]
         (ack,) = db.session.execute(db.select(OutboxMessage)).scalars()
-        assert ack.request_id == stored.id
-        assert answer["reference"] in ack.subject
+        assert (ack.request_id, ack.kind) == (stored.id, "ack")

@@ -6,14 +6,13 @@ from datetime import timedelta
 from email import policy
 from html import unescape
 
-import pytest
 from aiosmtpd.controller import Controller
 
 from statuspage.domain.requests import RequestState
 from statuspage.extensions import db
 from statuspage.models import OutboxMessage
 
-from .conftest import csrf_token, open_livedns
+from .conftest import Inbox, csrf_token, open_livedns
 from .processes import free_port
 from .test_deflection import (
     SERVFAIL,
@@ -25,26 +24,6 @@ from .test_deflection import (
     resolve,
     text,
 )
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.messages: list[email.message.EmailMessage] = []
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's name
-        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_server(app):
-    inbox = Inbox()
-    port = free_port()
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    app.config["SMTP_URL"] = f"smtp://127.0.0.1:{port}"
-    yield inbox
-    controller.stop()
 
 
 def test_mail_reaches_a_real_smtp_server_in_the_customer_language(

@@ -20,13 +20,12 @@ from flask_migrate import downgrade, upgrade
 from sqlalchemy import text
 from sqlalchemy.orm import Session
 
-from statuspage.extensions import db
+from statuspage.extensions import db, limiter
 from statuspage.models import OutboxMessage, WebhookDelivery
 
-from .conftest import PG_URL
+from .conftest import PG_URL, Inbox
 from .processes import answers, free_port, wait_until
 from .test_cli import empty_url, fresh_app  # noqa: F401 - fixtures
-from .test_mail import Inbox
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -112,6 +111,71 @@ def test_two_workers_never_send_a_mail_twice(app, data, clock, smtp, database_ur
         rows = session.execute(db.select(OutboxMessage)).scalars().all()
         assert {row.status for row in rows} == {"sent"}
         assert {row.claimed_by for row in rows} == {None}
+
+
+def test_acknowledgements_are_rendered_by_the_workers_and_sent_once(
+    app, client, data, smtp, database_url, tmp_path
+):
+    """The intake queues a customer's acknowledgement without rendering it (nothing rendered
+    while the customer waits); two workers at once render each as they send it, in the
+    customer's language, with the private link the API answered, each exactly once."""
+    inbox = SlowInbox()
+    url = smtp(inbox)
+    sent_to: dict[str, tuple[str, str, str]] = {}
+    limiter.enabled = False  # ten requests from one address in a minute
+    try:
+        for number in range(10):
+            lang = "fr" if number % 2 else "en"
+            response = client.post(
+                "/api/v1/requests",
+                json={
+                    "email": f"customer{number}@example.com",
+                    "subject": "Webmail",
+                    "message": "I cannot log in to webmail, it says server error at login.",
+                    "lang": lang,
+                },
+            )
+            assert response.status_code == 201, response.get_data(as_text=True)
+            answer = response.get_json()
+            sent_to[f"customer{number}@example.com"] = (answer["reference"], lang, answer["url"])
+    finally:
+        limiter.enabled = True
+    with data() as session:
+        queued = session.execute(db.select(OutboxMessage)).scalars().all()
+        assert [(m.kind, m.subject, m.text_body) for m in queued] == [("ack", "", "")] * 10
+    env = {
+        **os.environ,
+        "STATUSPAGE_DATABASE_URL": database_url,
+        "STATUSPAGE_SECRET_KEY": app.config["SECRET_KEY"],
+        "STATUSPAGE_BASE_URL": app.config["BASE_URL"],
+        "STATUSPAGE_SMTP_URL": url,
+        "STATUSPAGE_SPOOL_DIR": str(tmp_path / "spool"),
+    }
+    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"]
+    workers = [
+        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
+        for _ in range(2)
+    ]
+    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
+    assert all(worker.returncode == 0 for worker in workers), outputs
+    assert sorted(m["To"] for m in inbox.messages) == sorted(sent_to)  # each once
+    for message in inbox.messages:
+        reference, lang, link = sent_to[message["To"]]
+        plain = message.get_body(("plain",)).get_content()
+        html = message.get_body(("html",)).get_content()
+        assert message["Content-Language"] == lang
+        if lang == "fr":
+            assert message["Subject"] == f"[{reference}] Nous avons bien reçu votre demande"
+            assert f"Nous avons bien reçu votre demande, référence {reference}." in plain
+        else:
+            assert message["Subject"] == f"[{reference}] We received your request"
+            assert f"We received your request, reference {reference}." in plain
+        assert link in plain
+        assert f'href="{link.replace("&", "&amp;")}"' in html
+    with data() as session:
+        rows = session.execute(db.select(OutboxMessage)).scalars().all()
+        assert {row.status for row in rows} == {"sent"}
+        assert all(row.text_body and row.subject for row in rows)  # what was sent, kept
 
 
 def test_a_permanent_smtp_error_is_not_retried(app, runner, data, clock, smtp):

@@ -3,16 +3,17 @@
 The one way in for the contact form (`views/contact.py`) and `POST /api/v1/requests`
 (`views/api/support.py`). Each answers at once with a `Receipt`: the reference (the private link),
 the state and the incidents proposed. A submission costs the request's own matching (the active
-incidents are read and prepared once per data version: `deflection.candidates`), one count of
-the address's recent mail (the allowance), then one transaction of three INSERTs (the request,
-its events, its acknowledgement) and one commit: a storm of requests during an incident holds
-the database's write lock (SQLite) as briefly as it can.
+incidents are read and prepared once per data version: `deflection.candidates`), then one
+transaction that writes the request, its events and its acknowledgement (the address's
+allowance counted in the same statement; the mail rendered later by the worker) and one
+commit: one statement on PostgreSQL, three INSERTs on SQLite, so that a storm of requests
+during an incident holds the database's write lock (SQLite) as briefly as it can.
 
-Nothing is lost: a failing matcher stores the request in our queue; a failing acknowledgement
-is logged and the request kept; when the database itself cannot take the request, it goes to
-the local spool (`statuspage.spool`) and is acknowledged from there, to be ingested by the
-worker (`ingest`). This module commits, unlike the other services: the request must be stored
-before the customer is told it was received, and nothing else in the HTTP request may undo it.
+Nothing is lost: a failing matcher stores the request in our queue; when the database itself
+cannot take the request, it goes to the local spool (`statuspage.spool`) and is acknowledged
+from there, to be ingested by the worker (`ingest`). This module commits, unlike the other
+services: the request must be stored before the customer is told it was received, and nothing
+else in the HTTP request may undo it.
 """
 
 from __future__ import annotations
@@ -21,9 +22,21 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 
 from flask import current_app
-from sqlalchemy import select
+from sqlalchemy import (
+    JSON,
+    Insert,
+    Integer,
+    Select,
+    bindparam,
+    func,
+    insert,
+    literal,
+    select,
+    union_all,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -31,7 +44,7 @@ from statuspage import mail, spool
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
-from statuspage.models import Component, SupportRequest
+from statuspage.models import Component, OutboxMessage, RequestEvent, SupportRequest
 from statuspage.services import deflection
 
 log = logging.getLogger(__name__)
@@ -124,13 +137,20 @@ def _take(
     *,
     draw: bool = False,
 ) -> Receipt:
-    """The request, its match and its acknowledgement added and flushed; not committed.
+    """The request, its match and its acknowledgement written; not committed.
 
-    Everything that reads comes first (the allowance, the matcher), then the writes, so that on
-    SQLite the write lock is held for the INSERTs and the commit only. The reference is drawn
-    at random and trusted to be new (a unique constraint says otherwise, very rarely: then
-    `draw` checks it first, as `deflection.store` does)."""
-    told = mail.within_allowance(session, data.email.strip().lower(), moment)
+    The matcher reads nothing during an incident (the active incidents are kept per data
+    version), then the writes: the request's row with its match, its two events and its
+    acknowledgement, queued with the address's allowance counted in the same statement and
+    rendered later by the worker (`mail.unrendered_insert`). On PostgreSQL they are one
+    statement (`_intake_postgresql`), on SQLite three (`INSERT ... RETURNING id`, then the
+    others with that id). Core statements built once, rather than the unit of work: a
+    submission costs little more than the rows it stores (bench/RESULTS.md, the contact storm).
+    A match that hands the request to the help desk, or a matcher that failed, takes the ORM's
+    way (`_take_orm`).
+
+    The reference is drawn at random and trusted to be new (a unique constraint says otherwise,
+    very rarely: then `draw` checks it first, as `deflection.store` does)."""
     try:
         result: matching.Result | None = deflection.match(session, data, moment)
         failure = None
@@ -142,22 +162,125 @@ def _take(
     reference = rq.new_reference()
     while draw and _stored(session, reference):
         reference = rq.new_reference()
+    row = deflection.request_values(data, now=moment, reference=reference, submission_key=key)
+    if result is None or deflection.hands_off(result):
+        request_id, receipt = _take_orm(session, data, key, moment, reference, result, failure)
+        mail.queue_unrendered(
+            session, kind="ack", recipient=row["email"], lang=data.lang, request_id=request_id,
+            now=moment,
+        )  # fmt: skip
+        return receipt
+    fields, action, detail = deflection.match_outcome(result, now=moment)
+    row.update(fields)
+    params = {
+        **{name: row.get(name) for name in REQUEST_COLUMNS},
+        "action": action,
+        "detail": detail,
+        **mail.unrendered_params(kind="ack", recipient=row["email"], lang=data.lang, now=moment),
+    }
+    connection = session.connection()  # Core statements: the ORM's execute adds nothing here
+    if connection.dialect.name == "postgresql":
+        told = connection.execute(_intake_postgresql(), params).one().told == 1
+    else:
+        request_id = connection.execute(_request_insert(), params).scalar_one()
+        params["request_id"] = request_id
+        connection.execute(_events_by_id(), params)
+        told = connection.execute(_ack_insert(), params).rowcount == 1
+    if not told:
+        mail.log_over_allowance("ack", row["email"])
+    shown = tuple(row[k] for k in ("proposed_incident_id", "alternative_incident_id") if row.get(k))
+    return Receipt(reference, row["state"], data.lang, shown)
+
+
+#: The columns the intake writes for a request (every one without a default of the database's:
+#: a data-modifying CTE leaves SQLAlchemy's Python defaults out).
+REQUEST_COLUMNS = (
+    "reference", "kind", "state", "email", "name", "service_id", "domain", "subject", "message",
+    "lang", "created_at", "updated_at", "submission_key", "proposed_incident_id",
+    "proposal_score", "proposal_reasons", "proposed_at", "alternative_incident_id",
+    "alternative_score", "alternative_reasons", "detached_by_staff", "still_broken",
+)  # fmt: skip
+
+
+def _bound(column):
+    """A parameter for `column`; a JSON column's None is SQL NULL, as the ORM leaves it."""
+    kind = JSON(none_as_null=True) if isinstance(column.type, JSON) else column.type
+    return bindparam(column.name, type_=kind)
+
+
+@cache
+def _request_insert() -> Insert:
+    """`INSERT INTO support_request ... RETURNING id`, every value a bound parameter (built
+    once: a submission only binds its values)."""
+    table = SupportRequest.__table__
+    values = {name: _bound(table.c[name]) for name in REQUEST_COLUMNS}
+    return insert(table).values(values).returning(table.c.id)
+
+
+def _events_insert(request_id) -> Insert:
+    """The request's two events in order, "received" then what the match did (`action`,
+    `detail`), for the request `request_id` (a parameter, or the column of a CTE)."""
+    table = RequestEvent.__table__
+    both = union_all(
+        select(
+            request_id.label("request_id"),
+            literal(1).label("n"),
+            literal("received").label("action"),
+            literal("").label("detail"),
+        ),
+        select(
+            request_id,
+            literal(2),
+            bindparam("action", type_=table.c.action.type),
+            bindparam("detail", type_=table.c.detail.type),
+        ),
+    ).subquery("v")
+    at = bindparam("created_at", type_=table.c.at.type)
+    rows = select(both.c.request_id, at, both.c.action, literal(""), both.c.detail)
+    rows = rows.order_by(both.c.n)
+    return insert(table).from_select(["request_id", "at", "action", "actor", "detail"], rows)
+
+
+@cache
+def _events_by_id() -> Insert:
+    return _events_insert(bindparam("request_id", type_=Integer))
+
+
+@cache
+def _ack_insert() -> Insert:
+    return mail.unrendered_insert(bindparam("request_id", type_=Integer))
+
+
+@cache
+def _intake_postgresql() -> Select:
+    """The request, its events and its acknowledgement in one statement (data-modifying CTEs):
+    one round trip to PostgreSQL; `told` is 1 when the acknowledgement was queued."""
+    request = _request_insert().cte("r")
+    events = _events_insert(request.c.id).cte("e")
+    ack = mail.unrendered_insert(request.c.id).returning(OutboxMessage.__table__.c.id).cte("o")
+    told = select(func.count()).select_from(ack).scalar_subquery()
+    return select(request.c.id, told.label("told")).add_cte(events)
+
+
+def _take_orm(
+    session: Session,
+    data: deflection.RequestInput,
+    key: str | None,
+    moment: datetime,
+    reference: str,
+    result: matching.Result | None,
+    failure: Exception | None,
+) -> tuple[int, Receipt]:
+    """The request stored through the unit of work, for what the intake's INSERTs do not do:
+    a hand-off to the help desk (`deflection.apply_match`), a matcher that failed."""
     stored = deflection.new_request(data, now=moment, reference=reference, submission_key=key)
-    ack = _acknowledgement(stored, moment) if told else None
     session.add(stored)
     if result is not None:
         deflection.apply_match(session, stored, result, now=moment)  # flushes
     else:
-        deflection.matcher_failed(session, stored, failure, now=moment)
+        deflection.matcher_failed(session, stored, failure or RuntimeError("no match"), now=moment)
         session.flush()
-    if ack is not None:
-        ack.request_id = stored.id
-        session.add(ack)
-    elif not told:
-        log.warning("ack mail to %s not sent: over the hourly allowance", stored.email)
-    receipt = Receipt.of(stored)
-    session.flush()
-    return receipt
+    return stored.id, Receipt.of(stored)
 
 
 def _kept_as_is(
@@ -179,22 +302,6 @@ def _kept_as_is(
         _rollback(session)
         log.exception("acknowledgement failed for %s", receipt.reference)
     return receipt
-
-
-def _acknowledgement(request: SupportRequest, moment: datetime):
-    """The acknowledgement, rendered before the transaction takes the write lock."""
-    try:
-        return mail.compose(
-            kind="ack",
-            recipient=request.email,
-            lang=request.lang,
-            template="ack",
-            context=deflection.mail_context(request),
-            now=moment,
-        )
-    except Exception:  # noqa: BLE001 - the acknowledgement is not worth losing the request
-        log.exception("acknowledgement failed for %s", request.reference)
-        return None
 
 
 def _same(first: deflection.RequestInput, second: deflection.RequestInput) -> bool:

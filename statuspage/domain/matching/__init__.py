@@ -24,6 +24,7 @@ How it decides:
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable, Sequence
 from functools import cache
 from typing import Any
@@ -60,10 +61,20 @@ SECOND_FLOOR = 0.2
 SECOND_GAP = 0.35
 
 
+_reading = threading.Lock()
+
+
 @cache
-def default_model() -> Model:
-    """The committed artifact, read once per process."""
+def _committed_model() -> Model:
     return Model.load(MODEL_PATH)
+
+
+def default_model() -> Model:
+    """The committed artifact, read once per process: the threads of a process just started
+    (a gunicorn worker's first requests) wait for the one reading it instead of each parsing
+    their own copy."""
+    with _reading:
+        return _committed_model()
 
 
 class Matcher:
@@ -99,8 +110,8 @@ class Matcher:
         facts = read_request(request, self.catalogue)
         if readings is None:
             readings = (
-                self.model.intent.probability(facts.text),
-                self.model.said.probabilities(facts.text),
+                self.model.intent.probability(facts.text, facts.terms),
+                self.model.said.probabilities(facts.text, facts.terms),
             )
         intent, said_by_key = readings
         by_key = self.catalogue.by_key

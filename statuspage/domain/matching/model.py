@@ -28,9 +28,10 @@ from statuspage.domain.matching.text import Background, terms
 MODEL_PATH = Path(__file__).with_name("model.json")
 
 
-def intent_tokens(text: str) -> list[str]:
-    """Terms and pairs of neighbouring terms: what the intent model reads."""
-    found = terms(text)
+def intent_tokens(text: str, found: list[str] | None = None) -> list[str]:
+    """Terms and pairs of neighbouring terms: what the intent model reads. `found`: the text's
+    `terms`, when the caller has them already (a match reads them once for all its models)."""
+    found = terms(text) if found is None else found
     return found + [f"{a}_{b}" for a, b in zip(found, found[1:], strict=False)]
 
 
@@ -42,11 +43,11 @@ class Intent:
         self.coef: dict[str, float] = data.get("coef", {})
         self.intercept = float(data.get("intercept", 0.0))
 
-    def probability(self, text: str) -> float:
+    def probability(self, text: str, found: list[str] | None = None) -> float:
         if not self.idf:
             return 0.5
         counted: dict[str, int] = {}
-        for token in intent_tokens(text):
+        for token in intent_tokens(text, found):
             if token in self.idf:
                 counted[token] = counted.get(token, 0) + 1
         weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counted.items()}
@@ -74,11 +75,11 @@ class Said:
         }
         self.intercept: list[float] = list(data.get("intercept", []))
 
-    def probabilities(self, text: str) -> dict[str, float]:
+    def probabilities(self, text: str, found: list[str] | None = None) -> dict[str, float]:
         if not self.classes:
             return {}
         counted: dict[str, int] = {}
-        for token in intent_tokens(text):
+        for token in intent_tokens(text, found):
             if token in self.idf:
                 counted[token] = counted.get(token, 0) + 1
         weights = {t: (1 + math.log(n)) * self.idf[t] for t, n in counted.items()}

@@ -3,6 +3,7 @@ once per data version, as `domain.matching` reads them."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import cache
@@ -76,6 +77,9 @@ def _model_from(path: str) -> matching.Model:
     return matching.Model.load(path)
 
 
+_building = threading.Lock()
+
+
 def matcher(session: Session, version: int | None = None) -> matching.Matcher:
     """Built from the catalogue once per data version, not once per contact-form submission."""
     config = current_app.config
@@ -89,14 +93,19 @@ def matcher(session: Session, version: int | None = None) -> matching.Matcher:
     cached = current_app.extensions.get("statuspage_matcher")
     if cached is not None and cached[0] == key:
         return cached[1]
-    built = matching.Matcher(
-        services(session),
-        proposal_threshold=config["MATCH_PROPOSAL_THRESHOLD"],
-        high_threshold=config["MATCH_HIGH_THRESHOLD"],
-        model=chosen,
-    )
-    current_app.extensions["statuspage_matcher"] = (key, built)
-    return built
+    catalogue = services(session)  # read outside the lock: a slow database holds no one else
+    with _building:  # the threads of a process starting together build it once
+        cached = current_app.extensions.get("statuspage_matcher")
+        if cached is not None and cached[0] == key:
+            return cached[1]
+        built = matching.Matcher(
+            catalogue,
+            proposal_threshold=config["MATCH_PROPOSAL_THRESHOLD"],
+            high_threshold=config["MATCH_HIGH_THRESHOLD"],
+            model=chosen,
+        )
+        current_app.extensions["statuspage_matcher"] = (key, built)
+        return built
 
 
 def as_candidate(incident: Incident) -> matching.Incident:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
@@ -73,6 +74,35 @@ def same_submission(request: SupportRequest, data: RequestInput) -> bool:
     )
 
 
+def request_values(
+    data: RequestInput,
+    *,
+    now: datetime,
+    reference: str,
+    submission_key: str | None = None,
+    kind: rq.RequestKind = rq.RequestKind.TICKET,
+) -> dict[str, Any]:
+    """The columns of a request as received: the row `new_request` builds, or the intake
+    inserts as it is (`services.intake`)."""
+    return {
+        "reference": reference,
+        "kind": kind,
+        "state": S.RECEIVED,
+        "email": data.email.strip().lower(),
+        "name": data.name.strip(),
+        "service_id": data.service_id,
+        "domain": data.domain,
+        "subject": data.subject.strip(),
+        "message": data.message.strip(),
+        "lang": data.lang,
+        "created_at": now,
+        "updated_at": now,
+        "submission_key": submission_key,
+        "detached_by_staff": False,
+        "still_broken": False,
+    }
+
+
 def new_request(
     data: RequestInput,
     *,
@@ -83,19 +113,9 @@ def new_request(
 ) -> SupportRequest:
     """The request as received, with its first event, not yet in any session."""
     request = SupportRequest(
-        reference=reference,
-        kind=kind,
-        state=S.RECEIVED,
-        email=data.email.strip().lower(),
-        name=data.name.strip(),
-        service_id=data.service_id,
-        domain=data.domain,
-        subject=data.subject.strip(),
-        message=data.message.strip(),
-        lang=data.lang,
-        created_at=now,
-        updated_at=now,
-        submission_key=submission_key,
+        **request_values(
+            data, now=now, reference=reference, submission_key=submission_key, kind=kind
+        )
     )
     _event(request, "received", now=now)
     return request
@@ -126,29 +146,46 @@ def store(
     return request
 
 
+def match_outcome(result: matching.Result, *, now: datetime) -> tuple[dict[str, Any], str, str]:
+    """What a match changes on a received request: its columns, and the event (action, detail)
+    that records it. A proposal waits for the customer's answer; without one, the request
+    joins the queue."""
+    if result.proposal is None:
+        return {"state": S.QUEUED}, "queued", "no active incident matches"
+    fields: dict[str, Any] = {
+        "state": S.PROPOSED,
+        "proposed_incident_id": result.proposal.incident_id,
+        "proposal_score": result.proposal.score,
+        "proposal_reasons": reasons_data(result.proposal.reasons),
+        "proposed_at": now,
+    }
+    detail = f"{result.proposal.name} (score {result.proposal.score:.2f})"
+    if len(result.shown) > 1:
+        second = result.shown[1]
+        fields["alternative_incident_id"] = second.incident_id
+        fields["alternative_score"] = second.score
+        fields["alternative_reasons"] = reasons_data(second.reasons)
+        detail += f"; or {second.name} (score {second.score:.2f})"
+    return fields, "proposed", detail
+
+
+def hands_off(result: matching.Result) -> bool:
+    """Whether this match sends the request to the company's help desk (`_hand_off`)."""
+    return result.proposal is None and helpdesk.configured()
+
+
 def apply_match(
     session: Session, request: SupportRequest, result: matching.Result, *, now: datetime
 ) -> None:
-    """A proposal waits for the customer's answer; without one, the request joins the queue."""
+    """A proposal waits for the customer's answer; without one, the request joins the queue
+    (and the help desk gets it, when one is configured)."""
     rq.check(request.state, {S.RECEIVED})
+    fields, action, detail = match_outcome(result, now=now)
+    for name, value in fields.items():
+        setattr(request, name, value)
+    _event(request, action, now=now, detail=detail)
     if result.proposal is None:
-        request.state = S.QUEUED
-        _event(request, "queued", now=now, detail="no active incident matches")
         _hand_off(session, request, HandoffReason.NO_MATCH, now=now)
-    else:
-        request.state = S.PROPOSED
-        request.proposed_incident_id = result.proposal.incident_id
-        request.proposal_score = result.proposal.score
-        request.proposal_reasons = reasons_data(result.proposal.reasons)
-        request.proposed_at = now
-        detail = f"{result.proposal.name} (score {result.proposal.score:.2f})"
-        if len(result.shown) > 1:
-            second = result.shown[1]
-            request.alternative_incident_id = second.incident_id
-            request.alternative_score = second.score
-            request.alternative_reasons = reasons_data(second.reasons)
-            detail += f"; or {second.name} (score {second.score:.2f})"
-        _event(request, "proposed", now=now, detail=detail)
     session.flush()
 
 
@@ -437,15 +474,14 @@ def acknowledge(session: Session, request: SupportRequest, *, now: datetime) -> 
     ).first()
     if already is not None:
         return
-    mail.queue(
+    session.flush()  # the request's id
+    mail.queue_unrendered(
         session,
         kind="ack",
         recipient=request.email,
         lang=request.lang,
-        template="ack",
-        context=mail_context(request),
-        now=now,
         request_id=request.id,
+        now=now,
     )
 
 
