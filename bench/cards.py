@@ -32,7 +32,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def seed() -> str:
-    sync_catalogue(db.session, load_catalogue(ROOT / "content"), NOW)
+    sync_catalogue(db.session, load_catalogue(ROOT / "content"), now=NOW)
     leaves = [c.id for c in db.session.execute(db.select(Component)).scalars() if not c.is_group]
     incident = create_incident(
         db.session,

@@ -87,7 +87,7 @@ def main() -> None:
         from datetime import UTC, datetime
 
         now = datetime.now(UTC)
-        sync_catalogue(db.session, load_catalogue(ROOT / "content"), now)
+        sync_catalogue(db.session, load_catalogue(ROOT / "content"), now=now)
         db.session.commit()
         webmail = db.session.execute(
             db.select(Component.id).where(Component.name_en == "Webmail")

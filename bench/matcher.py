@@ -20,7 +20,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from statuspage import evaluation  # noqa: E402
+from bench import evaluation  # noqa: E402
 from statuspage.domain.matching import Incident, Matcher, Model, Request, training  # noqa: E402
 
 DATA = ROOT / "tests" / "data"

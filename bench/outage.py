@@ -80,7 +80,7 @@ def main() -> None:
         )
         with app.app_context():
             db.create_all()
-            sync_catalogue(db.session, load_catalogue(ROOT / "content"), NOW)
+            sync_catalogue(db.session, load_catalogue(ROOT / "content"), now=NOW)
             db.session.commit()
         client = app.test_client()
         assert client.get("/?lang=en").status_code == 200
@@ -105,7 +105,7 @@ def main() -> None:
             print(summary("contact request, locked (spooled)", timed(request, args.requests)))
         with app.app_context():
             start = time.perf_counter()
-            ingested = intake.ingest(db.session, NOW)
+            ingested = intake.ingest(db.session, now=NOW)
             elapsed = (time.perf_counter() - start) * 1000
             stored = db.session.execute(db.select(db.func.count(SupportRequest.id))).scalar()
         print(f"ingested {ingested} in {elapsed:.0f} ms; stored {stored} of {args.requests}")

@@ -34,7 +34,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def seed(years: int) -> int:
-    sync_catalogue(db.session, load_catalogue(ROOT / "content"), NOW - timedelta(days=365 * years))
+    sync_catalogue(
+        db.session, load_catalogue(ROOT / "content"), now=NOW - timedelta(days=365 * years)
+    )
     leaves = [c.id for c in db.session.execute(db.select(Component)).scalars() if not c.is_group]
     rng = random.Random(1)
     count = 0

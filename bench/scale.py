@@ -269,7 +269,7 @@ def main() -> None:
     with app.app_context():
         db.drop_all()
         db.create_all()
-        sync_catalogue(db.session, load_catalogue(ROOT / "content"), NOW - timedelta(days=3700))
+        sync_catalogue(db.session, load_catalogue(ROOT / "content"), now=NOW - timedelta(days=3700))
         leaves = [
             c.id
             for c in db.session.execute(select(Component).order_by(Component.position)).scalars()
@@ -311,7 +311,7 @@ def main() -> None:
                 message="I cannot read my mail since this morning.",
                 lang="en",
             ),
-            NOW,
+            now=NOW,
         )
         create_staff(db.session, "admin@example.com", StaffRole.ADMIN, now=NOW, password=PASSWORD)
         db.session.commit()

@@ -13,7 +13,7 @@ from flask.cli import with_appcontext
 from flask_migrate import upgrade
 from sqlalchemy import select
 
-from statuspage import config, evaluation, mirror, worker
+from statuspage import config, mirror, worker
 from statuspage.clock import app_now
 from statuspage.content import ContentError, load_catalogue, load_incident_templates, load_pages
 from statuspage.domain.errors import Refused
@@ -50,7 +50,7 @@ def init_command() -> None:
         entries = load_catalogue(root)
         load_pages(root)
         load_incident_templates(root)
-        report = sync_catalogue(db.session, entries, app_now())
+        report = sync_catalogue(db.session, entries, now=app_now())
         bump(db.session)
     click.echo(f"database at head; {report}")
 
@@ -153,6 +153,18 @@ _FILES = click.argument(
 )
 
 
+def _harness():
+    """The evaluation harness lives next to the benchmarks (`bench/evaluation.py`): like the
+    labelled sets it reads, it is a tool of the repository, not part of the installed app."""
+    try:
+        from bench import evaluation
+    except ModuleNotFoundError as error:
+        raise click.ClickException(
+            "the evaluation harness is bench/evaluation.py: run this from the repository's root"
+        ) from error
+    return evaluation
+
+
 @deflection_group.command("evaluate")
 @_FILES
 @click.option(
@@ -167,6 +179,7 @@ def deflection_evaluate(paths: tuple[Path, ...], folds: bool) -> None:
     Without --folds the committed model is scored, on data it may have been trained on; with
     --folds, the cross-validated figure (needs scikit-learn: the `train` extra).
     """
+    evaluation = _harness()
     outcomes = evaluation.evaluate(paths, current_app.config, folds=folds)
     click.echo(evaluation.report(outcomes))
 
@@ -184,7 +197,7 @@ def deflection_train(paths: tuple[Path, ...], out: Path | None) -> None:
     """Fit the matcher's model on labelled files and write its artifact (scikit-learn needed)."""
     from statuspage.domain.matching import MODEL_PATH, training
 
-    services = evaluation.services_of(current_app.config["CONTENT_DIR"])
+    services = _harness().services_of(current_app.config["CONTENT_DIR"])
     examples = training.examples(list(paths), services)
     model = training.fit(examples, services)
     target = out or MODEL_PATH

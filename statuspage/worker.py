@@ -140,7 +140,7 @@ def run_round(
         result.published = republish(session, mirror_state, now=now())
 
     def ingest() -> None:
-        result.ingested = intake.ingest(session, now())
+        result.ingested = intake.ingest(session, now=now())
 
     def turning() -> None:
         result.turned = maintenance.turn(session, now=now())

@@ -111,7 +111,7 @@ def sqlite_templates(tmp_path_factory) -> Callable[[dict, datetime], Path]:
             maker = create_app({**config, "DATABASE_URL": f"sqlite:///{path}"})
             with maker.app_context():
                 db.create_all()
-                sync_catalogue(db.session, load_catalogue(CONTENT), now)
+                sync_catalogue(db.session, load_catalogue(CONTENT), now=now)
                 db.session.commit()
                 db.engine.dispose()
             built[now] = path
@@ -157,7 +157,7 @@ def app(database_url: str, clock: Clock, tmp_path: Path, sqlite_templates):
     if not copied:
         with app.app_context():
             _reset_schema()
-            sync_catalogue(db.session, load_catalogue(CONTENT), clock.now)
+            sync_catalogue(db.session, load_catalogue(CONTENT), now=clock.now)
             db.session.commit()
     # No context stays pushed: each client request gets its own, as in production.
     yield app

@@ -324,7 +324,7 @@ def test_a_request_left_received_is_recovered_into_the_queue(app, runner, data, 
         stored = deflection.store(
             db.session,
             deflection.RequestInput("ana@example.com", "", None, None, "Help", "Down.", "en"),
-            clock.now,
+            now=clock.now,
         )
         db.session.commit()
         reference = stored.reference

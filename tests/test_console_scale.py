@@ -35,7 +35,7 @@ def store(session, clock, components, n: int, service: str | None, **fields) -> 
             message="Something is wrong.",
             lang="en",
         ),
-        fields.pop("created_at", clock.now),
+        now=fields.pop("created_at", clock.now),
     )
     request.state = fields.pop("state", RequestState.QUEUED)
     for name, value in fields.items():

@@ -115,7 +115,7 @@ def test_a_template_with_a_wrong_status_is_refused(content_copy: Path):
 
 
 def test_sync_is_idempotent(session):
-    report = sync_catalogue(db.session, load_catalogue(CONTENT), NOW)
+    report = sync_catalogue(db.session, load_catalogue(CONTENT), now=NOW)
     assert (report.created, report.changed, report.hidden) == ([], [], [])
     assert db.session.execute(db.select(db.func.count(Component.id))).scalar() == 24
 
@@ -146,7 +146,7 @@ def test_rename_keeps_the_id_and_history(session, components, content_copy: Path
     path.write_text(
         path.read_text().replace("name_en: Incoming mail (SMTP in)", "name_en: Mail in")
     )
-    report = sync_catalogue(db.session, load_catalogue(content_copy), NOW + timedelta(days=1))
+    report = sync_catalogue(db.session, load_catalogue(content_copy), now=NOW + timedelta(days=1))
     db.session.commit()
     assert report.changed == ["smtp-in"]
     renamed = db.session.get(Component, smtp_in.id)
@@ -157,13 +157,13 @@ def test_rename_keeps_the_id_and_history(session, components, content_copy: Path
 
 def test_a_removed_component_is_hidden_not_deleted(session, components, content_copy: Path):
     (content_copy / "catalogue" / "08-web-redirection.md").unlink()
-    report = sync_catalogue(db.session, load_catalogue(content_copy), NOW)
+    report = sync_catalogue(db.session, load_catalogue(content_copy), now=NOW)
     db.session.commit()
     assert report.hidden == ["web-redirection"]
     kept = db.session.get(Component, components["web-redirection"].id)
     assert kept is not None
     assert kept.hidden
     # coming back un-hides it, with the same id
-    report = sync_catalogue(db.session, load_catalogue(CONTENT), NOW)
+    report = sync_catalogue(db.session, load_catalogue(CONTENT), now=NOW)
     assert report.changed == ["web-redirection"]
     assert not db.session.get(Component, components["web-redirection"].id).hidden

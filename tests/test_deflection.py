@@ -100,7 +100,7 @@ def test_cross_validated_quality_on_both_labelled_sets(runner):
 def test_the_evaluation_replays_live(runner):
     """A request sent after an incident's backdated start but before its publication is not
     offered it: the replay creates the incident at its first update, not at `started_at`."""
-    from statuspage import evaluation
+    from bench import evaluation
 
     data = json.loads(DEV_SET.read_text())
     events = evaluation.events(data["scenarios"][0])

@@ -29,7 +29,7 @@ class SyncReport:
         )
 
 
-def sync_catalogue(session: Session, entries: list[CatalogueEntry], now: datetime) -> SyncReport:
+def sync_catalogue(session: Session, entries: list[CatalogueEntry], *, now: datetime) -> SyncReport:
     report = SyncReport()
     existing = {c.key: c for c in session.execute(select(Component)).scalars()}
     group_keys = {e.group for e in entries if e.group}

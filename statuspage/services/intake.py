@@ -83,7 +83,7 @@ def _rollback(session: Session) -> None:
 
 
 def submit(
-    session: Session, data: deflection.RequestInput, key: str | None, moment: datetime
+    session: Session, data: deflection.RequestInput, key: str | None, *, now: datetime
 ) -> Receipt:
     """Matched, stored and acknowledged, then committed; what to tell the customer.
 
@@ -99,7 +99,7 @@ def submit(
         key = None  # a key reused for another request: never the other one's private link
     try:
         with bounded(session, current_app.config["INTAKE_TIMEOUT_MS"]):
-            receipt = _take(session, data, key, moment)
+            receipt = _take(session, data, key, now)
         # Committed here, not at the end of the request: the customer is told "received" (and
         # given a private link) only once the request is durable, and a commit that fails is
         # still ours to catch and spool below, never a lost request behind a 503.
@@ -110,23 +110,23 @@ def submit(
     except DATABASE_ERRORS as error:
         _rollback(session)
         log.warning("database cannot take a request (%s): spooling it", error)
-        return Receipt.of(spool.write(data, key, moment))
+        return Receipt.of(spool.write(data, key, now))
     except Exception:  # noqa: BLE001 - a fault of ours after the matcher: kept all the same
         _rollback(session)
         log.exception("taking a request in failed: stored in our queue as it is")
-        return _kept_as_is(session, data, key, moment)
+        return _kept_as_is(session, data, key, now)
     try:
         with bounded(session, current_app.config["INTAKE_TIMEOUT_MS"]):
             existing = deflection.find_submission(session, key)
             if existing is not None and deflection.same_submission(existing, data):
                 return Receipt.of(existing)
-            receipt = _take(session, data, None if existing else key, moment, draw=True)
+            receipt = _take(session, data, None if existing else key, now, draw=True)
         session.commit()
         return receipt
     except DATABASE_ERRORS as error:
         _rollback(session)
         log.warning("database cannot take a request (%s): spooling it", error)
-        return Receipt.of(spool.write(data, None, moment))
+        return Receipt.of(spool.write(data, None, now))
 
 
 def _take(
@@ -291,7 +291,7 @@ def _kept_as_is(
     existing = deflection.find_submission(session, key)
     if existing is not None and deflection.same_submission(existing, data):
         return Receipt.of(existing)
-    stored = deflection.store(session, data, moment, submission_key=None if existing else key)
+    stored = deflection.store(session, data, now=moment, submission_key=None if existing else key)
     deflection.matcher_failed(session, stored, RuntimeError("intake failed"), now=moment)
     receipt = Receipt.of(stored)
     session.commit()
@@ -328,7 +328,7 @@ def _ingest_one(session: Session, waiting: spool.Spooled, now: datetime) -> None
         log.exception("matching failed for %s", waiting.reference)
         result, failure = None, error
     stored = deflection.store(
-        session, data, waiting.received_at, submission_key=key, reference=waiting.reference
+        session, data, now=waiting.received_at, submission_key=key, reference=waiting.reference
     )
     if result is not None:
         deflection.apply_match(session, stored, result, now=now)
@@ -351,7 +351,7 @@ def _stored(session: Session, reference: str) -> bool:
 INGEST_TIMEOUT_MS = 10_000
 
 
-def ingest(session: Session, now: datetime, limit: int = 500) -> int:
+def ingest(session: Session, *, now: datetime, limit: int = 500) -> int:
     """Moves spooled requests into the database; returns how many were stored.
 
     Each file is removed only after its request is committed; a file whose reference is

@@ -141,7 +141,10 @@ def form():
         key = contact_form.submission_key.data or ""
         # The key is ours (set on the form); one that is not is dropped, never the request.
         receipt = intake.submit(
-            db.session, request_input(contact_form), key if 0 < len(key) <= 64 else None, app_now()
+            db.session,
+            request_input(contact_form),
+            key if 0 < len(key) <= 64 else None,
+            now=app_now(),
         )
         return redirect(links.request_path(receipt))
     if request.method == "POST":

@@ -124,6 +124,7 @@ def new_request(
 def store(
     session: Session,
     data: RequestInput,
+    *,
     now: datetime,
     submission_key: str | None = None,
     kind: rq.RequestKind = rq.RequestKind.TICKET,
@@ -359,7 +360,7 @@ def affected_too(
     if existing is not None:
         return existing
     data = RequestInput(email, "", None, None, incident.name, "", lang)
-    request = store(session, data, now, kind=rq.RequestKind.AFFECTED)
+    request = store(session, data, now=now, kind=rq.RequestKind.AFFECTED)
     _attach(request, incident.id, "attached", now=now, actor=request.email)
     session.flush()
     return request

@@ -141,7 +141,9 @@ def create_request():
         raise ApiError(
             422, "invalid_field", "'submission_key' is a string of at most 64", "submission_key"
         )
-    receipt = intake.submit(db.session, _request_input(data, require_contact=True), key, app_now())
+    receipt = intake.submit(
+        db.session, _request_input(data, require_contact=True), key, now=app_now()
+    )
     body: dict[str, Any] = {
         "reference": receipt.reference,
         "state": receipt.state.value,

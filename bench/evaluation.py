@@ -144,7 +144,7 @@ def replay_scenario(app, clock: _Clock, scenario: dict[str, Any]) -> list[Outcom
     with app.app_context():
         db.drop_all()
         db.create_all()
-        sync_catalogue(db.session, load_catalogue(Path(app.config["CONTENT_DIR"])), clock.now)
+        sync_catalogue(db.session, load_catalogue(Path(app.config["CONTENT_DIR"])), now=clock.now)
         _, token = create_token(
             db.session, "evaluate", StaffRole.RESPONDER, actor="evaluate", now=clock.now
         )
