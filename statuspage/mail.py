@@ -47,7 +47,7 @@ def _recent(recipient: str, now: datetime):
     )
 
 
-def within_allowance(session: Session, recipient: str, now: datetime) -> bool:
+def within_allowance(session: Session, recipient: str, *, now: datetime) -> bool:
     """Whether an address may get one more unsolicited mail (`MAIL_PER_ADDRESS_HOUR` an hour):
     nobody can use our forms to flood someone's mailbox."""
     sent = session.execute(_recent(recipient, now)).scalar_one()
@@ -147,7 +147,7 @@ def queue(
 ) -> OutboxMessage | None:
     """The message, or None when `kind` is unsolicited and the address had its share."""
     recipient = recipient.strip().lower()
-    if kind in UNSOLICITED and not within_allowance(session, recipient, now):
+    if kind in UNSOLICITED and not within_allowance(session, recipient, now=now):
         log.warning("%s mail to %s not sent: over the hourly allowance", kind, recipient)
         return None
     message = compose(
