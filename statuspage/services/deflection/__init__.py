@@ -1,7 +1,8 @@
-"""Customer requests and master tickets, in three modules each importing only those before it:
+"""Customer requests and master tickets, in four modules, each importing only those before it:
 `candidates` (the matcher applied: the catalogue and the active incidents per data version),
-`life` (a request taken in, matched, answered, attached, closed; its timers and mail) and
-`masters` (the staff backlog: master tickets and their numbers, the sweep, the queue).
+`life` (a request taken in, matched, answered, attached, closed), `followup` (its timers, and
+the mail it gets when its incident moves) and `masters` (the staff backlog: master tickets and
+their numbers, the sweep, the queue).
 
 Every operation flushes and never commits: a new request is taken in, matched and committed by
 `statuspage.services.intake`, the only caller that commits. Callers use this package
@@ -21,12 +22,20 @@ from statuspage.services.deflection.candidates import (
     service_names,
     services,
 )
+from statuspage.services.deflection.followup import (
+    acknowledge,
+    expire_proposal,
+    mail_context,
+    on_reopen,
+    on_update,
+    run_timers,
+    unanswered_outcome,
+)
 from statuspage.services.deflection.life import (
     ANSWERS,
     STUCK_AFTER,
     S,
     accept,
-    acknowledge,
     affected_too,
     apply_match,
     attach_by_staff,
@@ -34,25 +43,19 @@ from statuspage.services.deflection.life import (
     confirm,
     decline,
     detach,
-    expire_proposal,
     find_submission,
     fixed,
     hands_off,
-    mail_context,
     match_outcome,
     matcher_failed,
     new_request,
     offered,
-    on_reopen,
-    on_update,
     reasons_data,
     request_values,
-    run_timers,
     same_submission,
     shown_incident,
     still_broken,
     store,
-    unanswered_outcome,
 )
 from statuspage.services.deflection.masters import (
     SWEEP_LIMIT,

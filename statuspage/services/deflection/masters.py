@@ -39,7 +39,8 @@ from statuspage.models import (
 )
 from statuspage.services import audit
 from statuspage.services.deflection.candidates import as_candidate, matcher
-from statuspage.services.deflection.life import attach_to_incident, mail_context
+from statuspage.services.deflection.followup import mail_context
+from statuspage.services.deflection.life import attach_to_incident
 
 S = rq.RequestState
 #: The sweep reads at most this many open requests (the newest): ~3 ms of matching each.
