@@ -396,6 +396,7 @@ def test_onset_reads_durations_zones_and_days():
 
 def test_intent_tells_questions_from_reports():
     assert "howto" in intent.cues("Comment faire pour rediriger mon domaine ?")
+    assert "howto" in intent.cues("Comment met-on en place le mandat ?")  # inverted question
     assert "sales" in intent.cues("What is the price of the backup option?")
     assert "own_change" in intent.cues("since I updated a WordPress plugin it fails")
     assert "failure" in intent.cues("notre site ne s'affiche plus")

@@ -17,7 +17,8 @@ _CUES: dict[str, re.Pattern[str]] = {
     "howto": re.compile(
         r"\b(?:how\s+(?:do|can|to|should|does)|is\s+it\s+possible|can\s+i\b|could\s+you\s+"
         r"(?:tell|explain)|where\s+(?:can|do|is)|which\s+(?:ip|settings?|ports?)|what\s+are\s+the\s+"
-        r"settings|do\s+you\s+support|step\s+by\s+step|comment\s+(?:faire|puis|je|on|creer|"
+        r"settings|do\s+you\s+support|step\s+by\s+step|comment\s+\w+-(?:on|je|nous|t-on)\b|"
+        r"comment\s+(?:faire|puis|je|on|creer|"
         r"installer|changer|ajouter|modifier|mettre|configurer|activer)|est-il\s+possible|"
         r"est-ce\s+possible|pouvez-vous\s+m'(?:expliquer|indiquer)|ou\s+(?:trouver|se\s+trouve)|"
         r"est\s+ce\s+que\s+\w+\s+(?:gere|supporte|permet)|je\s+voudrais\s+(?:savoir|faire|"

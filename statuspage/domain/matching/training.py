@@ -152,9 +152,6 @@ INTENT_C = 3.0
 SAID = True
 SAID_C = 3.0
 SAID_SCALE = 1000
-#: Weight of the pairs of requests about no incident at all: a false proposal costs more than a
-#: missed one (it asks a customer with another problem to wait on the wrong incident).
-NULL_WEIGHT = 1.0
 FOLDS = 5
 #: What a false proposal costs, counted in missed ones: the customer waits on the wrong incident
 #: and their own problem is buried in a master ticket, where a missed proposal only sends them to
@@ -162,6 +159,10 @@ FOLDS = 5
 #: of least expected cost: 1.5 gives 0.6, a proposal only when being right is 1.5 times as likely
 #: as being wrong.
 FALSE_PROPOSAL_COST = 1.5
+#: Weight of the pairs of requests about no incident at all, in the trees' fit: what a false
+#: proposal costs, so that the trees work as hard at turning those away. (The calibration is fit
+#: unweighted: scores stay probabilities, and the threshold above stays the cost's.)
+NULL_WEIGHT = FALSE_PROPOSAL_COST
 
 
 def _fit_intent(items: Sequence[Example]) -> dict[str, Any]:
@@ -333,7 +334,7 @@ def _fit(
 #: least 20 pairs), so the calibration weighs it linearly next to the trees' score, each weight
 #: learned on held-out scores, shrunk by `EVIDENCE_C` and never for the incident.
 EVIDENCE = tuple(name for name, sign in MONOTONIC.items() if sign < 0)
-EVIDENCE_C = 1.0
+EVIDENCE_C = 2.0
 
 
 def _calibration(logits, x, y, names: list[str]) -> tuple[float, float, dict[str, float]]:
