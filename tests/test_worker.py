@@ -83,17 +83,10 @@ def queue_mail(data, clock, recipients: list[str]) -> None:
             )
 
 
-def test_two_workers_never_send_a_mail_twice(app, data, clock, smtp, database_url, tmp_path):
-    inbox = SlowInbox()
-    url = smtp(inbox)
-    queue_mail(data, clock, [f"customer{n}@example.com" for n in range(40)])
-    env = {
-        **os.environ,
-        "STATUSPAGE_DATABASE_URL": database_url,
-        "STATUSPAGE_SECRET_KEY": "test-secret",
-        "STATUSPAGE_SMTP_URL": url,
-        "STATUSPAGE_SPOOL_DIR": str(tmp_path / "spool"),
-    }
+def two_workers_once(settings: dict[str, str]) -> list[str]:
+    """Two real `flask worker --once` processes at the same time, with these settings; what
+    each printed."""
+    env = {**os.environ, **settings}
     command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"]
     workers = [
         subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
@@ -101,6 +94,21 @@ def test_two_workers_never_send_a_mail_twice(app, data, clock, smtp, database_ur
     ]
     outputs = [worker.communicate(timeout=120)[0] for worker in workers]
     assert all(worker.returncode == 0 for worker in workers), outputs
+    return outputs
+
+
+def test_two_workers_never_send_a_mail_twice(app, data, clock, smtp, database_url, tmp_path):
+    inbox = SlowInbox()
+    url = smtp(inbox)
+    queue_mail(data, clock, [f"customer{n}@example.com" for n in range(40)])
+    outputs = two_workers_once(
+        {
+            "STATUSPAGE_DATABASE_URL": database_url,
+            "STATUSPAGE_SECRET_KEY": "test-secret",
+            "STATUSPAGE_SMTP_URL": url,
+            "STATUSPAGE_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
     subjects = collections.Counter(message["Subject"] for message in inbox.messages)
     assert len(subjects) == 40
     assert set(subjects.values()) == {1}, subjects.most_common(3)  # each mail once
@@ -143,21 +151,15 @@ def test_acknowledgements_are_rendered_by_the_workers_and_sent_once(
     with data() as session:
         queued = session.execute(db.select(OutboxMessage)).scalars().all()
         assert [(m.kind, m.subject, m.text_body) for m in queued] == [("ack", "", "")] * 10
-    env = {
-        **os.environ,
-        "STATUSPAGE_DATABASE_URL": database_url,
-        "STATUSPAGE_SECRET_KEY": app.config["SECRET_KEY"],
-        "STATUSPAGE_BASE_URL": app.config["BASE_URL"],
-        "STATUSPAGE_SMTP_URL": url,
-        "STATUSPAGE_SPOOL_DIR": str(tmp_path / "spool"),
-    }
-    command = [sys.executable, "-m", "flask", "--app", "wsgi", "worker", "--once"]
-    workers = [
-        subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, text=True)
-        for _ in range(2)
-    ]
-    outputs = [worker.communicate(timeout=120)[0] for worker in workers]
-    assert all(worker.returncode == 0 for worker in workers), outputs
+    two_workers_once(
+        {
+            "STATUSPAGE_DATABASE_URL": database_url,
+            "STATUSPAGE_SECRET_KEY": app.config["SECRET_KEY"],
+            "STATUSPAGE_BASE_URL": app.config["BASE_URL"],
+            "STATUSPAGE_SMTP_URL": url,
+            "STATUSPAGE_SPOOL_DIR": str(tmp_path / "spool"),
+        }
+    )
     assert sorted(m["To"] for m in inbox.messages) == sorted(sent_to)  # each once
     for message in inbox.messages:
         reference, lang, link = sent_to[message["To"]]
