@@ -148,7 +148,7 @@ def queue(
     """The message, or None when `kind` is unsolicited and the address had its share."""
     recipient = recipient.strip().lower()
     if kind in UNSOLICITED and not within_allowance(session, recipient, now=now):
-        log.warning("%s mail to %s not sent: over the hourly allowance", kind, recipient)
+        log_over_allowance(kind, recipient)
         return None
     message = compose(
         kind=kind,
