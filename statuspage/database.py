@@ -3,14 +3,21 @@
 from __future__ import annotations
 
 from contextlib import contextmanager, suppress
+from functools import partial
 
-from sqlalchemy import text
+from sqlalchemy import event, text
 from sqlalchemy.exc import DBAPIError, PendingRollbackError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 #: what SQLAlchemy raises when the database cannot answer (refused, reset, locked, timed out)
 DATABASE_ERRORS = (DBAPIError, PoolTimeout)
-SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default, restored after a bounded transaction
+SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default, for a connection opened elsewhere
+
+
+#: the busy timeout a connection was opened with (`init_app`), in its pool record's `info`
+SQLITE_TIMEOUT_KEY = "statuspage_busy_timeout_ms"
+#: the limit of the `bounded` block a connection is in, if any
+_BOUND_KEY = "statuspage_bounded_ms"
 
 
 @contextmanager
@@ -20,26 +27,41 @@ def bounded(connection, timeout_ms: int):
 
     `connection` is a Connection or a Session; leave the block before committing. On
     PostgreSQL the limit ends with the transaction; on SQLite the busy timeout is restored on
-    the same connection when the block ends.
+    the same connection when the block ends, and costs no statement when it is the one the
+    connection was opened with (`init_app`). Inside another `bounded` block, the outer limit
+    holds (a service bounding its own reads, called by one that bounds a whole transaction).
     """
-    dialect = connection.get_bind().dialect.name if hasattr(connection, "get_bind") else None
-    if dialect is None:
-        dialect = connection.dialect.name
-    if dialect == "postgresql":
-        connection.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms):d}"))
+    on = connection.connection() if hasattr(connection, "get_bind") else connection
+    info = on.info
+    if info.get(_BOUND_KEY) is not None:
         yield
         return
-    if dialect == "sqlite":
-        connection.execute(text(f"PRAGMA busy_timeout = {int(timeout_ms):d}"))
+    info[_BOUND_KEY] = timeout_ms
+    try:
+        dialect = on.dialect.name
+        if dialect == "postgresql":
+            on.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms):d}"))
+            yield
+            return
+        base = info.get(SQLITE_TIMEOUT_KEY, SQLITE_BUSY_TIMEOUT_MS)
+        if dialect != "sqlite" or timeout_ms == base:
+            yield
+            return
+        on.execute(text(f"PRAGMA busy_timeout = {int(timeout_ms):d}"))
         try:
             yield
         finally:
             # a statement that failed inside (the lock waited for too long) leaves a session
             # that must roll back first: the caller's error is the one to see, not this one
             with suppress(*DATABASE_ERRORS, PendingRollbackError):
-                connection.execute(text(f"PRAGMA busy_timeout = {SQLITE_BUSY_TIMEOUT_MS:d}"))
-        return
-    yield
+                on.execute(text(f"PRAGMA busy_timeout = {int(base):d}"))
+    finally:
+        info.pop(_BOUND_KEY, None)
+
+
+def _sqlite_busy_timeout(timeout_ms: int, dbapi_connection, record) -> None:
+    dbapi_connection.execute(f"PRAGMA busy_timeout = {int(timeout_ms):d}")
+    record.info[SQLITE_TIMEOUT_KEY] = timeout_ms
 
 
 # -- one transaction per request ---------------------------------------------------------------
@@ -62,6 +84,15 @@ def init_app(app) -> None:
     from flask import request, session
 
     from statuspage.extensions import db
+
+    with app.app_context():
+        engine = db.engine
+    if engine.dialect.name == "sqlite":
+        # Every statement of the app waits for SQLite's write lock as long as a customer's
+        # request may (then it is spooled): the intake's bound then costs no statement.
+        event.listen(
+            engine, "connect", partial(_sqlite_busy_timeout, app.config["INTAKE_TIMEOUT_MS"])
+        )
 
     @app.after_request
     def _end_transaction(response):

@@ -153,7 +153,9 @@ def app(database_url: str, clock: Clock, tmp_path: Path, sqlite_templates):
     copied = sqlite_file is not None and not sqlite_file.exists()
     if copied:  # the test's own new file: a copy of the template
         shutil.copyfile(sqlite_templates(config, clock.now), sqlite_file)
-    app = create_app({**config, "DATABASE_URL": database_url})
+    # the test's own spool: a request spooled by one test is never found by another's key
+    spool = str(tmp_path / "spool")
+    app = create_app({**config, "DATABASE_URL": database_url, "SPOOL_DIR": spool})
     if not copied:
         with app.app_context():
             _reset_schema()

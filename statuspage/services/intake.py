@@ -3,11 +3,12 @@
 The one way in for the contact form (`views/contact.py`) and `POST /api/v1/requests`
 (`views/api/support.py`). Each answers at once with a `Receipt`: the reference (the private link),
 the state and the incidents proposed. A submission costs the request's own matching (the active
-incidents are read and prepared once per data version: `deflection.candidates`), then one
-transaction that writes the request, its events and its acknowledgement (the address's
-allowance counted in the same statement; the mail rendered later by the worker) and one
-commit: one statement on PostgreSQL, three INSERTs on SQLite, so that a storm of requests
-during an incident holds the database's write lock (SQLite) as briefly as it can.
+incidents are read and prepared once per data version: `deflection.candidates`), then the
+writes of the request, its events and its acknowledgement (the address's allowance counted in
+the same statement; the mail rendered later by the worker): one statement on PostgreSQL, three
+INSERTs on SQLite, in a transaction shared with the other requests of the same moment and
+committed once for all of them (`statuspage.group_commit`), so that a storm of requests during
+an incident holds the database's write lock (SQLite) as briefly and as seldom as it can.
 
 Nothing is lost: a failing matcher stores the request in our queue; when the database itself
 cannot take the request, it goes to the local spool (`statuspage.spool`) and is acknowledged
@@ -22,7 +23,8 @@ import logging
 import time
 from dataclasses import dataclass
 from datetime import datetime
-from functools import cache
+from functools import cache, partial
+from typing import Any
 
 from flask import current_app
 from sqlalchemy import (
@@ -37,10 +39,11 @@ from sqlalchemy import (
     select,
     union_all,
 )
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from statuspage import mail, spool
+from statuspage import group_commit, mail, spool
 from statuspage.database import DATABASE_ERRORS, bounded
 from statuspage.domain import matching
 from statuspage.domain import requests as rq
@@ -98,8 +101,7 @@ def submit(
             return Receipt.of(waiting)
         key = None  # a key reused for another request: never the other one's private link
     try:
-        with bounded(session, current_app.config["INTAKE_TIMEOUT_MS"]):
-            receipt = _take(session, data, key, now)
+        receipt = _take(session, data, key, now)
         # Committed here, not at the end of the request: the customer is told "received" (and
         # given a private link) only once the request is durable, and a commit that fails is
         # still ours to catch and spool below, never a lost request behind a 503.
@@ -120,7 +122,10 @@ def submit(
             existing = deflection.find_submission(session, key)
             if existing is not None and deflection.same_submission(existing, data):
                 return Receipt.of(existing)
-            receipt = _take(session, data, None if existing else key, now, draw=True)
+            reference = rq.new_reference()
+            while _stored(session, reference):
+                reference = rq.new_reference()
+        receipt = _take(session, data, None if existing else key, now, reference=reference)
         session.commit()
         return receipt
     except DATABASE_ERRORS as error:
@@ -135,22 +140,24 @@ def _take(
     key: str | None,
     moment: datetime,
     *,
-    draw: bool = False,
+    reference: str | None = None,
 ) -> Receipt:
-    """The request, its match and its acknowledgement written; not committed.
+    """The request, its match and its acknowledgement written.
 
     The matcher reads nothing during an incident (the active incidents are kept per data
     version), then the writes: the request's row with its match, its two events and its
     acknowledgement, queued with the address's allowance counted in the same statement and
     rendered later by the worker (`mail.unrendered_insert`). On PostgreSQL they are one
     statement (`_intake_postgresql`), on SQLite three (`INSERT ... RETURNING id`, then the
-    others with that id). Core statements built once, rather than the unit of work: a
-    submission costs little more than the rows it stores (bench/RESULTS.md, the contact storm).
-    A match that hands the request to the help desk, or a matcher that failed, takes the ORM's
-    way (`_take_orm`).
+    others with that id). Core statements built once, rather than the unit of work, run and
+    committed by the process's writer with the other requests of the moment
+    (`statuspage.group_commit`): a submission costs little more than the rows it stores
+    (bench/RESULTS.md, the contact storm). A match that hands the request to the help desk, or
+    a matcher that failed, takes the ORM's way in `session` (`_take_orm`), committed by the
+    caller.
 
     The reference is drawn at random and trusted to be new (a unique constraint says otherwise,
-    very rarely: then `draw` checks it first, as `deflection.store` does)."""
+    very rarely: then the caller draws one checked first, as `deflection.store` does)."""
     try:
         result: matching.Result | None = deflection.match(session, data, moment)
         failure = None
@@ -159,16 +166,16 @@ def _take(
     except Exception as error:  # noqa: BLE001 - whatever fails, the request is kept
         log.exception("matching failed for a request from %s", data.email)
         result, failure = None, error
-    reference = rq.new_reference()
-    while draw and _stored(session, reference):
-        reference = rq.new_reference()
+    reference = reference or rq.new_reference()
     row = deflection.request_values(data, now=moment, reference=reference, submission_key=key)
+    timeout_ms = current_app.config["INTAKE_TIMEOUT_MS"]
     if result is None or deflection.hands_off(result):
-        request_id, receipt = _take_orm(session, data, key, moment, reference, result, failure)
-        mail.queue_unrendered(
-            session, kind="ack", recipient=row["email"], lang=data.lang, request_id=request_id,
-            now=moment,
-        )  # fmt: skip
+        with bounded(session, timeout_ms):
+            request_id, receipt = _take_orm(session, data, key, moment, reference, result, failure)
+            mail.queue_unrendered(
+                session, kind="ack", recipient=row["email"], lang=data.lang,
+                request_id=request_id, now=moment,
+            )  # fmt: skip
         return receipt
     fields, action, detail = deflection.match_outcome(result, now=moment)
     row.update(fields)
@@ -178,18 +185,35 @@ def _take(
         "detail": detail,
         **mail.unrendered_params(kind="ack", recipient=row["email"], lang=data.lang, now=moment),
     }
-    connection = session.connection()  # Core statements: the ORM's execute adds nothing here
-    if connection.dialect.name == "postgresql":
-        told = connection.execute(_intake_postgresql(), params).one().told == 1
-    else:
-        request_id = connection.execute(_request_insert(), params).scalar_one()
-        params["request_id"] = request_id
-        connection.execute(_events_by_id(), params)
-        told = connection.execute(_ack_insert(), params).rowcount == 1
+    # The match's reads end here: their connection goes back to the pool before this thread
+    # waits for the writer, which needs one (threads waiting with the pool's connections in
+    # hand would starve it).
+    session.commit()
+    told = _group_commit(session).run(partial(_write, params), timeout_ms=timeout_ms)
     if not told:
         mail.log_over_allowance("ack", row["email"])
     shown = tuple(row[k] for k in ("proposed_incident_id", "alternative_incident_id") if row.get(k))
     return Receipt(reference, row["state"], data.lang, shown)
+
+
+def _write(params: dict[str, Any], connection: Connection) -> bool:
+    """The request's row, its two events and its acknowledgement (True: queued, within the
+    address's allowance), in the writer's transaction; the same again if its batch is retried."""
+    if connection.dialect.name == "postgresql":
+        return connection.execute(_intake_postgresql(), params).one().told == 1
+    request_id = connection.execute(_request_insert(), params).scalar_one()
+    connection.execute(_events_by_id(), {**params, "request_id": request_id})
+    return connection.execute(_ack_insert(), {**params, "request_id": request_id}).rowcount == 1
+
+
+def _group_commit(session: Session) -> group_commit.GroupCommit:
+    """This process's writer of intake rows, one per app and engine."""
+    engine = session.get_bind()
+    writer = current_app.extensions.get("statuspage_group_commit")
+    if writer is None or writer.engine is not engine:
+        writer = group_commit.GroupCommit(engine)
+        current_app.extensions["statuspage_group_commit"] = writer
+    return writer
 
 
 #: The columns the intake writes for a request (every one without a default of the database's:

@@ -16,6 +16,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from statuspage.content import catalogue_cached
+from statuspage.database import bounded
 from statuspage.domain import matching
 from statuspage.domain import status as st
 from statuspage.domain import texts as tx
@@ -93,7 +94,8 @@ def matcher(session: Session, version: int | None = None) -> matching.Matcher:
     cached = current_app.extensions.get("statuspage_matcher")
     if cached is not None and cached[0] == key:
         return cached[1]
-    catalogue = services(session)  # read outside the lock: a slow database holds no one else
+    with _reading(session):  # outside the lock: a slow database holds no one else
+        catalogue = services(session)
     with _building:  # the threads of a process starting together build it once
         cached = current_app.extensions.get("statuspage_matcher")
         if cached is not None and cached[0] == key:
@@ -166,7 +168,17 @@ def _data_version(session: Session) -> int:
     from statuspage.cache import version_reader  # the web layer's reader, shared by the pages
 
     version = version_reader().current()
-    return current_version(session) if version is None else version
+    if version is not None:
+        return version
+    with _reading(session):
+        return current_version(session)
+
+
+def _reading(session: Session):
+    """The reads of a match, when it must read, bounded as the intake is: a database that does
+    not answer fails the request (which is spooled), it does not hold it. Nothing to bound
+    when all is kept: the usual submission during an incident sends no statement to match."""
+    return bounded(session, current_app.config["INTAKE_TIMEOUT_MS"])
 
 
 def candidates(session: Session, at: datetime) -> tuple[int, tuple[matching.Incident, ...]]:
@@ -179,7 +191,8 @@ def candidates(session: Session, at: datetime) -> tuple[int, tuple[matching.Inci
     if kept is not None and kept.version == version and kept.start <= at <= kept.end:
         return version, kept.incidents
     until = at + CANDIDATES_WINDOW
-    incidents = tuple(as_candidate(i) for i in active_at(session, at, until))
+    with _reading(session):
+        incidents = tuple(as_candidate(i) for i in active_at(session, at, until))
     current_app.extensions["statuspage_candidates"] = Candidates(version, at, until, incidents)
     return version, incidents
 
