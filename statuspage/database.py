@@ -16,6 +16,8 @@ SQLITE_BUSY_TIMEOUT_MS = 5000  # pysqlite's default, for a connection opened els
 
 #: the busy timeout a connection was opened with (`init_app`), in its pool record's `info`
 SQLITE_TIMEOUT_KEY = "statuspage_busy_timeout_ms"
+#: a PostgreSQL connection's own statement timeout (`init_app`; the worker's sets its own)
+POSTGRESQL_TIMEOUT_KEY = "statuspage_statement_timeout_ms"
 #: the limit of the `bounded` block a connection is in, if any
 _BOUND_KEY = "statuspage_bounded_ms"
 
@@ -25,9 +27,9 @@ def bounded(connection, timeout_ms: int):
     """The statements of the current transaction give up after `timeout_ms`: a lock held by
     someone else, or a server too slow, raises instead of making the customer wait.
 
-    `connection` is a Connection or a Session; leave the block before committing. On
-    PostgreSQL the limit ends with the transaction; on SQLite the busy timeout is restored on
-    the same connection when the block ends, and costs no statement when it is the one the
+    `connection` is a Connection or a Session; leave the block before committing. The
+    connection's own limit is back when the block ends (PostgreSQL's statement timeout, SQLite's
+    busy timeout); on SQLite the block costs no statement when its limit is the one the
     connection was opened with (`init_app`). Inside another `bounded` block, the outer limit
     holds (a service bounding its own reads, called by one that bounds a whole transaction).
     """
@@ -39,9 +41,14 @@ def bounded(connection, timeout_ms: int):
     info[_BOUND_KEY] = timeout_ms
     try:
         dialect = on.dialect.name
-        if dialect == "postgresql":
+        if dialect == "postgresql":  # back to the connection's own limit after the block
             on.execute(text(f"SET LOCAL statement_timeout = {int(timeout_ms):d}"))
-            yield
+            try:
+                yield
+            finally:
+                with suppress(*DATABASE_ERRORS, PendingRollbackError):
+                    base = int(info.get(POSTGRESQL_TIMEOUT_KEY, 0))
+                    on.execute(text(f"SET LOCAL statement_timeout = {base:d}"))
             return
         base = info.get(SQLITE_TIMEOUT_KEY, SQLITE_BUSY_TIMEOUT_MS)
         if dialect != "sqlite" or timeout_ms == base:
@@ -57,6 +64,13 @@ def bounded(connection, timeout_ms: int):
                 on.execute(text(f"PRAGMA busy_timeout = {int(base):d}"))
     finally:
         info.pop(_BOUND_KEY, None)
+
+
+def _postgresql_timeout(dbapi_connection, record) -> None:
+    with dbapi_connection.cursor() as cursor:
+        cursor.execute("SELECT setting FROM pg_settings WHERE name = 'statement_timeout'")
+        record.info[POSTGRESQL_TIMEOUT_KEY] = int(cursor.fetchone()[0])
+    dbapi_connection.rollback()
 
 
 def _sqlite_busy_timeout(timeout_ms: int, dbapi_connection, record) -> None:
@@ -93,6 +107,8 @@ def init_app(app) -> None:
         event.listen(
             engine, "connect", partial(_sqlite_busy_timeout, app.config["INTAKE_TIMEOUT_MS"])
         )
+    elif engine.dialect.name == "postgresql":
+        event.listen(engine, "connect", _postgresql_timeout)
 
     @app.after_request
     def _end_transaction(response):

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 
 from statuspage import mail, mirror, webhooks
-from statuspage.database import DATABASE_ERRORS
+from statuspage.database import DATABASE_ERRORS, POSTGRESQL_TIMEOUT_KEY
 from statuspage.domain import localtime
 from statuspage.services import deflection, intake, maintenance, notifications
 from statuspage.services import overview as ov
@@ -125,6 +125,7 @@ def bound_statements(engine, timeout_ms: int) -> None:
         with connection.cursor() as cursor:
             cursor.execute(f"SET statement_timeout = {int(timeout_ms):d}")
         connection.commit()
+        record.info[POSTGRESQL_TIMEOUT_KEY] = timeout_ms  # what `bounded` gives back
 
     event.listen(engine, "connect", on_connect)
     engine.dispose()  # connections opened before are not bounded

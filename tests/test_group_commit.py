@@ -16,6 +16,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    create_engine,
     event,
     func,
     insert,
@@ -25,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
+from statuspage.database import bounded
 from statuspage.extensions import db
 from statuspage.group_commit import GroupCommit
 from statuspage.models import OutboxMessage, RequestEvent, SupportRequest
@@ -94,7 +96,7 @@ def wait_until(condition, seconds: float = 10.0) -> None:
         time.sleep(0.005)
 
 
-def held_writer(engine, release: threading.Event):
+def held_writer(engine, release: threading.Event, key: str = "first"):
     """A writer busy with a first write that waits for `release`: what arrives meanwhile
     queues for the next transaction."""
     writer = GroupCommit(engine)
@@ -103,7 +105,7 @@ def held_writer(engine, release: threading.Event):
     def slow(connection):
         started.set()
         release.wait(10)
-        return adding("first")(connection)
+        return adding(key)(connection)
 
     threads, outcomes = in_threads([lambda: writer.run(slow, timeout_ms=10_000)])
     assert started.wait(10)
@@ -127,11 +129,12 @@ def test_writes_that_wait_together_share_one_commit(engine):
     assert (writer.batches, writer.written) == (2, 13)
 
 
-def test_a_faulty_write_fails_alone_and_the_others_are_written(engine):
+def test_a_faulty_write_fails_alone_and_the_others_are_written_in_one_commit(engine):
     writer = GroupCommit(engine)
     writer.run(adding("taken"), timeout_ms=5000)
     release = threading.Event()
     writer, first_thread, _ = held_writer(engine, release)
+    counted = commits(engine)
     keys = ["a", "taken", "b", "c"]  # "taken" breaks the unique key: the batch is rolled back
     threads, outcomes = in_threads(
         [lambda k=k: writer.run(adding(k), timeout_ms=10_000) for k in keys]
@@ -143,6 +146,86 @@ def test_a_faulty_write_fails_alone_and_the_others_are_written(engine):
     assert isinstance(outcomes[1], IntegrityError)
     assert all(isinstance(outcomes[n], int) for n in (0, 2, 3)), outcomes
     assert stored(engine) == ["a", "b", "c", "first", "taken"]
+    assert counted[0] == 2  # the first write's, then the three others' together
+
+
+def test_a_batch_written_again_lets_go_of_the_requests_past_their_deadline(engine):
+    """A batch rolled back for one request's fault is written again, but not for a request
+    whose time is up: that one is told the database could not take it (its caller spools
+    it), so its customer waits about their timeout, and the request is not written too."""
+    writer = GroupCommit(engine)
+    writer.run(adding("taken"), timeout_ms=5000)
+    release = threading.Event()
+    writer, first_thread, _ = held_writer(engine, release)
+
+    def slow(connection):
+        time.sleep(0.5)  # past the deadline below by the time the batch is written again
+        return adding("slow")(connection)
+
+    started = time.monotonic()
+    threads, outcomes = in_threads(
+        [
+            lambda: writer.run(slow, timeout_ms=400),
+            lambda: writer.run(adding("taken"), timeout_ms=400),
+        ]
+    )
+    wait_until(lambda: writer.waiting == 2)
+    release.set()
+    for thread in [*first_thread, *threads]:
+        thread.join(10)
+    assert isinstance(outcomes[0], PoolTimeout), outcomes
+    assert isinstance(outcomes[1], IntegrityError), outcomes
+    assert time.monotonic() - started < 3
+    assert stored(engine) == ["first", "taken"]
+
+
+def test_a_conflict_between_two_processes_batches_is_written_again(app, engine, database_url):
+    """Two processes' batches each write first a key that the other's batch repeats (two
+    customers' forms sent twice, the copies in opposite order): PostgreSQL's deadlock detector
+    cancels one batch. That is no outage: written again, its copies are told their key is
+    taken (the intake answers with the first copy) and the other requests are stored."""
+    if engine.dialect.name != "postgresql":
+        pytest.skip("SQLite has one writer at a time: no two batches can wait for each other")
+    other = create_engine(database_url)  # the other process's pool
+    both_wrote = threading.Barrier(2)
+
+    def first(key: str):
+        waited = []
+
+        def write(connection):
+            added = adding(key)(connection)
+            if not waited:  # only the first time: a batch written again does not wait
+                waited.append(True)
+                both_wrote.wait(10)
+            return added
+
+        return write
+
+    release = threading.Event()
+    ours, held, _ = held_writer(engine, release)
+    theirs, also_held, _ = held_writer(other, release, key="other first")
+    calls = [
+        lambda: ours.run(first("A"), timeout_ms=10_000),
+        lambda: ours.run(adding("i1"), timeout_ms=10_000),
+        lambda: ours.run(adding("B"), timeout_ms=10_000),
+        lambda: theirs.run(first("B"), timeout_ms=10_000),
+        lambda: theirs.run(adding("i2"), timeout_ms=10_000),
+        lambda: theirs.run(adding("A"), timeout_ms=10_000),
+    ]
+    threads, outcomes = [], []
+    for queued, call in enumerate(calls, start=1):  # in this order in each process
+        started, outcome = in_threads([call])
+        threads += started
+        outcomes.append(outcome)
+        wait_until(lambda n=queued: ours.waiting + theirs.waiting == n)
+    release.set()
+    for thread in [*held, *also_held, *threads]:
+        thread.join(30)
+    other.dispose()
+    answers = [outcome[0] for outcome in outcomes]
+    assert not [a for a in answers if isinstance(a, OperationalError)], answers
+    assert sum(isinstance(a, IntegrityError) for a in answers) == 2, answers
+    assert stored(engine) == ["A", "B", "first", "i1", "i2", "other first"]
 
 
 @contextmanager
@@ -226,3 +309,27 @@ def test_concurrent_submissions_are_each_stored_once_with_their_events_and_mail(
             select(OutboxMessage.request_id).where(OutboxMessage.kind == "ack")
         ).scalars()
         assert sorted(acks) == sorted(i for _, i in rows)
+
+
+def current_limit(connection) -> str:
+    if connection.dialect.name == "postgresql":
+        return connection.execute(text("SHOW statement_timeout")).scalar()
+    return str(connection.execute(text("PRAGMA busy_timeout")).scalar())
+
+
+def test_a_bounded_block_gives_the_connection_its_own_limit_back(app):
+    """`database.bounded` limits the waits of the statements inside it only: after the block,
+    the same transaction waits as the connection was set to (a staff action whose match had
+    to read keeps no 2 s limit); a block inside another keeps the outer limit."""
+    with app.app_context():
+        session = db.session
+        own = current_limit(session.connection())
+        with bounded(session, 1234):
+            inner = current_limit(session.connection())
+            with bounded(session, 50):  # a service bounding its reads, inside the caller's bound
+                nested = current_limit(session.connection())
+        after = current_limit(session.connection())
+        session.rollback()
+    assert inner in ("1234", "1234ms")
+    assert nested == inner
+    assert after == own

@@ -154,7 +154,8 @@ def _take(
     (`statuspage.group_commit`): a submission costs little more than the rows it stores
     (bench/RESULTS.md, the contact storm). A match that hands the request to the help desk, or
     a matcher that failed, takes the ORM's way in `session` (`_take_orm`), committed by the
-    caller.
+    caller. On the writer's way the session's reads are committed first: never call this
+    inside a `bounded` block (its connection would change under it).
 
     The reference is drawn at random and trusted to be new (a unique constraint says otherwise,
     very rarely: then the caller draws one checked first, as `deflection.store` does)."""
