@@ -85,7 +85,7 @@ class GroupCommit:
         self._queue: collections.deque[_Work] = collections.deque()
         self._thread: threading.Thread | None = None
         self._pid = os.getpid()
-        #: transactions committed and requests written by them (for the tests and benchmarks)
+        #: transactions committed and requests written by them (what the tests observe)
         self.batches = 0
         self.written = 0
 
@@ -188,11 +188,9 @@ class GroupCommit:
             for work in batch:
                 try:
                     results.append(work.write(connection))
-                except OperationalError as error:
-                    if _sqlstate(error) in CONFLICTS:
+                except UNAVAILABLE as error:
+                    if isinstance(error, OperationalError) and _sqlstate(error) in CONFLICTS:
                         raise _Conflict from error
-                    raise
-                except UNAVAILABLE:
                     raise
                 except Exception as error:  # noqa: BLE001 - this request's own fault
                     raise _Faulty(work, error) from error

@@ -203,8 +203,9 @@ def _write(params: dict[str, Any], connection: Connection) -> bool:
     if connection.dialect.name == "postgresql":
         return connection.execute(_intake_postgresql(), params).one().told == 1
     request_id = connection.execute(_request_insert(), params).scalar_one()
-    connection.execute(_events_by_id(), {**params, "request_id": request_id})
-    return connection.execute(_ack_insert(), {**params, "request_id": request_id}).rowcount == 1
+    with_id = {**params, "request_id": request_id}  # params untouched: a retry starts afresh
+    connection.execute(_events_by_id(), with_id)
+    return connection.execute(_ack_insert(), with_id).rowcount == 1
 
 
 def _group_commit(session: Session) -> group_commit.GroupCommit:
